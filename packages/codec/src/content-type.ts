@@ -1,0 +1,55 @@
+import { CodecError } from './errors.js';
+import type { RemoteWriteVersion } from './model.js';
+
+const PROTOBUF_MEDIA_TYPE = 'application/x-protobuf';
+const V1_MESSAGE = 'prometheus.WriteRequest';
+const V2_MESSAGE = 'io.prometheus.write.v2.Request';
+
+/** The Content-Type Prometheus sends for each remote-write version. */
+export const WRITE_CONTENT_TYPES: Readonly<Record<RemoteWriteVersion, string>> = {
+  '1.0': PROTOBUF_MEDIA_TYPE,
+  '2.0': `${PROTOBUF_MEDIA_TYPE};proto=${V2_MESSAGE}`,
+};
+
+/**
+ * Chooses the remote-write version from the request's Content-Type, as the 2.0 spec and
+ * client_golang's `ParseProtoMsg` do: an empty header or bare `application/x-protobuf` is 1.0,
+ * `proto=` picks the message, and anything else is unsupported (415).
+ */
+export const selectWriteVersion = (contentType: string | undefined): RemoteWriteVersion => {
+  if (contentType === undefined || contentType.trim() === '') return '1.0';
+  const [mediaType = '', ...parameters] = contentType.split(';').map((part) => part.trim());
+  if (mediaType.toLowerCase() !== PROTOBUF_MEDIA_TYPE) {
+    throw new CodecError(
+      'unsupported_media_type',
+      `unsupported Content-Type "${contentType}": expected ${PROTOBUF_MEDIA_TYPE}`,
+    );
+  }
+  let version: RemoteWriteVersion = '1.0';
+  for (const parameter of parameters) {
+    const separator = parameter.indexOf('=');
+    const key = (separator < 0 ? parameter : parameter.slice(0, separator)).trim().toLowerCase();
+    if (key !== 'proto') continue;
+    const message = parameter.slice(separator + 1).trim();
+    if (message === V1_MESSAGE) version = '1.0';
+    else if (message === V2_MESSAGE) version = '2.0';
+    else {
+      throw new CodecError(
+        'unsupported_media_type',
+        `unsupported remote-write message "${message}": expected ${V1_MESSAGE} or ${V2_MESSAGE}`,
+      );
+    }
+  }
+  return version;
+};
+
+/** Only snappy (or no header, which Prometheus never sends but the spec treats as snappy) is accepted. */
+export const assertSnappyEncoding = (contentEncoding: string | undefined): void => {
+  if (contentEncoding === undefined) return;
+  const encoding = contentEncoding.trim().toLowerCase();
+  if (encoding === '' || encoding === 'snappy') return;
+  throw new CodecError(
+    'unsupported_media_type',
+    `unsupported Content-Encoding "${contentEncoding}": only snappy is accepted`,
+  );
+};

@@ -1,0 +1,1 @@
+export { CodecError, type CodecErrorKind } from './errors.js';

@@ -1,0 +1,108 @@
+/** The normalized model both remote-write versions decode to, and remote read encodes from. */
+
+export interface Label {
+  readonly name: string;
+  readonly value: string;
+}
+
+export interface FloatSample {
+  /** Milliseconds since the Unix epoch, always a safe integer. */
+  readonly timestampMs: number;
+  /** The sample value; NaN for a staleness marker (check `stale`, not the NaN payload). */
+  readonly value: number;
+  /** True when the value's raw bits are Prometheus's StaleNaN, 0x7ff0000000000002. */
+  readonly stale: boolean;
+  /** Remote write 2.0 start (created) timestamp in ms; 0 when unset, as on the wire. */
+  readonly startTimestampMs: number;
+}
+
+export interface BucketSpan {
+  readonly offset: number;
+  readonly length: number;
+}
+
+/** A native histogram; `kind` follows which oneof field was on the wire (count_int or count_float). */
+export interface NativeHistogram {
+  readonly kind: 'integer' | 'float';
+  readonly count: number;
+  readonly sum: number;
+  readonly schema: number;
+  readonly zeroThreshold: number;
+  readonly zeroCount: number;
+  readonly negativeSpans: readonly BucketSpan[];
+  /** Integer histograms: bucket counts as deltas from the previous bucket. */
+  readonly negativeDeltas: readonly number[];
+  /** Float histograms: absolute bucket counts. */
+  readonly negativeCounts: readonly number[];
+  readonly positiveSpans: readonly BucketSpan[];
+  readonly positiveDeltas: readonly number[];
+  readonly positiveCounts: readonly number[];
+  readonly resetHint: 'unknown' | 'yes' | 'no' | 'gauge';
+  readonly timestampMs: number;
+  readonly startTimestampMs: number;
+  /** Bucket boundaries of custom-bucket histograms (schema -53). */
+  readonly customValues: readonly number[];
+}
+
+export interface Exemplar {
+  readonly labels: readonly Label[];
+  readonly value: number;
+  readonly timestampMs: number;
+}
+
+export const METRIC_TYPES = [
+  'unknown',
+  'counter',
+  'gauge',
+  'histogram',
+  'gaugehistogram',
+  'summary',
+  'info',
+  'stateset',
+] as const;
+export type MetricType = (typeof METRIC_TYPES)[number];
+
+export interface MetricMetadata {
+  readonly metricFamilyName: string;
+  readonly type: MetricType;
+  readonly help: string;
+  readonly unit: string;
+}
+
+/** Why a series' label set cannot be stored; the connector skips such series and counts them. */
+export type InvalidLabelsReason =
+  | 'empty_label_set'
+  | 'empty_label_name'
+  | 'duplicate_label_name'
+  | 'missing_metric_name'
+  | 'invalid_utf8';
+
+export interface DecodedSeries {
+  /** Sorted by name (byte order); labels with an empty value are dropped, as Prometheus treats them as absent. */
+  readonly labels: readonly Label[];
+  readonly samples: readonly FloatSample[];
+  readonly histograms: readonly NativeHistogram[];
+  readonly exemplars: readonly Exemplar[];
+  /** Set when the label set is invalid; `labels` then holds what could be decoded. */
+  readonly invalidLabels: InvalidLabelsReason | null;
+}
+
+export type RemoteWriteVersion = '1.0' | '2.0';
+
+export interface DecodedWriteRequest {
+  readonly version: RemoteWriteVersion;
+  readonly series: readonly DecodedSeries[];
+  /** Remote write 1.0 field 3, or the per-series metadata of 2.0 (family name = the series' `__name__`). */
+  readonly metadata: readonly MetricMetadata[];
+  /** Totals over all series, valid or not, so nothing is dropped without being counted. */
+  readonly counts: WriteRequestCounts;
+}
+
+export interface WriteRequestCounts {
+  readonly series: number;
+  readonly samples: number;
+  readonly staleMarkers: number;
+  readonly histograms: number;
+  readonly exemplars: number;
+  readonly invalidSeries: number;
+}
