@@ -1,34 +1,7 @@
-// One Jest configuration for the whole monorepo: a project per package, TypeScript stripped by swc
-// (types are checked separately by `npm run typecheck`), sources imported from `src/` directly.
-const path = require('node:path');
-
-const PACKAGES = ['codec', 'connector', 'infra'];
-
-const swcTransform = [
-  '@swc/jest',
-  {
-    jsc: { parser: { syntax: 'typescript' }, target: 'es2022' },
-    module: { type: 'commonjs' },
-  },
-];
-
-const project = (name, testMatch) => ({
-  displayName: name,
-  rootDir: path.join(__dirname, 'packages', name),
-  testMatch,
-  transform: { '^.+\\.ts$': swcTransform },
-  moduleNameMapper: {
-    // Sources use NodeNext-style `./x.js` specifiers; Jest resolves them to the `.ts` file.
-    '^(\\.{1,2}/.*)\\.js$': '$1',
-    '^@prometheus-timestream/(codec|connector|infra)$': path.join(__dirname, 'packages/$1/src/index.ts'),
-  },
-  testEnvironment: 'node',
-});
-
-const unitTests = ['<rootDir>/tests/**/*.test.ts', '!<rootDir>/tests/e2e/**'];
+// One Jest configuration for the whole monorepo: a project per package, unit tests only.
+const { PACKAGES, project } = require('./jest.project.cjs');
 
 module.exports = {
-  project,
-  projects: PACKAGES.map((name) => project(name, unitTests)),
+  projects: PACKAGES.map((name) => project(name, ['<rootDir>/tests/**/*.test.ts', '!<rootDir>/tests/e2e/**'])),
   collectCoverageFrom: ['<rootDir>/packages/*/src/**/*.ts'],
 };

@@ -1,1 +1,49 @@
+/**
+ * Public API of the codec: bytes in, typed values out. Pure functions, no AWS, HTTP or Lambda
+ * imports; every failure is a `CodecError` with a machine-readable `kind`.
+ */
+export { assertSnappyEncoding, selectWriteVersion, WRITE_CONTENT_TYPES } from './content-type.js';
 export { CodecError, type CodecErrorKind } from './errors.js';
+export { compareUtf8, METRIC_NAME_LABEL } from './labels.js';
+export type {
+  BucketSpan,
+  DecodedSeries,
+  DecodedWriteRequest,
+  Exemplar,
+  FloatSample,
+  InvalidLabelsReason,
+  Label,
+  MetricMetadata,
+  MetricType,
+  NativeHistogram,
+  RemoteWriteVersion,
+  WriteRequestCounts,
+} from './model.js';
+export {
+  type DecodedQueryResult,
+  type DecodedReadRequest,
+  decodeReadRequest,
+  decodeReadResponse,
+  encodeReadRequest,
+  encodeReadResponse,
+  type LabelMatcher,
+  type MatcherType,
+  negotiateResponseType,
+  type QueryResultInput,
+  type ReadHints,
+  type ReadQuery,
+  type ReadRequestInput,
+  type ResponseType,
+  SAMPLES_CONTENT_ENCODING,
+  SAMPLES_CONTENT_TYPE,
+} from './read.js';
+export { compressSnappyBlock, DEFAULT_MAX_DECODED_BYTES, decompressSnappyBlock, type SnappyOptions } from './snappy.js';
+export { decodeWriteRequest, type WriteRequestHeaders } from './write.js';
+export {
+  decodeWriteRequestV1,
+  encodeWriteRequestV1,
+  type SampleInput,
+  type SeriesInput,
+  type WriteRequestInput,
+} from './write-v1.js';
+export { decodeWriteRequestV2, encodeWriteRequestV2 } from './write-v2.js';

@@ -81,7 +81,8 @@ const decodeExemplar = (reader: ProtoReader, end: number): Exemplar => {
   return { labels, value, timestampMs: checkTimestamp(timestampMs, 'exemplar') };
 };
 
-const decodeTimeSeries = (reader: ProtoReader, end: number): DecodedSeries => {
+/** Decodes a v1 `TimeSeries`; also the element of a remote-read `QueryResult`. */
+export const decodeTimeSeries = (reader: ProtoReader, end: number): DecodedSeries => {
   const labels: Label[] = [];
   const samples: FloatSample[] = [];
   const histograms: NativeHistogram[] = [];
@@ -217,17 +218,20 @@ const encodeExemplarV1 = (writer: ProtoWriter, exemplar: Exemplar): void => {
   writer.join();
 };
 
+/** Encodes a v1 `TimeSeries` as field `fieldNumber`; also the element of a remote-read `QueryResult`. */
+export const encodeTimeSeries = (writer: ProtoWriter, fieldNumber: number, series: SeriesInput): void => {
+  writer.tag(fieldNumber, WireType.LengthDelimited).fork();
+  for (const label of series.labels) encodeLabel(writer, 1, label);
+  for (const sample of series.samples ?? []) encodeSample(writer, 2, toFloatSample(sample), false);
+  for (const exemplar of series.exemplars ?? []) encodeExemplarV1(writer, exemplar);
+  for (const histogram of series.histograms ?? []) encodeHistogram(writer, 4, histogram, false);
+  writer.join();
+};
+
 /** Encodes an uncompressed `prometheus.WriteRequest` (compress it with `compressSnappyBlock`). */
 export const encodeWriteRequestV1 = (request: WriteRequestInput): Uint8Array => {
   const writer = new ProtoWriter(4096);
-  for (const series of request.series) {
-    writer.tag(1, WireType.LengthDelimited).fork();
-    for (const label of series.labels) encodeLabel(writer, 1, label);
-    for (const sample of series.samples ?? []) encodeSample(writer, 2, toFloatSample(sample), false);
-    for (const exemplar of series.exemplars ?? []) encodeExemplarV1(writer, exemplar);
-    for (const histogram of series.histograms ?? []) encodeHistogram(writer, 4, histogram, false);
-    writer.join();
-  }
+  for (const series of request.series) encodeTimeSeries(writer, 1, series);
   for (const entry of request.metadata ?? []) {
     writer.tag(3, WireType.LengthDelimited).fork();
     const type = METRIC_TYPES.indexOf(entry.type);
