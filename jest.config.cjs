@@ -2,6 +2,8 @@
 const { PACKAGES, project } = require('./jest.project.cjs');
 
 module.exports = {
-  projects: PACKAGES.map((name) => project(name, ['<rootDir>/tests/**/*.test.ts', '!<rootDir>/tests/e2e/**'])),
+  projects: PACKAGES.map((name) =>
+    project(name, ['<rootDir>/tests/**/*.test.ts', '!<rootDir>/tests/e2e/**']),
+  ),
   collectCoverageFrom: ['<rootDir>/packages/*/src/**/*.ts'],
 };

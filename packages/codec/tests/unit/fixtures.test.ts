@@ -1,4 +1,9 @@
-import { decodeReadRequest, decodeWriteRequest, decompressSnappyBlock, negotiateResponseType } from '../../src/index.js';
+import {
+  decodeReadRequest,
+  decodeWriteRequest,
+  decompressSnappyBlock,
+  negotiateResponseType,
+} from '../../src/index.js';
 import { capturedRequests, doubleBits, reflectDecode } from '../helpers/fixtures.js';
 
 interface ReflectedLabel {
@@ -23,39 +28,42 @@ describe('remote-write fixtures from Prometheus 2.42', () => {
     expect(writes.length).toBeGreaterThanOrEqual(30);
   });
 
-  it.each(writes.map((w) => [w.name, w] as const))('%s decodes exactly as protobufjs reflection does', (_, w) => {
-    // Prepare
-    const reflected = reflectDecode('prometheus.WriteRequest', decompressSnappyBlock(w.body)) as {
-      timeseries: ReflectedSeries[];
-      metadata: unknown[];
-    };
+  it.each(writes.map((w) => [w.name, w] as const))(
+    '%s decodes exactly as protobufjs reflection does',
+    (_, w) => {
+      // Prepare
+      const reflected = reflectDecode('prometheus.WriteRequest', decompressSnappyBlock(w.body)) as {
+        timeseries: ReflectedSeries[];
+        metadata: unknown[];
+      };
 
-    // Act
-    const decoded = decodeWriteRequest(w.body, {
-      contentType: w.headers['content-type'],
-      contentEncoding: w.headers['content-encoding'],
-    });
-
-    // Assess
-    expect(decoded.version).toBe('1.0');
-    expect(decoded.counts.series).toBe(reflected.timeseries.length);
-    expect(decoded.counts.samples).toBe(reflected.timeseries.reduce((n, s) => n + s.samples.length, 0));
-    expect(decoded.metadata).toHaveLength(reflected.metadata.length);
-    expect(decoded.counts.invalidSeries).toBe(0);
-    decoded.series.forEach((series, i) => {
-      const other = reflected.timeseries[i] as ReflectedSeries;
-      const sortedLabels = [...other.labels].sort((a, b) => (a.name < b.name ? -1 : 1));
-      expect(series.labels).toEqual(sortedLabels);
-      expect(series.samples.map((s) => [s.timestampMs, doubleBits(s.value)])).toEqual(
-        other.samples.map((s) => [s.timestamp, doubleBits(s.value)]),
-      );
-      expect(series.histograms).toHaveLength(other.histograms.length);
-      expect(series.exemplars).toHaveLength(other.exemplars.length);
-      series.samples.forEach((s) => {
-        expect(s.stale).toBe(doubleBits(s.value) === STALE_NAN_BITS);
+      // Act
+      const decoded = decodeWriteRequest(w.body, {
+        contentType: w.headers['content-type'],
+        contentEncoding: w.headers['content-encoding'],
       });
-    });
-  });
+
+      // Assess
+      expect(decoded.version).toBe('1.0');
+      expect(decoded.counts.series).toBe(reflected.timeseries.length);
+      expect(decoded.counts.samples).toBe(reflected.timeseries.reduce((n, s) => n + s.samples.length, 0));
+      expect(decoded.metadata).toHaveLength(reflected.metadata.length);
+      expect(decoded.counts.invalidSeries).toBe(0);
+      decoded.series.forEach((series, i) => {
+        const other = reflected.timeseries[i] as ReflectedSeries;
+        const sortedLabels = [...other.labels].sort((a, b) => (a.name < b.name ? -1 : 1));
+        expect(series.labels).toEqual(sortedLabels);
+        expect(series.samples.map((s) => [s.timestampMs, doubleBits(s.value)])).toEqual(
+          other.samples.map((s) => [s.timestamp, doubleBits(s.value)]),
+        );
+        expect(series.histograms).toHaveLength(other.histograms.length);
+        expect(series.exemplars).toHaveLength(other.exemplars.length);
+        series.samples.forEach((s) => {
+          expect(s.stale).toBe(doubleBits(s.value) === STALE_NAN_BITS);
+        });
+      });
+    },
+  );
 
   it.each(Object.entries(EXPECTED_STALE_MARKERS))('%s carries %i staleness markers', (name, expected) => {
     // Prepare
@@ -86,27 +94,38 @@ describe('remote-write fixtures from Prometheus 2.42', () => {
 describe('remote-read fixtures from Prometheus 2.42', () => {
   const reads = capturedRequests('read-');
 
-  it.each(reads.map((r) => [r.name, r] as const))('%s decodes exactly as protobufjs reflection does', (_, r) => {
-    // Prepare
-    const reflected = reflectDecode('prometheus.ReadRequest', decompressSnappyBlock(r.body)) as {
-      queries: {
-        startTimestampMs: number;
-        endTimestampMs: number;
-        matchers: { type: string; name: string; value: string }[];
-        hints: { stepMs: number; func: string; startMs: number; endMs: number; grouping: string[]; by: boolean; rangeMs: number };
-      }[];
-      acceptedResponseTypes: string[];
-    };
+  it.each(reads.map((r) => [r.name, r] as const))(
+    '%s decodes exactly as protobufjs reflection does',
+    (_, r) => {
+      // Prepare
+      const reflected = reflectDecode('prometheus.ReadRequest', decompressSnappyBlock(r.body)) as {
+        queries: {
+          startTimestampMs: number;
+          endTimestampMs: number;
+          matchers: { type: string; name: string; value: string }[];
+          hints: {
+            stepMs: number;
+            func: string;
+            startMs: number;
+            endMs: number;
+            grouping: string[];
+            by: boolean;
+            rangeMs: number;
+          };
+        }[];
+        acceptedResponseTypes: string[];
+      };
 
-    // Act
-    const decoded = decodeReadRequest(r.body);
+      // Act
+      const decoded = decodeReadRequest(r.body);
 
-    // Assess
-    expect(decoded.queries).toEqual(reflected.queries);
-    // 2.42 sends no accepted_response_types, so the only acceptable answer is SAMPLES.
-    expect(decoded.acceptedResponseTypes).toEqual([]);
-    expect(negotiateResponseType(decoded.acceptedResponseTypes)).toBe('SAMPLES');
-  });
+      // Assess
+      expect(decoded.queries).toEqual(reflected.queries);
+      // 2.42 sends no accepted_response_types, so the only acceptable answer is SAMPLES.
+      expect(decoded.acceptedResponseTypes).toEqual([]);
+      expect(negotiateResponseType(decoded.acceptedResponseTypes)).toBe('SAMPLES');
+    },
+  );
 
   it('keeps the matcher order and types Prometheus sent for rate(node_cpu_seconds_total{mode!="idle",cpu=~"0|1"}[1m])', () => {
     const request = reads.find((r) => r.name === 'read-0025.bin');

@@ -1,7 +1,9 @@
 import { compareUtf8, decodeWriteRequestV1, encodeWriteRequestV1, type Label } from '../../src/index.js';
 
 const decodeLabels = (labels: Label[]) => {
-  const decoded = decodeWriteRequestV1(encodeWriteRequestV1({ series: [{ labels, samples: [{ timestampMs: 1, value: 1 }] }] }));
+  const decoded = decodeWriteRequestV1(
+    encodeWriteRequestV1({ series: [{ labels, samples: [{ timestampMs: 1, value: 1 }] }] }),
+  );
   return decoded.series[0];
 };
 
@@ -9,32 +11,67 @@ describe('label normalization', () => {
   it.each([
     {
       description: 'sorted input is kept',
-      labels: [{ name: '__name__', value: 'up' }, { name: 'job', value: 'a' }],
-      expected: [{ name: '__name__', value: 'up' }, { name: 'job', value: 'a' }],
+      labels: [
+        { name: '__name__', value: 'up' },
+        { name: 'job', value: 'a' },
+      ],
+      expected: [
+        { name: '__name__', value: 'up' },
+        { name: 'job', value: 'a' },
+      ],
       invalid: null,
     },
     {
       description: 'unsorted input is sorted by name',
-      labels: [{ name: 'job', value: 'a' }, { name: 'instance', value: 'x' }, { name: '__name__', value: 'up' }],
-      expected: [{ name: '__name__', value: 'up' }, { name: 'instance', value: 'x' }, { name: 'job', value: 'a' }],
+      labels: [
+        { name: 'job', value: 'a' },
+        { name: 'instance', value: 'x' },
+        { name: '__name__', value: 'up' },
+      ],
+      expected: [
+        { name: '__name__', value: 'up' },
+        { name: 'instance', value: 'x' },
+        { name: 'job', value: 'a' },
+      ],
       invalid: null,
     },
     {
       description: 'a label with an empty value is dropped (Prometheus treats it as absent)',
-      labels: [{ name: '__name__', value: 'up' }, { name: 'env', value: '' }, { name: 'job', value: 'a' }],
-      expected: [{ name: '__name__', value: 'up' }, { name: 'job', value: 'a' }],
+      labels: [
+        { name: '__name__', value: 'up' },
+        { name: 'env', value: '' },
+        { name: 'job', value: 'a' },
+      ],
+      expected: [
+        { name: '__name__', value: 'up' },
+        { name: 'job', value: 'a' },
+      ],
       invalid: null,
     },
     {
       description: 'duplicate name',
-      labels: [{ name: '__name__', value: 'up' }, { name: 'job', value: 'a' }, { name: 'job', value: 'b' }],
-      expected: [{ name: '__name__', value: 'up' }, { name: 'job', value: 'a' }, { name: 'job', value: 'b' }],
+      labels: [
+        { name: '__name__', value: 'up' },
+        { name: 'job', value: 'a' },
+        { name: 'job', value: 'b' },
+      ],
+      expected: [
+        { name: '__name__', value: 'up' },
+        { name: 'job', value: 'a' },
+        { name: 'job', value: 'b' },
+      ],
       invalid: 'duplicate_label_name',
     },
     {
       description: 'empty name',
-      labels: [{ name: '__name__', value: 'up' }, { name: '', value: 'x' }],
-      expected: [{ name: '', value: 'x' }, { name: '__name__', value: 'up' }],
+      labels: [
+        { name: '__name__', value: 'up' },
+        { name: '', value: 'x' },
+      ],
+      expected: [
+        { name: '', value: 'x' },
+        { name: '__name__', value: 'up' },
+      ],
       invalid: 'empty_label_name',
     },
     {
@@ -75,9 +112,9 @@ describe('label normalization', () => {
     const value = [...Buffer.from('a'.repeat(40)), 0xc3];
     const label = [0x0a, 0x08, ...Buffer.from('__name__'), 0x12, value.length, ...value];
     const series = [0x0a, label.length, ...label];
-    expect(decodeWriteRequestV1(new Uint8Array([0x0a, series.length, ...series])).series[0]?.invalidLabels).toBe(
-      'invalid_utf8',
-    );
+    expect(
+      decodeWriteRequestV1(new Uint8Array([0x0a, series.length, ...series])).series[0]?.invalidLabels,
+    ).toBe('invalid_utf8');
   });
 });
 

@@ -18,7 +18,19 @@ const seriesWithSample = (sampleBytes: number[]): number[] => {
   return [0x0a, series.length, ...series];
 };
 /** Sample.timestamp (field 2, varint) with the given varint bytes, after value 1.0. */
-const sampleWithTimestamp = (varint: number[]): number[] => [0x09, 0, 0, 0, 0, 0, 0, 0xf0, 0x3f, 0x10, ...varint];
+const sampleWithTimestamp = (varint: number[]): number[] => [
+  0x09,
+  0,
+  0,
+  0,
+  0,
+  0,
+  0,
+  0xf0,
+  0x3f,
+  0x10,
+  ...varint,
+];
 
 /** A v2 Request with symbols ["", "__name__", "up"] (or `symbols`) and one series with `refs` packed. */
 const v2Request = (refs: number[], symbols = ['', '__name__', 'up']): number[] => {
@@ -44,7 +56,9 @@ const cases: MalformedCase[] = [
   {
     description: 'framed snappy (stream identifier chunk)',
     decode: () =>
-      decodeWriteRequest(new Uint8Array([0xff, 0x06, 0x00, 0x00, 0x73, 0x4e, 0x61, 0x50, 0x70, 0x59, 0x01, 0x05])),
+      decodeWriteRequest(
+        new Uint8Array([0xff, 0x06, 0x00, 0x00, 0x73, 0x4e, 0x61, 0x50, 0x70, 0x59, 0x01, 0x05]),
+      ),
     kind: 'snappy',
     message: 'snappy: framed format is not supported, send a snappy block',
   },
@@ -131,7 +145,8 @@ const cases: MalformedCase[] = [
   {
     description: 'Label whose name runs past the Label but not past the buffer',
     // TimeSeries(len 7) { Label(len 2) { name(len 3) "abc" } }: the name ends 3 bytes after the Label
-    decode: () => decodeWriteRequestV1(new Uint8Array([0x0a, 0x07, 0x0a, 0x02, 0x0a, 0x03, 0x61, 0x62, 0x63])),
+    decode: () =>
+      decodeWriteRequestV1(new Uint8Array([0x0a, 0x07, 0x0a, 0x02, 0x0a, 0x03, 0x61, 0x62, 0x63])),
     kind: 'protobuf',
     message: 'Label overruns its length at byte 9',
   },
@@ -144,7 +159,9 @@ const cases: MalformedCase[] = [
   {
     description: 'negative sample timestamp (-1 as a 10-byte varint)',
     decode: () =>
-      decodeWriteRequestV1(new Uint8Array(seriesWithSample(sampleWithTimestamp([...Array(9).fill(0xff), 0x01])))),
+      decodeWriteRequestV1(
+        new Uint8Array(seriesWithSample(sampleWithTimestamp([...Array(9).fill(0xff), 0x01]))),
+      ),
     kind: 'timestamp_out_of_range',
     message: 'sample timestamp -1 ms is negative',
   },
@@ -152,7 +169,11 @@ const cases: MalformedCase[] = [
     description: 'sample timestamp of 2^53 + 1 ms (not exactly representable)',
     // 2^53 + 1 = 0x20000000000001 as a uvarint
     decode: () =>
-      decodeWriteRequestV1(new Uint8Array(seriesWithSample(sampleWithTimestamp([0x81, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x10])))),
+      decodeWriteRequestV1(
+        new Uint8Array(
+          seriesWithSample(sampleWithTimestamp([0x81, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x10])),
+        ),
+      ),
     kind: 'timestamp_out_of_range',
     message: 'sample timestamp is outside ±2^53 ms',
   },
@@ -160,7 +181,9 @@ const cases: MalformedCase[] = [
     description: 'sample timestamp of -2^60 ms',
     decode: () =>
       decodeWriteRequestV1(
-        new Uint8Array(seriesWithSample(sampleWithTimestamp([0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0xf0, 0x01]))),
+        new Uint8Array(
+          seriesWithSample(sampleWithTimestamp([0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0xf0, 0x01])),
+        ),
       ),
     kind: 'timestamp_out_of_range',
     message: 'sample timestamp is outside ±2^53 ms',
@@ -191,7 +214,10 @@ const cases: MalformedCase[] = [
   },
   {
     description: 'v2 Content-Type on a remote write 1.0 body',
-    decode: () => decodeWriteRequest(compressSnappyBlock(new Uint8Array(seriesWithSample(sampleWithTimestamp([0x01])))), { contentType: V2 }),
+    decode: () =>
+      decodeWriteRequest(compressSnappyBlock(new Uint8Array(seriesWithSample(sampleWithTimestamp([0x01])))), {
+        contentType: V2,
+      }),
     kind: 'invalid_data',
     message: 'field 1 is reserved in io.prometheus.write.v2.Request (is this a remote write 1.0 body?)',
   },
@@ -206,14 +232,16 @@ const cases: MalformedCase[] = [
   {
     description: 'read request: unknown matcher type 4',
     // Query { matchers: LabelMatcher { type: 4 } }
-    decode: () => decodeReadRequest(compressSnappyBlock(new Uint8Array([0x0a, 0x04, 0x1a, 0x02, 0x08, 0x04]))),
+    decode: () =>
+      decodeReadRequest(compressSnappyBlock(new Uint8Array([0x0a, 0x04, 0x1a, 0x02, 0x08, 0x04]))),
     kind: 'invalid_data',
     message: 'unknown label matcher type 4',
   },
   {
     description: 'histogram: packed double counts whose length is not a multiple of 8',
     // TimeSeries { histograms: Histogram { positive_counts (13, packed): 3 bytes } }
-    decode: () => decodeWriteRequestV1(new Uint8Array([0x0a, 0x07, 0x22, 0x05, 0x6a, 0x03, 0x00, 0x00, 0x00])),
+    decode: () =>
+      decodeWriteRequestV1(new Uint8Array([0x0a, 0x07, 0x22, 0x05, 0x6a, 0x03, 0x00, 0x00, 0x00])),
     kind: 'protobuf',
     message: 'packed double field length is not a multiple of 8 at byte 6',
   },

@@ -11,7 +11,7 @@ import {
   type ReadRequestInput,
 } from '../../src/index.js';
 import { doubleBits, reflectDecode } from '../helpers/fixtures.js';
-import { generator, randomMetadata, randomSeries, type RandomSeries } from '../helpers/random.js';
+import { generator, type RandomSeries, randomMetadata, randomSeries } from '../helpers/random.js';
 
 const V2_CONTENT_TYPE = 'application/x-protobuf;proto=io.prometheus.write.v2.Request';
 const SEEDS = Array.from({ length: 40 }, (_, i) => 0x5eed + i * 7919);
@@ -32,7 +32,10 @@ describe('remote write 1.0 round trip (seeded property test)', () => {
 
     // Act
     const body = compressSnappyBlock(encodeWriteRequestV1({ series, metadata }));
-    const decoded = decodeWriteRequest(body, { contentType: 'application/x-protobuf', contentEncoding: 'snappy' });
+    const decoded = decodeWriteRequest(body, {
+      contentType: 'application/x-protobuf',
+      contentEncoding: 'snappy',
+    });
 
     // Assess
     expect(decoded.version).toBe('1.0');
@@ -47,7 +50,9 @@ describe('remote write 1.0 round trip (seeded property test)', () => {
       expect(got.exemplars).toEqual(sent.exemplars);
     });
     expect(decoded.counts.samples).toBe(series.reduce((n, s) => n + s.samples.length, 0));
-    expect(decoded.counts.staleMarkers).toBe(series.reduce((n, s) => n + s.samples.filter((x) => x.stale).length, 0));
+    expect(decoded.counts.staleMarkers).toBe(
+      series.reduce((n, s) => n + s.samples.filter((x) => x.stale).length, 0),
+    );
   });
 
   it.each(SEEDS.slice(0, 10))('seed %i: protobufjs reflection reads what the encoder wrote', (seed) => {
@@ -57,13 +62,19 @@ describe('remote write 1.0 round trip (seeded property test)', () => {
 
     // Act
     const reflected = reflectDecode('prometheus.WriteRequest', encodeWriteRequestV1({ series })) as {
-      timeseries: { labels: unknown[]; samples: { value: number; timestamp: number }[]; histograms: { countInt?: number; countFloat?: number; count: string }[] }[];
+      timeseries: {
+        labels: unknown[];
+        samples: { value: number; timestamp: number }[];
+        histograms: { countInt?: number; countFloat?: number; count: string }[];
+      }[];
     };
 
     // Assess
     expect(reflected.timeseries.map((s) => s.labels)).toEqual(series.map((s) => s.labels));
     expect(reflected.timeseries.map((s) => s.samples.map((x) => [x.timestamp, doubleBits(x.value)]))).toEqual(
-      series.map((s) => s.samples.map((x) => [x.timestampMs, x.stale ? '7ff0000000000002' : doubleBits(x.value)])),
+      series.map((s) =>
+        s.samples.map((x) => [x.timestampMs, x.stale ? '7ff0000000000002' : doubleBits(x.value)]),
+      ),
     );
     expect(reflected.timeseries.map((s) => s.histograms.map((h) => h.count))).toEqual(
       series.map((s) => s.histograms.map((h) => (h.kind === 'integer' ? 'countInt' : 'countFloat'))),
@@ -72,58 +83,69 @@ describe('remote write 1.0 round trip (seeded property test)', () => {
 });
 
 describe('remote write 2.0 round trip (seeded property test)', () => {
-  it.each(SEEDS)('seed %i: encode → snappy → decode gives back every series, start timestamps included', (seed) => {
-    // Prepare
-    const g = generator(seed);
-    const series = Array.from({ length: g.int(0, 30) }, () => ({
-      ...randomSeries(g, true),
-      metadata: { type: 'counter' as const, help: g.string(30), unit: g.pick(['', 'seconds']) },
-    }));
+  it.each(SEEDS)(
+    'seed %i: encode → snappy → decode gives back every series, start timestamps included',
+    (seed) => {
+      // Prepare
+      const g = generator(seed);
+      const series = Array.from({ length: g.int(0, 30) }, () => ({
+        ...randomSeries(g, true),
+        metadata: { type: 'counter' as const, help: g.string(30), unit: g.pick(['', 'seconds']) },
+      }));
 
-    // Act
-    const body = compressSnappyBlock(encodeWriteRequestV2({ series }));
-    const decoded = decodeWriteRequest(body, { contentType: V2_CONTENT_TYPE, contentEncoding: 'snappy' });
+      // Act
+      const body = compressSnappyBlock(encodeWriteRequestV2({ series }));
+      const decoded = decodeWriteRequest(body, { contentType: V2_CONTENT_TYPE, contentEncoding: 'snappy' });
 
-    // Assess
-    expect(decoded.version).toBe('2.0');
-    decoded.series.forEach((got, i) => {
-      const sent = series[i] as RandomSeries;
-      expect(got.labels).toEqual(sent.labels);
-      expect(sampleBits(got)).toEqual(sampleBitsAsSent(sent));
-      expect(got.samples.map((s) => s.startTimestampMs)).toEqual(sent.samples.map((s) => s.startTimestampMs));
-      expect(got.histograms).toEqual(sent.histograms);
-      expect(got.exemplars).toEqual(sent.exemplars);
-    });
-    expect(decoded.metadata).toEqual(
-      series.map((s) => ({ ...s.metadata, metricFamilyName: s.labels.find((l) => l.name === '__name__')?.value })),
-    );
-  });
-
-  it.each(SEEDS.slice(0, 10))('seed %i: protobufjs reflection resolves the same labels from the symbol table', (seed) => {
-    // Prepare
-    const g = generator(seed);
-    const series = Array.from({ length: g.int(1, 20) }, () => randomSeries(g, true));
-
-    // Act
-    const reflected = reflectDecode('io.prometheus.write.v2.Request', encodeWriteRequestV2({ series })) as {
-      symbols: string[];
-      timeseries: { labelsRefs: number[]; samples: { timestamp: number; startTimestamp: number }[] }[];
-    };
-
-    // Assess
-    expect(reflected.symbols[0]).toBe('');
-    expect(
-      reflected.timeseries.map((s) =>
-        Array.from({ length: s.labelsRefs.length / 2 }, (_, i) => ({
-          name: reflected.symbols[s.labelsRefs[2 * i] as number],
-          value: reflected.symbols[s.labelsRefs[2 * i + 1] as number],
+      // Assess
+      expect(decoded.version).toBe('2.0');
+      decoded.series.forEach((got, i) => {
+        const sent = series[i] as RandomSeries;
+        expect(got.labels).toEqual(sent.labels);
+        expect(sampleBits(got)).toEqual(sampleBitsAsSent(sent));
+        expect(got.samples.map((s) => s.startTimestampMs)).toEqual(
+          sent.samples.map((s) => s.startTimestampMs),
+        );
+        expect(got.histograms).toEqual(sent.histograms);
+        expect(got.exemplars).toEqual(sent.exemplars);
+      });
+      expect(decoded.metadata).toEqual(
+        series.map((s) => ({
+          ...s.metadata,
+          metricFamilyName: s.labels.find((l) => l.name === '__name__')?.value,
         })),
-      ),
-    ).toEqual(series.map((s) => s.labels));
-    expect(reflected.timeseries.map((s) => s.samples.map((x) => [x.timestamp, x.startTimestamp]))).toEqual(
-      series.map((s) => s.samples.map((x) => [x.timestampMs, x.startTimestampMs])),
-    );
-  });
+      );
+    },
+  );
+
+  it.each(SEEDS.slice(0, 10))(
+    'seed %i: protobufjs reflection resolves the same labels from the symbol table',
+    (seed) => {
+      // Prepare
+      const g = generator(seed);
+      const series = Array.from({ length: g.int(1, 20) }, () => randomSeries(g, true));
+
+      // Act
+      const reflected = reflectDecode('io.prometheus.write.v2.Request', encodeWriteRequestV2({ series })) as {
+        symbols: string[];
+        timeseries: { labelsRefs: number[]; samples: { timestamp: number; startTimestamp: number }[] }[];
+      };
+
+      // Assess
+      expect(reflected.symbols[0]).toBe('');
+      expect(
+        reflected.timeseries.map((s) =>
+          Array.from({ length: s.labelsRefs.length / 2 }, (_, i) => ({
+            name: reflected.symbols[s.labelsRefs[2 * i] as number],
+            value: reflected.symbols[s.labelsRefs[2 * i + 1] as number],
+          })),
+        ),
+      ).toEqual(series.map((s) => s.labels));
+      expect(reflected.timeseries.map((s) => s.samples.map((x) => [x.timestamp, x.startTimestamp]))).toEqual(
+        series.map((s) => s.samples.map((x) => [x.timestampMs, x.startTimestampMs])),
+      );
+    },
+  );
 
   it('applies the 2.54–3.7 TimeSeries.created_timestamp (field 6) to samples without their own start', () => {
     // Prepare: symbols ["", "__name__", "up"]; series { refs [1,2], sample {value 1, ts 5000}, created_timestamp 1000 }
@@ -136,38 +158,52 @@ describe('remote write 2.0 round trip (seeded property test)', () => {
     const decoded = decodeWriteRequest(body, { contentType: V2_CONTENT_TYPE });
 
     // Assess
-    expect(decoded.series[0]?.samples).toEqual([{ timestampMs: 5000, value: 1, stale: false, startTimestampMs: 1000 }]);
+    expect(decoded.series[0]?.samples).toEqual([
+      { timestampMs: 5000, value: 1, stale: false, startTimestampMs: 1000 },
+    ]);
   });
 });
 
 describe('remote read round trip', () => {
-  it.each(SEEDS)('seed %i: SAMPLES response encode → decode keeps labels, order and StaleNaN bits', (seed) => {
-    // Prepare
-    const g = generator(seed);
-    const results = Array.from({ length: g.int(1, 3) }, () => ({
-      series: Array.from({ length: g.int(0, 10) }, () => {
-        const { labels, samples } = randomSeries(g, false);
-        return { labels, samples };
-      }),
-    }));
+  it.each(SEEDS)(
+    'seed %i: SAMPLES response encode → decode keeps labels, order and StaleNaN bits',
+    (seed) => {
+      // Prepare
+      const g = generator(seed);
+      const results = Array.from({ length: g.int(1, 3) }, () => ({
+        series: Array.from({ length: g.int(0, 10) }, () => {
+          const { labels, samples } = randomSeries(g, false);
+          return { labels, samples };
+        }),
+      }));
 
-    // Act
-    const decoded = decodeReadResponse(encodeReadResponse(results));
+      // Act
+      const decoded = decodeReadResponse(encodeReadResponse(results));
 
-    // Assess
-    expect(decoded).toHaveLength(results.length);
-    decoded.forEach((result, i) => {
-      const sent = results[i]?.series ?? [];
-      expect(result.series.map((s) => s.labels)).toEqual(sent.map((s) => s.labels));
-      expect(result.series.map(sampleBits)).toEqual(sent.map((s) => sampleBitsAsSent(s as RandomSeries)));
-    });
-  });
+      // Assess
+      expect(decoded).toHaveLength(results.length);
+      decoded.forEach((result, i) => {
+        const sent = results[i]?.series ?? [];
+        expect(result.series.map((s) => s.labels)).toEqual(sent.map((s) => s.labels));
+        expect(result.series.map(sampleBits)).toEqual(sent.map((s) => sampleBitsAsSent(s as RandomSeries)));
+      });
+    },
+  );
 
   it('writes a StaleNaN into the SAMPLES response as the exact bytes 02 00 00 00 00 00 f0 7f', () => {
     // Act
     const raw = Buffer.from(
       decompressSnappyBlock(
-        encodeReadResponse([{ series: [{ labels: [{ name: '__name__', value: 'up' }], samples: [{ timestampMs: 1, value: Number.NaN, stale: true }] }] }]),
+        encodeReadResponse([
+          {
+            series: [
+              {
+                labels: [{ name: '__name__', value: 'up' }],
+                samples: [{ timestampMs: 1, value: Number.NaN, stale: true }],
+              },
+            ],
+          },
+        ]),
       ),
     );
 
@@ -187,9 +223,21 @@ describe('remote read round trip', () => {
             { type: 'RE', name: 'cpu', value: '0|1' },
             { type: 'EQ', name: '__name__', value: 'node_cpu_seconds_total' },
           ],
-          hints: { stepMs: 15_000, func: 'rate', startMs: 1_700_000_000_000, endMs: 1_700_000_300_000, grouping: ['job'], by: true, rangeMs: 60_000 },
+          hints: {
+            stepMs: 15_000,
+            func: 'rate',
+            startMs: 1_700_000_000_000,
+            endMs: 1_700_000_300_000,
+            grouping: ['job'],
+            by: true,
+            rangeMs: 60_000,
+          },
         },
-        { startTimestampMs: -5, endTimestampMs: 10, matchers: [{ type: 'NRE', name: 'job', value: 'node.*' }] },
+        {
+          startTimestampMs: -5,
+          endTimestampMs: 10,
+          matchers: [{ type: 'NRE', name: 'job', value: 'node.*' }],
+        },
       ],
       acceptedResponseTypes: ['STREAMED_XOR_CHUNKS', 'SAMPLES'],
     };
@@ -199,7 +247,9 @@ describe('remote read round trip', () => {
     const decoded = decodeReadRequest(body);
 
     // Assess
-    expect(Buffer.from(decompressSnappyBlock(body)).subarray(-4)).toEqual(Buffer.from([0x12, 0x02, 0x01, 0x00]));
+    expect(Buffer.from(decompressSnappyBlock(body)).subarray(-4)).toEqual(
+      Buffer.from([0x12, 0x02, 0x01, 0x00]),
+    );
     expect(decoded).toEqual({
       queries: [request.queries[0], { ...request.queries[1], hints: null }],
       acceptedResponseTypes: ['STREAMED_XOR_CHUNKS', 'SAMPLES'],
