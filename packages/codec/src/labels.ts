@@ -21,23 +21,8 @@ export const compareUtf8 = (a: string, b: string): number => {
 
 const byName = (x: Label, y: Label): number => compareUtf8(x.name, y.name);
 
-/**
- * Puts a decoded label list into the normalized form, in place: labels with empty values removed
- * (Prometheus treats them as absent), sorted by name, and checked. Returns why the set is
- * invalid, or null.
- */
-export const normalizeLabels = (labels: Label[]): InvalidLabelsReason | null => {
-  let sorted = true;
-  let write = 0;
-  for (let read = 0; read < labels.length; read++) {
-    const label = labels[read] as Label;
-    if (label.value === '' && label.name !== '') continue;
-    if (write > 0 && sorted && compareUtf8((labels[write - 1] as Label).name, label.name) > 0) sorted = false;
-    labels[write++] = label;
-  }
-  if (write !== labels.length) labels.length = write;
-  if (!sorted) labels.sort(byName);
-
+/** Checks labels already sorted by name; returns why the set is invalid, or null. */
+const validateSorted = (labels: readonly Label[]): InvalidLabelsReason | null => {
   if (labels.length === 0) return 'empty_label_set';
   let hasMetricName = false;
   for (let i = 0; i < labels.length; i++) {
@@ -47,4 +32,40 @@ export const normalizeLabels = (labels: Label[]): InvalidLabelsReason | null => 
     if (name === METRIC_NAME_LABEL) hasMetricName = true;
   }
   return hasMetricName ? null : 'missing_metric_name';
+};
+
+/**
+ * Puts a decoded label list into the normalized form, in place: labels with empty values removed
+ * (Prometheus treats them as absent), sorted by name, and checked. Returns why the set is
+ * invalid, or null.
+ */
+export const normalizeLabels = (labels: Label[]): InvalidLabelsReason | null => {
+  // Fast path: Prometheus sends labels sorted, so one pass drops empty values, confirms the order
+  // and validates; only an unsorted set pays for a sort and a second pass.
+  let write = 0;
+  let previous = '';
+  let hasMetricName = false;
+  let problem: InvalidLabelsReason | null = null;
+  let sorted = true;
+  for (let read = 0; read < labels.length; read++) {
+    const label = labels[read] as Label;
+    const name = label.name;
+    if (label.value === '' && name !== '') continue;
+    if (write > 0) {
+      const order = compareUtf8(previous, name);
+      if (order > 0) sorted = false;
+      else if (order === 0) problem ??= 'duplicate_label_name';
+    }
+    if (name === '') problem ??= 'empty_label_name';
+    else if (name === METRIC_NAME_LABEL) hasMetricName = true;
+    previous = name;
+    labels[write++] = label;
+  }
+  if (write !== labels.length) labels.length = write;
+  if (!sorted) {
+    labels.sort(byName);
+    return validateSorted(labels);
+  }
+  if (write === 0) return 'empty_label_set';
+  return problem ?? (hasMetricName ? null : 'missing_metric_name');
 };

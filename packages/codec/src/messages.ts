@@ -21,65 +21,65 @@ export const checkTimestamp = (timestampMs: number, what: string): number => {
   return timestampMs;
 };
 
-/**
- * Interns labels within one request. Prometheus repeats the same label bytes (`job`, `instance`,
- * metric names) hundreds of times per request; comparing the raw bytes against an earlier
- * occurrence in the same buffer is much cheaper than building the strings again, and equal labels
- * then share one object. An open-addressing table over typed arrays keeps lookups free of
- * allocation. Create one per decoded request: it points into that request's buffer.
- */
-export class LabelCache {
-  private slots = new Int32Array(1024);
-  private starts: number[] = [];
-  private ends: number[] = [];
-  private labels: Label[] = [];
-  private invalidUtf8: boolean[] = [];
+/** Longest probe sequence walked before giving up on the table (bounds crafted input). */
+const MAX_PROBES = 16;
 
-  /** Decodes the `Label` at `reader.pos`..`end`, reusing an earlier identical one. */
-  public decode(reader: ProtoReader, end: number): Label {
-    const start = reader.pos;
+/**
+ * Maps byte ranges of one request buffer to values decoded from them. Prometheus repeats the same
+ * label bytes (`job`, `instance`, metric names) hundreds of times per request; comparing raw bytes
+ * with an earlier occurrence is much cheaper than decoding again, and equal labels then share one
+ * object. Open addressing over an Int32Array keeps lookups free of allocation. Create one per
+ * decoded request: it holds offsets into that request's buffer.
+ */
+export class ByteRangeInterner<T> {
+  private slots = new Int32Array(512);
+  private readonly starts: number[] = [];
+  private readonly ends: number[] = [];
+  private readonly values: T[] = [];
+  /** Where `remember` may store the range of the last `find` miss; -1 when the probe gave up. */
+  private freeSlot = -1;
+
+  /** The value remembered for the bytes [start, end), if any. */
+  public find(reader: ProtoReader, start: number, end: number): T | undefined {
     const length = end - start;
     const mask = this.slots.length - 1;
-    // Probe from a sampled hash (length, first, middle and last bytes): constant-time, and the
-    // full byte comparison makes any collision harmless; MAX_PROBES bounds crafted input.
+    // A sampled hash (length, first, middle and last bytes) is constant-time; the full byte
+    // comparison makes any collision harmless.
     let slot = reader.sampleHash(start, end) & mask;
     for (let probe = 0; probe < MAX_PROBES; probe++, slot = (slot + 1) & mask) {
       const index = (this.slots[slot] as number) - 1;
-      if (index < 0) return this.insert(reader, end, slot);
+      if (index < 0) {
+        this.freeSlot = slot;
+        return undefined;
+      }
       const cachedStart = this.starts[index] as number;
       if (
         (this.ends[index] as number) - cachedStart === length &&
         reader.rangesEqual(cachedStart, start, length)
       ) {
-        reader.pos = end;
-        if (this.invalidUtf8[index]) reader.sawInvalidUtf8 = true;
-        return this.labels[index] as Label;
+        return this.values[index];
       }
     }
-    return decodeLabel(reader, end);
+    this.freeSlot = -1;
+    return undefined;
   }
 
-  private insert(reader: ProtoReader, end: number, slot: number): Label {
-    const start = reader.pos;
-    const before = reader.sawInvalidUtf8;
-    reader.sawInvalidUtf8 = false;
-    const label = decodeLabel(reader, end);
-    const invalidUtf8 = reader.sawInvalidUtf8;
-    reader.sawInvalidUtf8 = before || invalidUtf8;
+  /** Remembers `value` for the bytes [start, end) that the last `find` missed. */
+  public remember(reader: ProtoReader, start: number, end: number, value: T): void {
+    if (this.freeSlot < 0) return;
     this.starts.push(start);
     this.ends.push(end);
-    this.labels.push(label);
-    this.invalidUtf8.push(invalidUtf8);
-    this.slots[slot] = this.labels.length;
-    if (this.labels.length * 2 > this.slots.length) this.grow(reader);
-    return label;
+    this.values.push(value);
+    this.slots[this.freeSlot] = this.values.length;
+    this.freeSlot = -1;
+    if (this.values.length * 2 > this.slots.length) this.grow(reader);
   }
 
   /** Doubles the table once it is half full, re-inserting every entry. */
   private grow(reader: ProtoReader): void {
     const slots = new Int32Array(this.slots.length * 2);
     const mask = slots.length - 1;
-    for (let index = 0; index < this.labels.length; index++) {
+    for (let index = 0; index < this.values.length; index++) {
       let slot = reader.sampleHash(this.starts[index] as number, this.ends[index] as number) & mask;
       while (slots[slot] !== 0) slot = (slot + 1) & mask;
       slots[slot] = index + 1;
@@ -88,17 +88,66 @@ export class LabelCache {
   }
 }
 
-/** Longest probe sequence walked before a label is decoded without the cache. */
-const MAX_PROBES = 16;
+/** The interners of one request: whole labels, and label names for labels seen for the first time. */
+export interface LabelInterners {
+  readonly labels: ByteRangeInterner<Label>;
+  readonly names: ByteRangeInterner<string>;
+}
 
-export const decodeLabel = (reader: ProtoReader, end: number): Label => {
+export const createLabelInterners = (): LabelInterners => ({
+  labels: new ByteRangeInterner<Label>(),
+  names: new ByteRangeInterner<string>(),
+});
+
+/** Reads a string field through an interner; strings that are not valid UTF-8 are never interned. */
+const readInternedString = (reader: ProtoReader, interner: ByteRangeInterner<string>): string => {
+  const end = reader.lengthDelimitedEnd();
+  const start = reader.pos;
+  reader.pos = end;
+  const cached = interner.find(reader, start, end);
+  if (cached !== undefined) return cached;
+  const before = reader.sawInvalidUtf8;
+  reader.sawInvalidUtf8 = false;
+  const text = reader.utf8(start, end);
+  if (!reader.sawInvalidUtf8) interner.remember(reader, start, end, text);
+  reader.sawInvalidUtf8 ||= before;
+  return text;
+};
+
+/**
+ * Decodes a `Label` through the request's interners. Labels that are not valid UTF-8 are never
+ * interned, so every occurrence sets `reader.sawInvalidUtf8` again.
+ */
+export const decodeLabelInterned = (reader: ProtoReader, end: number, interners: LabelInterners): Label => {
+  const start = reader.pos;
+  const cached = interners.labels.find(reader, start, end);
+  if (cached !== undefined) {
+    reader.pos = end;
+    return cached;
+  }
+  const before = reader.sawInvalidUtf8;
+  reader.sawInvalidUtf8 = false;
+  const label = decodeLabelFields(reader, end, interners.names);
+  if (!reader.sawInvalidUtf8) interners.labels.remember(reader, start, end, label);
+  reader.sawInvalidUtf8 ||= before;
+  return label;
+};
+
+export const decodeLabel = (reader: ProtoReader, end: number): Label =>
+  decodeLabelFields(reader, end, undefined);
+
+const decodeLabelFields = (
+  reader: ProtoReader,
+  end: number,
+  names: ByteRangeInterner<string> | undefined,
+): Label => {
   let name = '';
   let value = '';
   while (reader.pos < end) {
     const tag = reader.tag();
     switch (tag) {
       case (1 << 3) | WireType.LengthDelimited:
-        name = reader.string();
+        name = names === undefined ? reader.string() : readInternedString(reader, names);
         break;
       case (2 << 3) | WireType.LengthDelimited:
         value = reader.string();
@@ -118,6 +167,26 @@ export const decodeSample = (
   end: number,
   seriesStartTimestampMs: number,
 ): FloatSample => {
+  // Fast path: exactly what Prometheus writes, value (tag 0x09 + 8 bytes) then timestamp (tag 0x10
+  // + varint). Anything else, including a varint running past `end`, takes the general loop below.
+  const start = reader.pos;
+  const buf = reader.buf;
+  if (buf[start] === 0x09 && buf[start + 9] === 0x10 && end - start >= 11) {
+    reader.pos = start + 1;
+    const value = reader.double();
+    const stale = Number.isNaN(value) && reader.lastDoubleIsStaleNaN();
+    reader.pos += 1;
+    const timestampMs = reader.int64();
+    if (reader.pos === end) {
+      return {
+        timestampMs: checkTimestamp(timestampMs, 'sample'),
+        value,
+        stale,
+        startTimestampMs: seriesStartTimestampMs,
+      };
+    }
+    reader.pos = start;
+  }
   let value = 0;
   let stale = false;
   let timestampMs = 0;
@@ -128,7 +197,7 @@ export const decodeSample = (
       case (1 << 3) | WireType.Fixed64:
         value = reader.double();
         // Only a NaN can be a staleness marker; comparing raw bits only then keeps the common path cheap.
-        stale = value !== value && reader.lastDoubleIsStaleNaN();
+        stale = Number.isNaN(value) && reader.lastDoubleIsStaleNaN();
         break;
       case (2 << 3) | WireType.Varint:
         timestampMs = reader.int64();

@@ -53,10 +53,11 @@ export const decompressSnappyBlock = (body: Uint8Array, options: SnappyOptions =
     );
   }
   try {
-    // A Buffer view (no copy) and no options: a plain Uint8Array or `{ asBuffer: true }` each
-    // measured about 3× slower in the native binding.
+    // `copyOutputData` makes the binding return a V8-heap Buffer instead of an external one. The
+    // binding calls that slower, but every external buffer counts towards V8's external-memory
+    // limit and forces full GCs; with a realistic live heap, copying measured ~10× faster overall.
     const input = Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
-    const decoded = uncompressSync(input) as Buffer;
+    const decoded = uncompressSync(input, { copyOutputData: true }) as Buffer;
     return new Uint8Array(decoded.buffer, decoded.byteOffset, decoded.byteLength);
   } catch (error) {
     throw new CodecError('snappy', 'snappy: corrupt input', { cause: error });
@@ -65,6 +66,8 @@ export const decompressSnappyBlock = (body: Uint8Array, options: SnappyOptions =
 
 /** Compresses bytes into one snappy block. */
 export const compressSnappyBlock = (data: Uint8Array): Uint8Array => {
-  const compressed = compressSync(Buffer.from(data.buffer, data.byteOffset, data.byteLength));
+  const compressed = compressSync(Buffer.from(data.buffer, data.byteOffset, data.byteLength), {
+    copyOutputData: true,
+  });
   return new Uint8Array(compressed.buffer, compressed.byteOffset, compressed.byteLength);
 };

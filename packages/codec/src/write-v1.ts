@@ -3,14 +3,16 @@ import { CodecError } from './errors.js';
 import { normalizeLabels } from './labels.js';
 import {
   checkTimestamp,
+  createLabelInterners,
   decodeHistogram,
   decodeLabel,
+  decodeLabelInterned,
   decodeSample,
   encodeHistogram,
   encodeLabel,
   encodeSample,
   expectKnownWireType,
-  LabelCache,
+  type LabelInterners,
 } from './messages.js';
 import {
   type DecodedSeries,
@@ -86,7 +88,11 @@ const decodeExemplar = (reader: ProtoReader, end: number): Exemplar => {
 };
 
 /** Decodes a v1 `TimeSeries`; also the element of a remote-read `QueryResult`. */
-export const decodeTimeSeries = (reader: ProtoReader, end: number, labelCache: LabelCache): DecodedSeries => {
+export const decodeTimeSeries = (
+  reader: ProtoReader,
+  end: number,
+  interners: LabelInterners,
+): DecodedSeries => {
   const labels: Label[] = [];
   const samples: FloatSample[] = [];
   // Allocated on first use: most series carry neither.
@@ -98,17 +104,19 @@ export const decodeTimeSeries = (reader: ProtoReader, end: number, labelCache: L
     switch (tag) {
       case (1 << 3) | WireType.LengthDelimited:
         reader.sawInvalidUtf8 = false;
-        labels.push(labelCache.decode(reader, reader.lengthDelimitedEnd()));
+        labels.push(decodeLabelInterned(reader, reader.lengthDelimitedEnd(), interners));
         if (reader.sawInvalidUtf8) invalidUtf8 = true;
         break;
       case (2 << 3) | WireType.LengthDelimited:
         samples.push(decodeSample(reader, reader.lengthDelimitedEnd(), 0));
         break;
       case (3 << 3) | WireType.LengthDelimited:
-        (exemplars ??= []).push(decodeExemplar(reader, reader.lengthDelimitedEnd()));
+        exemplars ??= [];
+        exemplars.push(decodeExemplar(reader, reader.lengthDelimitedEnd()));
         break;
       case (4 << 3) | WireType.LengthDelimited:
-        (histograms ??= []).push(decodeHistogram(reader, reader.lengthDelimitedEnd(), 0));
+        histograms ??= [];
+        histograms.push(decodeHistogram(reader, reader.lengthDelimitedEnd(), 0));
         break;
       default:
         expectKnownWireType(reader, tag, 1, 4, WireType.LengthDelimited, 'TimeSeries');
@@ -190,14 +198,14 @@ export const decodeWriteRequestV1 = (bytes: Uint8Array): DecodedWriteRequest => 
   const reader = new ProtoReader(bytes);
   const series: DecodedSeries[] = [];
   const metadata: MetricMetadata[] = [];
-  const labelCache = new LabelCache();
+  const interners = createLabelInterners();
   const end = bytes.length;
   let sawV2Fields = false;
   while (reader.pos < end) {
     const tag = reader.tag();
     switch (tag) {
       case (1 << 3) | WireType.LengthDelimited:
-        series.push(decodeTimeSeries(reader, reader.lengthDelimitedEnd(), labelCache));
+        series.push(decodeTimeSeries(reader, reader.lengthDelimitedEnd(), interners));
         break;
       case (3 << 3) | WireType.LengthDelimited:
         metadata.push(decodeMetadata(reader, reader.lengthDelimitedEnd()));
