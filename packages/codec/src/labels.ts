@@ -52,9 +52,14 @@ export const normalizeLabels = (labels: Label[]): InvalidLabelsReason | null => 
     const name = label.name;
     if (label.value === '' && name !== '') continue;
     if (write > 0) {
-      const order = compareUtf8(previous, name);
-      if (order > 0) sorted = false;
-      else if (order === 0) problem ??= 'duplicate_label_name';
+      // Fast path: adjacent names usually differ in their first character; below the surrogate
+      // range that character alone decides the UTF-8 order.
+      const first = name.charCodeAt(0);
+      if (!(previous.charCodeAt(0) < first && first < 0xd800)) {
+        const order = compareUtf8(previous, name);
+        if (order > 0) sorted = false;
+        else if (order === 0) problem ??= 'duplicate_label_name';
+      }
     }
     if (name === '') problem ??= 'empty_label_name';
     else if (name === METRIC_NAME_LABEL) hasMetricName = true;

@@ -32,12 +32,17 @@ const MAX_PROBES = 16;
  * decoded request: it holds offsets into that request's buffer.
  */
 export class ByteRangeInterner<T> {
-  private slots = new Int32Array(512);
+  private slots: Int32Array;
   private readonly starts: number[] = [];
   private readonly ends: number[] = [];
   private readonly values: T[] = [];
   /** Where `remember` may store the range of the last `find` miss; -1 when the probe gave up. */
   private freeSlot = -1;
+
+  /** @param initialSlots - a power of two; the table doubles when half full */
+  public constructor(initialSlots: number) {
+    this.slots = new Int32Array(initialSlots);
+  }
 
   /** The value remembered for the bytes [start, end), if any. */
   public find(reader: ProtoReader, start: number, end: number): T | undefined {
@@ -94,9 +99,13 @@ export interface LabelInterners {
   readonly names: ByteRangeInterner<string>;
 }
 
+/**
+ * Sized from the captured Prometheus requests: ~400 distinct labels and a few dozen distinct
+ * names per 500-sample request, so a typical request never rehashes.
+ */
 export const createLabelInterners = (): LabelInterners => ({
-  labels: new ByteRangeInterner<Label>(),
-  names: new ByteRangeInterner<string>(),
+  labels: new ByteRangeInterner<Label>(1024),
+  names: new ByteRangeInterner<string>(128),
 });
 
 /** Reads a string field through an interner; strings that are not valid UTF-8 are never interned. */

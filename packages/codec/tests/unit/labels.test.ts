@@ -80,6 +80,20 @@ describe('label normalization', () => {
       expected: [{ name: 'job', value: 'a' }],
       invalid: 'missing_metric_name',
     },
+    {
+      description: 'names are ordered by UTF-8 bytes, not UTF-16 code units (U+FF5E before U+1F600)',
+      labels: [
+        { name: '__name__', value: 'up' },
+        { name: '\u{1f600}', value: 'b' },
+        { name: '\uff5e', value: 'a' },
+      ],
+      expected: [
+        { name: '__name__', value: 'up' },
+        { name: '\uff5e', value: 'a' },
+        { name: '\u{1f600}', value: 'b' },
+      ],
+      invalid: null,
+    },
     { description: 'empty label set', labels: [], expected: [], invalid: 'empty_label_set' },
     {
       description: 'only empty values',
