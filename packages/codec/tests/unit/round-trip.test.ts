@@ -1,9 +1,11 @@
 import {
   compressSnappyBlock,
+  decodeChunkedReadResponse,
   decodeReadRequest,
   decodeReadResponse,
   decodeWriteRequest,
   decompressSnappyBlock,
+  encodeChunkedReadResponse,
   encodeReadRequest,
   encodeReadResponse,
   encodeWriteRequestV1,
@@ -11,7 +13,13 @@ import {
   type ReadRequestInput,
 } from '../../src/index.js';
 import { doubleBits, reflectDecode } from '../helpers/fixtures.js';
-import { generator, type RandomSeries, randomMetadata, randomSeries } from '../helpers/random.js';
+import {
+  generator,
+  type RandomSeries,
+  randomLabels,
+  randomMetadata,
+  randomSeries,
+} from '../helpers/random.js';
 
 const V2_CONTENT_TYPE = 'application/x-protobuf;proto=io.prometheus.write.v2.Request';
 const SEEDS = Array.from({ length: 40 }, (_, i) => 0x5eed + i * 7919);
@@ -187,6 +195,52 @@ describe('remote read round trip', () => {
         expect(result.series.map((s) => s.labels)).toEqual(sent.map((s) => s.labels));
         expect(result.series.map(sampleBits)).toEqual(sent.map((s) => sampleBitsAsSent(s as RandomSeries)));
       });
+    },
+  );
+
+  it.each(SEEDS)(
+    'seed %i: STREAMED_XOR_CHUNKS encode → decode keeps labels, order, every sample bit',
+    (seed) => {
+      // Prepare: series long enough for several 120-sample chunks, with frames small enough to split.
+      const g = generator(seed);
+      const series = Array.from({ length: g.int(1, 6) }, () => {
+        let timestampMs = g.int(0, 2 ** 42);
+        let value = g.int(-1000, 1000);
+        const samples = Array.from({ length: g.int(1, 400) }, () => {
+          timestampMs += g.pick([15_000, 15_000, 15_001, 14_999, g.int(1, 10_000_000)]);
+          const stale = g.int(0, 30) === 0;
+          value = g.pick([
+            value,
+            value + 1,
+            value * 1.5,
+            g.int(-1e9, 1e9) / 7,
+            Number.NaN,
+            Number.POSITIVE_INFINITY,
+          ]);
+          return { timestampMs, value: stale ? Number.NaN : value, stale, startTimestampMs: 0 };
+        });
+        return { labels: randomLabels(g), samples };
+      });
+      const queryIndex = g.int(0, 3);
+
+      // Act
+      const frames = encodeChunkedReadResponse(queryIndex, series, {
+        maxBytesInFrame: g.pick([200, 1000, 1024 * 1024]),
+      });
+      const decoded = decodeChunkedReadResponse(Buffer.concat(frames));
+
+      // Assess: frames of one series are consecutive; joined they give back the series.
+      const joined: { labels: unknown; samples: unknown[] }[] = [];
+      for (const frame of decoded) {
+        expect(frame.queryIndex).toBe(queryIndex);
+        const last = joined.at(-1);
+        if (last !== undefined && JSON.stringify(last.labels) === JSON.stringify(frame.labels))
+          last.samples.push(...sampleBits(frame));
+        else joined.push({ labels: frame.labels, samples: sampleBits(frame) });
+      }
+      expect(joined).toEqual(
+        series.map((s) => ({ labels: s.labels, samples: sampleBitsAsSent(s as RandomSeries) })),
+      );
     },
   );
 
