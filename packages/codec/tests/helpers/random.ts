@@ -1,4 +1,5 @@
 import type { Exemplar, FloatSample, Label, MetricMetadata, NativeHistogram } from '../../src/index.js';
+import { METRIC_TYPES } from '../../src/model.js';
 
 /** mulberry32: a tiny seeded PRNG, so every property-test failure reproduces from its seed. */
 export const seededRandom = (seed: number): (() => number) => {
@@ -126,16 +127,7 @@ export const randomSeries = (g: Generator, withStart: boolean): RandomSeries => 
 
 export const randomMetadata = (g: Generator): MetricMetadata => ({
   metricFamilyName: g.string(20),
-  type: g.pick([
-    'unknown',
-    'counter',
-    'gauge',
-    'histogram',
-    'gaugehistogram',
-    'summary',
-    'info',
-    'stateset',
-  ] as const),
+  type: g.pick(METRIC_TYPES),
   help: g.int(0, 1) === 0 ? '' : g.string(40, VALUE_ALPHABET),
   unit: g.pick(['', 'seconds', 'bytes']),
 });

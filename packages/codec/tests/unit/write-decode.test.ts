@@ -10,6 +10,7 @@ import { doubleBits, schema } from '../helpers/fixtures.js';
 import { generator, type RandomSeries, randomMetadata, randomSeries } from '../helpers/random.js';
 
 const SEEDS = Array.from({ length: 20 }, (_, i) => 0xc0dec + i * 104729);
+// The proto enums' numbering, stated here independently of the codec: index = enum value.
 const RESET_HINTS = ['unknown', 'yes', 'no', 'gauge'];
 const METRIC_TYPES = [
   'unknown',
