@@ -19,6 +19,9 @@ export const DEFAULT_MAX_BYTES_IN_FRAME = 1024 * 1024;
 /** Prometheus's client-side `chunked_read_limit` default (5e7 bytes per frame). */
 export const DEFAULT_MAX_FRAME_BYTES = 50_000_000;
 
+/** Prometheus's `--storage.remote.read-sample-limit` default (5e7 samples per query). */
+export const DEFAULT_MAX_DECODED_SAMPLES = 50_000_000;
+
 /** `prometheus.Chunk.Encoding.XOR`. */
 const CHUNK_ENCODING_XOR = 1;
 
@@ -47,6 +50,13 @@ export interface DecodeChunkedReadResponseOptions {
    * @default DEFAULT_MAX_FRAME_BYTES (50,000,000 bytes)
    */
   readonly maxFrameBytes?: number;
+  /**
+   * Most samples decoded from the whole body, checked against each chunk's declared count before
+   * decoding it: a later XOR sample can take as little as 2 bits, so a small body may declare
+   * millions of samples.
+   * @default DEFAULT_MAX_DECODED_SAMPLES (50,000,000)
+   */
+  readonly maxSamples?: number;
 }
 
 /** One `ChunkedSeries` of one frame, its XOR chunks decoded. */
@@ -210,7 +220,13 @@ export const encodeChunkedReadResponse = (
   return frames;
 };
 
-const decodeChunk = (reader: ProtoReader, end: number, into: FloatSample[]): void => {
+/** How many more samples the body may decode to; shared by all frames of one body. */
+interface SampleBudget {
+  remaining: number;
+  readonly limit: number;
+}
+
+const decodeChunk = (reader: ProtoReader, end: number, into: FloatSample[], budget: SampleBudget): void => {
   let encoding = 0;
   let data: Uint8Array = new Uint8Array(0);
   while (reader.pos < end) {
@@ -230,19 +246,25 @@ const decodeChunk = (reader: ProtoReader, end: number, into: FloatSample[]): voi
       default:
         expectKnownWireType(reader, tag, 1, 3, WireType.Varint, 'Chunk');
         expectKnownWireType(reader, tag, 4, 4, WireType.LengthDelimited, 'Chunk.data');
-        reader.skip(tag & 7);
+        reader.skip(tag);
     }
   }
   reader.assertEnd(end, 'Chunk');
   if (encoding !== CHUNK_ENCODING_XOR) {
     throw new CodecError('invalid_data', `chunk encoding ${encoding} is not supported, only XOR (1)`);
   }
+  const declared = data.length >= 2 ? ((data[0] as number) << 8) | (data[1] as number) : 0;
+  if (declared > budget.remaining) {
+    throw new CodecError('too_large', `the response holds more than ${budget.limit} samples`);
+  }
+  budget.remaining -= declared;
   for (const sample of decodeXorChunk(data)) into.push(sample);
 };
 
 const decodeChunkedSeries = (
   reader: ProtoReader,
   end: number,
+  budget: SampleBudget,
 ): { labels: Label[]; samples: FloatSample[] } => {
   const labels: Label[] = [];
   const samples: FloatSample[] = [];
@@ -253,11 +275,11 @@ const decodeChunkedSeries = (
         labels.push(decodeLabel(reader, reader.lengthDelimitedEnd()));
         break;
       case (2 << 3) | WireType.LengthDelimited:
-        decodeChunk(reader, reader.lengthDelimitedEnd(), samples);
+        decodeChunk(reader, reader.lengthDelimitedEnd(), samples, budget);
         break;
       default:
         expectKnownWireType(reader, tag, 1, 2, WireType.LengthDelimited, 'ChunkedSeries');
-        reader.skip(tag & 7);
+        reader.skip(tag);
     }
   }
   reader.assertEnd(end, 'ChunkedSeries');
@@ -265,7 +287,7 @@ const decodeChunkedSeries = (
 };
 
 /** Decodes one frame's `ChunkedReadResponse`, appending one entry per series. */
-const decodeFrameData = (data: Uint8Array, into: ChunkedReadFrameSeries[]): void => {
+const decodeFrameData = (data: Uint8Array, into: ChunkedReadFrameSeries[], budget: SampleBudget): void => {
   const reader = new ProtoReader(data);
   const series: { labels: Label[]; samples: FloatSample[] }[] = [];
   let queryIndex = 0;
@@ -273,7 +295,7 @@ const decodeFrameData = (data: Uint8Array, into: ChunkedReadFrameSeries[]): void
     const tag = reader.tag();
     switch (tag) {
       case (1 << 3) | WireType.LengthDelimited:
-        series.push(decodeChunkedSeries(reader, reader.lengthDelimitedEnd()));
+        series.push(decodeChunkedSeries(reader, reader.lengthDelimitedEnd(), budget));
         break;
       case (2 << 3) | WireType.Varint:
         queryIndex = reader.int64();
@@ -289,7 +311,7 @@ const decodeFrameData = (data: Uint8Array, into: ChunkedReadFrameSeries[]): void
           'ChunkedReadResponse.chunked_series',
         );
         expectKnownWireType(reader, tag, 2, 2, WireType.Varint, 'ChunkedReadResponse.query_index');
-        reader.skip(tag & 7);
+        reader.skip(tag);
     }
   }
   // query_index may follow the series on the wire, so it is attached once the frame is read.
@@ -306,7 +328,7 @@ const hex32 = (value: number): string => `0x${value.toString(16).padStart(8, '0'
  * @param options - frame size limit
  * @returns one entry per series per frame, in body order; a series Prometheus split over several
  *   frames appears once per frame with the same labels
- * @throws CodecError `too_large` for a frame over `maxFrameBytes`; `protobuf` for a truncated
+ * @throws CodecError `too_large` for a frame over `maxFrameBytes` or more than `maxSamples` samples; `protobuf` for a truncated
  *   frame, a checksum mismatch or a malformed message; `invalid_data` for bad chunk data
  * @example
  * ```ts
@@ -318,6 +340,8 @@ export const decodeChunkedReadResponse = (
   options: DecodeChunkedReadResponseOptions = {},
 ): ChunkedReadFrameSeries[] => {
   const maxFrameBytes = options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
+  const maxSamples = options.maxSamples ?? DEFAULT_MAX_DECODED_SAMPLES;
+  const budget: SampleBudget = { remaining: maxSamples, limit: maxSamples };
   const reader = new ProtoReader(body);
   const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
   const out: ChunkedReadFrameSeries[] = [];
@@ -354,7 +378,7 @@ export const decodeChunkedReadResponse = (
       );
     }
     try {
-      decodeFrameData(data, out);
+      decodeFrameData(data, out, budget);
     } catch (error) {
       // Offsets inside the message are relative to the frame's data; name the frame to place them.
       if (error instanceof CodecError) {

@@ -25,11 +25,18 @@ export const selectWriteVersion = (contentType: string | undefined): RemoteWrite
       `unsupported Content-Type "${contentType}": expected ${PROTOBUF_MEDIA_TYPE}`,
     );
   }
-  let version: RemoteWriteVersion = '1.0';
+  // As client_golang's ParseProtoMsg: every parameter must be key=value, and the first `proto`
+  // decides. Unlike it, whitespace around parameters and letter case of names are tolerated (RFC 9110).
+  let version: RemoteWriteVersion | undefined;
   for (const parameter of parameters) {
     const separator = parameter.indexOf('=');
-    const key = (separator < 0 ? parameter : parameter.slice(0, separator)).trim().toLowerCase();
-    if (key !== 'proto') continue;
+    if (separator < 0) {
+      throw new CodecError(
+        'unsupported_media_type',
+        `unsupported Content-Type "${contentType}": parameter "${parameter}" is not key=value`,
+      );
+    }
+    if (version !== undefined || parameter.slice(0, separator).trim().toLowerCase() !== 'proto') continue;
     const message = parameter.slice(separator + 1).trim();
     if (message === V1_MESSAGE) version = '1.0';
     else if (message === V2_MESSAGE) version = '2.0';
@@ -40,7 +47,7 @@ export const selectWriteVersion = (contentType: string | undefined): RemoteWrite
       );
     }
   }
-  return version;
+  return version ?? '1.0';
 };
 
 /** Only snappy (or no header, which Prometheus never sends but the spec treats as snappy) is accepted. */

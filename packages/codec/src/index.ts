@@ -6,6 +6,7 @@ export {
   type ChunkedReadFrameSeries,
   type ChunkedReadSeries,
   DEFAULT_MAX_BYTES_IN_FRAME,
+  DEFAULT_MAX_DECODED_SAMPLES,
   DEFAULT_MAX_FRAME_BYTES,
   decodeChunkedReadResponse,
   encodeChunkedReadResponse,

@@ -3,18 +3,28 @@
  * (`Sample`, `Histogram`, `BucketSpan`, `Label`), plus the timestamp checks.
  */
 import { CodecError } from './errors.js';
-import type { BucketSpan, FloatSample, Label, NativeHistogram } from './model.js';
+import type { BucketSpan, FloatSample, Label, NativeHistogram, RemoteWriteVersion } from './model.js';
 import { type ProtoReader, type ProtoWriter, WireType } from './wire.js';
 
 /**
- * Every timestamp the codec returns is a safe integer of milliseconds at or after 1970: beyond
- * ±2^53 a JavaScript number would silently lose precision, and Timestream stores nothing before
- * the epoch.
+ * Timestamps are JavaScript numbers, so anything beyond ±2^53 ms would silently lose precision:
+ * that is always an error.
  */
-export const checkTimestamp = (timestampMs: number, what: string): number => {
+export const checkSafeTimestamp = (timestampMs: number, what: string): number => {
   if (!Number.isSafeInteger(timestampMs)) {
     throw new CodecError('timestamp_out_of_range', `${what} timestamp is outside ±2^53 ms`);
   }
+  return timestampMs;
+};
+
+/**
+ * The timestamp of a sample or histogram to be stored must also be at or after 1970: Timestream
+ * rejects anything earlier, and Prometheus never scrapes such times, so the request is refused
+ * whole (as a v1 Prometheus receiver rolls back a request with an out-of-bounds sample) instead of
+ * being partly stored. Exemplar and start timestamps, which are not stored, only need to be safe.
+ */
+export const checkTimestamp = (timestampMs: number, what: string): number => {
+  checkSafeTimestamp(timestampMs, what);
   if (timestampMs < 0) {
     throw new CodecError('timestamp_out_of_range', `${what} timestamp ${timestampMs} ms is negative`);
   }
@@ -163,19 +173,15 @@ const decodeLabelFields = (
         break;
       default:
         expectKnownWireType(reader, tag, 1, 2, WireType.LengthDelimited, 'Label');
-        reader.skip(tag & 7);
+        reader.skip(tag);
     }
   }
   reader.assertEnd(end, 'Label');
   return { name, value };
 };
 
-/** Decodes `Sample` (v1 fields 1–2; v2 adds 3 `start_timestamp`). */
-export const decodeSample = (
-  reader: ProtoReader,
-  end: number,
-  seriesStartTimestampMs: number,
-): FloatSample => {
+/** Decodes `Sample` (v1 fields 1–2; v2 adds 3 `start_timestamp`, which v1 skips as unknown). */
+export const decodeSample = (reader: ProtoReader, end: number, version: RemoteWriteVersion): FloatSample => {
   // Fast path: exactly what Prometheus writes, value (tag 0x09 + 8 bytes) then timestamp (tag 0x10
   // + varint). Anything else, including a varint running past `end`, takes the general loop below.
   const start = reader.pos;
@@ -191,7 +197,7 @@ export const decodeSample = (
         timestampMs: checkTimestamp(timestampMs, 'sample'),
         value,
         stale,
-        startTimestampMs: seriesStartTimestampMs,
+        startTimestampMs: 0,
       };
     }
     reader.pos = start;
@@ -199,7 +205,7 @@ export const decodeSample = (
   let value = 0;
   let stale = false;
   let timestampMs = 0;
-  let startTimestampMs = seriesStartTimestampMs;
+  let startTimestampMs = 0;
   while (reader.pos < end) {
     const tag = reader.tag();
     switch (tag) {
@@ -211,13 +217,13 @@ export const decodeSample = (
       case (2 << 3) | WireType.Varint:
         timestampMs = reader.int64();
         break;
-      case (3 << 3) | WireType.Varint:
-        startTimestampMs = checkTimestamp(reader.int64(), 'sample start');
-        break;
       default:
-        expectKnownWireType(reader, tag, 1, 1, WireType.Fixed64, 'Sample.value');
-        expectKnownWireType(reader, tag, 2, 3, WireType.Varint, 'Sample.timestamp');
-        reader.skip(tag & 7);
+        expectKnownWireType(reader, tag, 1, 1, WireType.Fixed64, 'Sample');
+        expectKnownWireType(reader, tag, 2, 2, WireType.Varint, 'Sample');
+        if (version === '2.0' && tag >>> 3 === 3) {
+          reader.expect(tag & 7, WireType.Varint, 'Sample.start_timestamp');
+          startTimestampMs = checkSafeTimestamp(reader.int64(), 'sample start');
+        } else reader.skip(tag);
     }
   }
   reader.assertEnd(end, 'Sample');
@@ -251,7 +257,7 @@ const decodeBucketSpan = (reader: ProtoReader, end: number): BucketSpan => {
     else if (tag === ((2 << 3) | WireType.Varint)) length = reader.uint32();
     else {
       expectKnownWireType(reader, tag, 1, 2, WireType.Varint, 'BucketSpan');
-      reader.skip(tag & 7);
+      reader.skip(tag);
     }
   }
   reader.assertEnd(end, 'BucketSpan');
@@ -287,11 +293,14 @@ const checkSafeInteger = (reader: ProtoReader, value: number, what: string): num
 
 const RESET_HINTS = ['unknown', 'yes', 'no', 'gauge'] as const;
 
-/** Decodes `Histogram` (v1 fields 1–16; v2 adds 17 `start_timestamp`). */
+/**
+ * Decodes `Histogram` (v1 fields 1–16; v2 adds 17 `start_timestamp`, which v1 skips as unknown).
+ * A histogram whose sum is StaleNaN is a staleness marker, as Prometheus's `value.IsStaleNaN(h.Sum)`.
+ */
 export const decodeHistogram = (
   reader: ProtoReader,
   end: number,
-  seriesStartTimestampMs: number,
+  version: RemoteWriteVersion,
 ): NativeHistogram => {
   let kind: NativeHistogram['kind'] = 'integer';
   let count = 0;
@@ -308,7 +317,8 @@ export const decodeHistogram = (
   const customValues: number[] = [];
   let resetHint = 0;
   let timestampMs = 0;
-  let startTimestampMs = seriesStartTimestampMs;
+  let startTimestampMs = 0;
+  let stale = false;
   while (reader.pos < end) {
     const tag = reader.tag();
     const field = tag >>> 3;
@@ -327,6 +337,7 @@ export const decodeHistogram = (
       case 3:
         reader.expect(wireType, WireType.Fixed64, 'Histogram.sum');
         sum = reader.double();
+        stale = Number.isNaN(sum) && reader.lastDoubleIsStaleNaN();
         break;
       case 4:
         reader.expect(wireType, WireType.Varint, 'Histogram.schema');
@@ -377,11 +388,15 @@ export const decodeHistogram = (
         timestampMs = reader.int64();
         break;
       case 17:
+        if (version === '1.0') {
+          reader.skip(tag);
+          break;
+        }
         reader.expect(wireType, WireType.Varint, 'Histogram.start_timestamp');
-        startTimestampMs = checkTimestamp(reader.int64(), 'histogram start');
+        startTimestampMs = checkSafeTimestamp(reader.int64(), 'histogram start');
         break;
       default:
-        reader.skip(wireType);
+        reader.skip(tag);
     }
   }
   reader.assertEnd(end, 'Histogram');
@@ -389,6 +404,7 @@ export const decodeHistogram = (
     kind,
     count,
     sum,
+    stale,
     schema,
     zeroThreshold,
     zeroCount,
@@ -462,7 +478,9 @@ export const encodeHistogram = (
   // The oneof member present on the wire is what tells integer from float histograms.
   if (histogram.kind === 'integer') writer.tag(1, WireType.Varint).int64(histogram.count);
   else writer.tag(2, WireType.Fixed64).double(histogram.count);
-  if (histogram.sum !== 0) writer.tag(3, WireType.Fixed64).double(histogram.sum);
+  if (histogram.stale) writer.tag(3, WireType.Fixed64).staleNaN();
+  else if (histogram.sum !== 0 || Object.is(histogram.sum, -0))
+    writer.tag(3, WireType.Fixed64).double(histogram.sum);
   if (histogram.schema !== 0) writer.tag(4, WireType.Varint).sint32(histogram.schema);
   if (histogram.zeroThreshold !== 0) writer.tag(5, WireType.Fixed64).double(histogram.zeroThreshold);
   if (histogram.kind === 'integer') writer.tag(6, WireType.Varint).int64(histogram.zeroCount);

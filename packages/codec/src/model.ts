@@ -26,6 +26,8 @@ export interface NativeHistogram {
   readonly kind: 'integer' | 'float';
   readonly count: number;
   readonly sum: number;
+  /** True when `sum` holds StaleNaN: the histogram is a staleness marker. */
+  readonly stale: boolean;
   readonly schema: number;
   readonly zeroThreshold: number;
   readonly zeroCount: number;

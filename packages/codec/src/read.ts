@@ -40,8 +40,8 @@ export type ResponseType = (typeof RESPONSE_TYPES)[number];
 export interface DecodedReadRequest {
   readonly queries: readonly ReadQuery[];
   /**
-   * In the client's order of preference; values this codec does not know are kept as 'UNKNOWN'
-   * so a client asking only for a future type is not mistaken for one asking for nothing.
+   * In the client's order of preference, each type once; values this codec does not know are kept
+   * as 'UNKNOWN' so a client asking only for a future type is not mistaken for one asking for nothing.
    */
   readonly acceptedResponseTypes: readonly (ResponseType | 'UNKNOWN')[];
 }
@@ -73,7 +73,7 @@ const decodeMatcher = (reader: ProtoReader, end: number): LabelMatcher => {
       default:
         expectKnownWireType(reader, tag, 1, 1, WireType.Varint, 'LabelMatcher');
         expectKnownWireType(reader, tag, 2, 3, WireType.LengthDelimited, 'LabelMatcher');
-        reader.skip(tag & 7);
+        reader.skip(tag);
     }
   }
   reader.assertEnd(end, 'LabelMatcher');
@@ -121,7 +121,7 @@ const decodeHints = (reader: ProtoReader, end: number): ReadHints => {
         expectKnownWireType(reader, tag, 3, 4, WireType.Varint, 'ReadHints');
         expectKnownWireType(reader, tag, 5, 5, WireType.LengthDelimited, 'ReadHints');
         expectKnownWireType(reader, tag, 6, 7, WireType.Varint, 'ReadHints');
-        reader.skip(tag & 7);
+        reader.skip(tag);
     }
   }
   reader.assertEnd(end, 'ReadHints');
@@ -152,14 +152,21 @@ const decodeQuery = (reader: ProtoReader, end: number): ReadQuery => {
       default:
         expectKnownWireType(reader, tag, 1, 2, WireType.Varint, 'Query');
         expectKnownWireType(reader, tag, 3, 4, WireType.LengthDelimited, 'Query');
-        reader.skip(tag & 7);
+        reader.skip(tag);
     }
   }
   reader.assertEnd(end, 'Query');
   return { startTimestampMs, endTimestampMs, matchers, hints };
 };
 
-const readResponseType = (value: number): ResponseType | 'UNKNOWN' => RESPONSE_TYPES[value] ?? 'UNKNOWN';
+/**
+ * Adds a response type unless already listed: negotiation only needs each type's first position,
+ * and a tiny body can otherwise repeat the field millions of times.
+ */
+const addResponseType = (into: (ResponseType | 'UNKNOWN')[], value: number): void => {
+  const type = RESPONSE_TYPES[value] ?? 'UNKNOWN';
+  if (!into.includes(type)) into.push(type);
+};
 
 /** Decodes an uncompressed `ReadRequest`. */
 export const decodeReadRequestMessage = (bytes: Uint8Array): DecodedReadRequest => {
@@ -173,18 +180,18 @@ export const decodeReadRequestMessage = (bytes: Uint8Array): DecodedReadRequest 
         queries.push(decodeQuery(reader, reader.lengthDelimitedEnd()));
         break;
       case (2 << 3) | WireType.Varint:
-        acceptedResponseTypes.push(readResponseType(reader.uint32()));
+        addResponseType(acceptedResponseTypes, reader.uint32());
         break;
       case (2 << 3) | WireType.LengthDelimited: {
         // Packed, as Prometheus ≥ 2.55 sends it: `12 02 01 00`.
         const end = reader.lengthDelimitedEnd();
-        while (reader.pos < end) acceptedResponseTypes.push(readResponseType(reader.uint32()));
+        while (reader.pos < end) addResponseType(acceptedResponseTypes, reader.uint32());
         reader.assertEnd(end, 'packed accepted_response_types');
         break;
       }
       default:
         expectKnownWireType(reader, tag, 1, 1, WireType.LengthDelimited, 'ReadRequest');
-        reader.skip(tag & 7);
+        reader.skip(tag);
     }
   }
   return { queries, acceptedResponseTypes };
@@ -258,14 +265,14 @@ export const decodeReadResponse = (body: Uint8Array, options: SnappyOptions = {}
           series.push(decodeTimeSeries(reader, reader.lengthDelimitedEnd(), interners));
         else {
           expectKnownWireType(reader, inner, 1, 1, WireType.LengthDelimited, 'QueryResult');
-          reader.skip(inner & 7);
+          reader.skip(inner);
         }
       }
       reader.assertEnd(end, 'QueryResult');
       results.push({ series });
     } else {
       expectKnownWireType(reader, tag, 1, 1, WireType.LengthDelimited, 'ReadResponse');
-      reader.skip(tag & 7);
+      reader.skip(tag);
     }
   }
   return results;

@@ -12,6 +12,9 @@ export const WireType = {
 
 const TWO_POW_32 = 4294967296;
 
+/** Deepest nesting of (deprecated) groups skipped before giving up; bounds recursion on crafted input. */
+const MAX_GROUP_DEPTH = 32;
+
 const utf8Decoder = new TextDecoder('utf-8', { fatal: true });
 const utf8Encoder = new TextEncoder();
 
@@ -40,7 +43,13 @@ export class ProtoReader {
 
   /** Reads a field tag; returns `fieldNumber << 3 | wireType`. */
   public tag(): number {
+    const start = this.pos;
     const tag = this.uint32();
+    // A tag is a 32-bit varint: reading only the low bits of a longer one would alias another field.
+    if (this.pos - start > 4 && (this.pos - start > 5 || (this.buf[start + 4] as number) > 0x0f)) {
+      this.pos = start;
+      this.fail('tag varint exceeds 32 bits');
+    }
     if (tag >>> 3 === 0) this.fail('invalid field number 0');
     return tag;
   }
@@ -132,8 +141,10 @@ export class ProtoReader {
     return this.uint32() | 0;
   }
 
+  /** Reads a bool; any non-zero 64-bit varint is true, as in Go. */
   public bool(): boolean {
-    return this.uint32() !== 0;
+    const [lo, hi] = this.varint64Halves();
+    return lo !== 0 || hi !== 0;
   }
 
   /** Reads a little-endian IEEE 754 double; NaN payloads survive (see `lastDoubleIsStaleNaN`). */
@@ -165,7 +176,13 @@ export class ProtoReader {
         return end;
       }
     }
+    const start = this.pos;
     const length = this.uint32();
+    // Only the low 32 bits were kept: a longer length must fail, not wrap to a small one.
+    if (this.pos - start > 4 && (this.pos - start > 5 || (this.buf[start + 4] as number) > 0x0f)) {
+      this.pos = start;
+      this.fail('length varint exceeds 32 bits');
+    }
     const end = this.pos + length;
     if (end > this.buf.length) this.fail(`length ${length} runs past the end of the buffer`);
     return end;
@@ -233,8 +250,12 @@ export class ProtoReader {
     return true;
   }
 
-  /** Skips the field whose tag was just read. Groups are rejected: no Prometheus message uses them. */
-  public skip(wireType: number): void {
+  /**
+   * Skips the field whose tag was just read. Groups (deprecated, unused by Prometheus) are skipped
+   * up to their matching end tag, as Go's decoders do, nested at most MAX_GROUP_DEPTH deep.
+   */
+  public skip(tag: number, depth = 0): void {
+    const wireType = tag & 7;
     switch (wireType) {
       case WireType.Varint:
         this.varint64Halves();
@@ -250,8 +271,21 @@ export class ProtoReader {
         if (this.pos + 4 > this.buf.length) this.fail('truncated fixed32');
         this.pos += 4;
         return;
+      case WireType.StartGroup: {
+        if (depth >= MAX_GROUP_DEPTH) this.fail(`groups nested deeper than ${MAX_GROUP_DEPTH}`);
+        const endTag = (tag & ~7) | WireType.EndGroup;
+        for (;;) {
+          if (this.pos >= this.buf.length) this.fail('unterminated group');
+          const inner = this.tag();
+          if (inner === endTag) return;
+          this.skip(inner, depth + 1);
+        }
+      }
+      case WireType.EndGroup:
+        this.fail(`unexpected end of group ${tag >>> 3}`);
+        break;
       default:
-        this.fail(`unsupported wire type ${wireType}`);
+        this.fail(`invalid wire type ${wireType}`);
     }
   }
 
@@ -315,7 +349,7 @@ export class ProtoWriter {
   private readonly forks: number[] = [];
 
   public constructor(initialCapacity = 1024) {
-    this.buf = new Uint8Array(initialCapacity);
+    this.buf = new Uint8Array(Math.max(16, initialCapacity));
     this.view = new DataView(this.buf.buffer);
   }
 

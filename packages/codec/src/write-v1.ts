@@ -2,7 +2,7 @@
 import { CodecError } from './errors.js';
 import { normalizeLabels } from './labels.js';
 import {
-  checkTimestamp,
+  checkSafeTimestamp,
   createLabelInterners,
   decodeHistogram,
   decodeLabel,
@@ -80,11 +80,11 @@ const decodeExemplar = (reader: ProtoReader, end: number): Exemplar => {
         expectKnownWireType(reader, tag, 1, 1, WireType.LengthDelimited, 'Exemplar');
         expectKnownWireType(reader, tag, 2, 2, WireType.Fixed64, 'Exemplar');
         expectKnownWireType(reader, tag, 3, 3, WireType.Varint, 'Exemplar');
-        reader.skip(tag & 7);
+        reader.skip(tag);
     }
   }
   reader.assertEnd(end, 'Exemplar');
-  return { labels, value, timestampMs: checkTimestamp(timestampMs, 'exemplar') };
+  return { labels, value, timestampMs: checkSafeTimestamp(timestampMs, 'exemplar') };
 };
 
 /** Decodes a v1 `TimeSeries`; also the element of a remote-read `QueryResult`. */
@@ -108,7 +108,7 @@ export const decodeTimeSeries = (
         if (reader.sawInvalidUtf8) invalidUtf8 = true;
         break;
       case (2 << 3) | WireType.LengthDelimited:
-        samples.push(decodeSample(reader, reader.lengthDelimitedEnd(), 0));
+        samples.push(decodeSample(reader, reader.lengthDelimitedEnd(), '1.0'));
         break;
       case (3 << 3) | WireType.LengthDelimited:
         exemplars ??= [];
@@ -116,11 +116,11 @@ export const decodeTimeSeries = (
         break;
       case (4 << 3) | WireType.LengthDelimited:
         histograms ??= [];
-        histograms.push(decodeHistogram(reader, reader.lengthDelimitedEnd(), 0));
+        histograms.push(decodeHistogram(reader, reader.lengthDelimitedEnd(), '1.0'));
         break;
       default:
         expectKnownWireType(reader, tag, 1, 4, WireType.LengthDelimited, 'TimeSeries');
-        reader.skip(tag & 7);
+        reader.skip(tag);
     }
   }
   reader.assertEnd(end, 'TimeSeries');
@@ -155,9 +155,11 @@ const decodeMetadata = (reader: ProtoReader, end: number): MetricMetadata => {
         unit = reader.string();
         break;
       default:
+        // Field 3 is unused in MetricMetadata, so it is skipped like any unknown field.
         expectKnownWireType(reader, tag, 1, 1, WireType.Varint, 'MetricMetadata');
-        expectKnownWireType(reader, tag, 2, 5, WireType.LengthDelimited, 'MetricMetadata');
-        reader.skip(tag & 7);
+        expectKnownWireType(reader, tag, 2, 2, WireType.LengthDelimited, 'MetricMetadata');
+        expectKnownWireType(reader, tag, 4, 5, WireType.LengthDelimited, 'MetricMetadata');
+        reader.skip(tag);
     }
   }
   reader.assertEnd(end, 'MetricMetadata');
@@ -215,7 +217,7 @@ export const decodeWriteRequestV1 = (bytes: Uint8Array): DecodedWriteRequest => 
           throw new CodecError('protobuf', `wrong wire type ${tag & 7} for WriteRequest field ${tag >>> 3}`);
         }
         if (tag >>> 3 === 4 || tag >>> 3 === 5) sawV2Fields = true;
-        reader.skip(tag & 7);
+        reader.skip(tag);
     }
   }
   if (sawV2Fields && series.length === 0 && metadata.length === 0) {

@@ -2,7 +2,7 @@
 import { CodecError } from './errors.js';
 import { METRIC_NAME_LABEL, normalizeLabels } from './labels.js';
 import {
-  checkTimestamp,
+  checkSafeTimestamp,
   decodeHistogram,
   decodeSample,
   encodeHistogram,
@@ -25,7 +25,8 @@ import { summarize, toFloatSample, type WriteRequestInput } from './write-v1.js'
 /** The interned strings of one request, with a flag per symbol that was not valid UTF-8. */
 interface SymbolTable {
   readonly symbols: readonly string[];
-  readonly invalidUtf8: ReadonlySet<number>;
+  /** 1 where the symbol was not valid UTF-8; undefined when every symbol was valid. */
+  readonly invalidUtf8: Uint8Array | undefined;
 }
 
 const invalid = (message: string): never => {
@@ -57,7 +58,10 @@ const resolveLabels = (refs: readonly number[], table: SymbolTable, into: Label[
       const ref = name === undefined ? nameRef : valueRef;
       invalid(`${what} labels_refs references symbol ${ref}, but the table has ${symbols.length} symbols`);
     }
-    if (table.invalidUtf8.size > 0 && (table.invalidUtf8.has(nameRef) || table.invalidUtf8.has(valueRef))) {
+    if (
+      table.invalidUtf8 !== undefined &&
+      (table.invalidUtf8[nameRef] === 1 || table.invalidUtf8[valueRef] === 1)
+    ) {
       invalidUtf8 = true;
     }
     into.push({ name: name as string, value: value as string });
@@ -88,13 +92,13 @@ const decodeExemplarV2 = (reader: ProtoReader, end: number, table: SymbolTable):
       expectKnownWireType(reader, tag, 1, 1, WireType.LengthDelimited, 'Exemplar');
       expectKnownWireType(reader, tag, 2, 2, WireType.Fixed64, 'Exemplar');
       expectKnownWireType(reader, tag, 3, 3, WireType.Varint, 'Exemplar');
-      reader.skip(tag & 7);
+      reader.skip(tag);
     }
   }
   reader.assertEnd(end, 'Exemplar');
   const labels: Label[] = [];
   resolveLabels(refs, table, labels, 'exemplar');
-  return { labels, value, timestampMs: checkTimestamp(timestampMs, 'exemplar') };
+  return { labels, value, timestampMs: checkSafeTimestamp(timestampMs, 'exemplar') };
 };
 
 interface MetadataV2 {
@@ -113,8 +117,10 @@ const decodeMetadataV2 = (reader: ProtoReader, end: number): MetadataV2 => {
     else if (tag === ((3 << 3) | WireType.Varint)) helpRef = reader.uint32();
     else if (tag === ((4 << 3) | WireType.Varint)) unitRef = reader.uint32();
     else {
-      expectKnownWireType(reader, tag, 1, 4, WireType.Varint, 'Metadata');
-      reader.skip(tag & 7);
+      // Field 2 is unused in Metadata, so it is skipped like any unknown field.
+      expectKnownWireType(reader, tag, 1, 1, WireType.Varint, 'Metadata');
+      expectKnownWireType(reader, tag, 3, 4, WireType.Varint, 'Metadata');
+      reader.skip(tag);
     }
   }
   reader.assertEnd(end, 'Metadata');
@@ -150,11 +156,11 @@ const decodeTimeSeriesV2 = (
         break;
       case 2:
         reader.expect(wireType, WireType.LengthDelimited, 'TimeSeries.samples');
-        samples.push(decodeSample(reader, reader.lengthDelimitedEnd(), 0));
+        samples.push(decodeSample(reader, reader.lengthDelimitedEnd(), '2.0'));
         break;
       case 3:
         reader.expect(wireType, WireType.LengthDelimited, 'TimeSeries.histograms');
-        histograms.push(decodeHistogram(reader, reader.lengthDelimitedEnd(), 0));
+        histograms.push(decodeHistogram(reader, reader.lengthDelimitedEnd(), '2.0'));
         break;
       case 4:
         reader.expect(wireType, WireType.LengthDelimited, 'TimeSeries.exemplars');
@@ -168,10 +174,10 @@ const decodeTimeSeriesV2 = (
         // Prometheus 2.54–3.7 sent the start time here as `created_timestamp`; 3.8 moved it into
         // each Sample/Histogram and reserved this field.
         reader.expect(wireType, WireType.Varint, 'TimeSeries.created_timestamp');
-        createdTimestampMs = checkTimestamp(reader.int64(), 'series created');
+        createdTimestampMs = checkSafeTimestamp(reader.int64(), 'series created');
         break;
       default:
-        reader.skip(wireType);
+        reader.skip(tag);
     }
   }
   reader.assertEnd(end, 'TimeSeries');
@@ -201,7 +207,7 @@ const decodeTimeSeriesV2 = (
 export const decodeWriteRequestV2 = (bytes: Uint8Array): DecodedWriteRequest => {
   const reader = new ProtoReader(bytes);
   const symbols: string[] = [];
-  const invalidUtf8 = new Set<number>();
+  const invalidSymbols: number[] = [];
   const seriesRanges: number[] = [];
   while (reader.pos < bytes.length) {
     const tag = reader.tag();
@@ -220,7 +226,7 @@ export const decodeWriteRequestV2 = (bytes: Uint8Array): DecodedWriteRequest => 
         reader.expect(tag & 7, WireType.LengthDelimited, 'Request.symbols');
         reader.sawInvalidUtf8 = false;
         symbols.push(reader.string());
-        if (reader.sawInvalidUtf8) invalidUtf8.add(symbols.length - 1);
+        if (reader.sawInvalidUtf8) invalidSymbols.push(symbols.length - 1);
         break;
       case 5: {
         reader.expect(tag & 7, WireType.LengthDelimited, 'Request.timeseries');
@@ -230,11 +236,16 @@ export const decodeWriteRequestV2 = (bytes: Uint8Array): DecodedWriteRequest => 
         break;
       }
       default:
-        reader.skip(tag & 7);
+        reader.skip(tag);
     }
   }
   if (symbols.length > 0 && symbols[0] !== '') invalid('symbols[0] must be the empty string');
 
+  let invalidUtf8: Uint8Array | undefined;
+  if (invalidSymbols.length > 0) {
+    invalidUtf8 = new Uint8Array(symbols.length);
+    for (const index of invalidSymbols) invalidUtf8[index] = 1;
+  }
   const table: SymbolTable = { symbols, invalidUtf8 };
   const series: DecodedSeries[] = [];
   const metadata: MetricMetadata[] = [];

@@ -18,7 +18,7 @@
  * so Prometheus's StaleNaN (0x7ff0000000000002) survives bit-exact and no BigInt is needed.
  */
 import { CodecError } from './errors.js';
-import { checkTimestamp } from './messages.js';
+import { checkSafeTimestamp } from './messages.js';
 import type { FloatSample } from './model.js';
 
 /** Prometheus's TSDB cuts a head chunk at 120 samples (`samplesPerChunk`); remote read reuses that size. */
@@ -99,6 +99,16 @@ class BitWriter {
       v = Math.floor(v / 0x80);
     }
     this.writeBits(v, 8);
+  }
+
+  /** Writes a uvarint of a non-negative BigInt below 2^64. */
+  public writeUvarintBig(value: bigint): void {
+    let v = value;
+    while (v >= 0x80n) {
+      this.writeBits(Number(v & 0x7fn) | 0x80, 8);
+      v >>= 7n;
+    }
+    this.writeBits(Number(v), 8);
   }
 
   /** The bytes written, zero-padded to a whole byte (a copy, sized exactly). */
@@ -217,7 +227,7 @@ export const encodeXorChunk = (samples: readonly FloatSample[]): Uint8Array => {
   let trailing = 0;
   for (let i = 0; i < count; i++) {
     const sample = samples[i] as FloatSample;
-    const t = checkTimestamp(sample.timestampMs, 'sample');
+    const t = checkSafeTimestamp(sample.timestampMs, 'sample');
     let hi: number;
     let lo: number;
     if (sample.stale) {
@@ -229,8 +239,10 @@ export const encodeXorChunk = (samples: readonly FloatSample[]): Uint8Array => {
       lo = scratch.getUint32(4);
     }
     if (i === 0) {
-      // Zigzag of a non-negative timestamp is 2t (the timestamp check rejected negatives).
-      writer.writeUvarint(2 * t);
+      // Zigzag: 2t for t >= 0, exact in a double; -2t - 1 for t < 0, which is odd and may exceed
+      // 2^53, so it is computed in BigInt (once per chunk).
+      if (t >= 0) writer.writeUvarint(2 * t);
+      else writer.writeUvarintBig(-2n * BigInt(t) - 1n);
       writer.writeBits(hi, 32);
       writer.writeBits(lo, 32);
     } else {
@@ -356,7 +368,7 @@ export const decodeXorChunk = (data: Uint8Array): FloatSample[] => {
       const [zlo, zhi] = reader.readUvarintHalves();
       // Undo zigzag on the halves: n = (z >>> 1) ^ -(z & 1).
       const magnitude = (zhi >>> 1) * TWO_POW_32 + (((zlo >>> 1) | (zhi << 31)) >>> 0);
-      t = checkTimestamp(zlo & 1 ? -magnitude - 1 : magnitude, 'XOR chunk sample');
+      t = checkSafeTimestamp(zlo & 1 ? -magnitude - 1 : magnitude, 'XOR chunk sample');
       hi = reader.readBits(32);
       lo = reader.readBits(32);
     } else {
@@ -389,7 +401,7 @@ export const decodeXorChunk = (data: Uint8Array): FloatSample[] => {
           `XOR chunk sample ${i + 1} of ${count}: timestamp delta ${delta} ms is not a positive safe integer`,
         );
       }
-      t = checkTimestamp(t + delta, 'XOR chunk sample');
+      t = checkSafeTimestamp(t + delta, 'XOR chunk sample');
 
       if (reader.readBit() === 1) {
         if (reader.readBit() === 1) {

@@ -91,7 +91,7 @@ export const randomHistogram = (g: Generator, withStart: boolean): NativeHistogr
   return {
     kind,
     count: kind === 'integer' ? g.int(0, 2 ** 50) : g.int(0, 1e6) / 8,
-    sum: g.int(-1e6, 1e6) / 3,
+    ...(g.int(0, 9) === 0 ? { sum: Number.NaN, stale: true } : { sum: g.int(-1e6, 1e6) / 3, stale: false }),
     schema: g.int(-4, 8),
     zeroThreshold: g.pick([0, 1e-128, 0.001]),
     zeroCount: kind === 'integer' ? g.int(0, 1000) : g.int(0, 1000) / 2,

@@ -591,6 +591,31 @@ describe('decodeChunkedReadResponse', () => {
     expect(act).toThrow(expect.objectContaining({ name: 'CodecError', kind, message }));
   });
 
+  it('stops at maxSamples using the declared count of each chunk, before decoding it', () => {
+    // Prepare: one series of 300 samples (chunks of 120, 120, 60).
+    const samples = Array.from({ length: 300 }, (_, i) => ({
+      timestampMs: 1000 + i,
+      value: i,
+      stale: false,
+      startTimestampMs: 0,
+    }));
+    const body = Buffer.concat(
+      encodeChunkedReadResponse(0, [{ labels: [{ name: '__name__', value: 'up' }], samples }]),
+    );
+
+    // Act
+    const act = () => decodeChunkedReadResponse(body, { maxSamples: 299 });
+
+    // Assess
+    expect(act).toThrow(
+      expect.objectContaining({
+        kind: 'too_large',
+        message: 'frame 0 at byte 0: the response holds more than 299 samples',
+      }),
+    );
+    expect(decodeChunkedReadResponse(body, { maxSamples: 300 })[0]?.samples).toHaveLength(300);
+  });
+
   it('checks the frame length against maxFrameBytes before reading the frame', () => {
     // Prepare: the limit is one byte under the frame's 27 bytes of data.
     const body = Uint8Array.from(FRAME);

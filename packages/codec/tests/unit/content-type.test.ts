@@ -18,6 +18,12 @@ describe('selectWriteVersion (remote write 2.0 spec, client_golang ParseProtoMsg
       '2.0',
     ],
     ['media type in upper case', 'Application/X-Protobuf', '1.0'],
+    // client_golang's ParseProtoMsg returns at the first proto= parameter.
+    [
+      'the first of two proto parameters decides',
+      'application/x-protobuf;proto=io.prometheus.write.v2.Request;proto=prometheus.WriteRequest',
+      '2.0',
+    ],
   ] as const)('%s → %s', (_, header, expected) => {
     expect(selectWriteVersion(header)).toBe(expected);
   });
@@ -28,6 +34,10 @@ describe('selectWriteVersion (remote write 2.0 spec, client_golang ParseProtoMsg
     [
       'application/x-protobuf;proto=io.prometheus.write.v3.Request',
       'unsupported remote-write message "io.prometheus.write.v3.Request": expected prometheus.WriteRequest or io.prometheus.write.v2.Request',
+    ],
+    [
+      'application/x-protobuf;v2',
+      'unsupported Content-Type "application/x-protobuf;v2": parameter "v2" is not key=value',
     ],
   ])('rejects %s with unsupported_media_type', (header, message) => {
     expect(() => selectWriteVersion(header)).toThrow(new CodecError('unsupported_media_type', message));

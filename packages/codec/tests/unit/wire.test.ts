@@ -104,25 +104,61 @@ describe('ProtoWriter', () => {
 });
 
 describe('ProtoReader.skip', () => {
+  // Tags of field 1 with each wire type.
   it.each([
-    ['varint', 0, [0x96, 0x01], 2],
-    ['fixed64', 1, [1, 2, 3, 4, 5, 6, 7, 8], 8],
-    ['length-delimited', 2, [0x03, 0x61, 0x62, 0x63], 4],
-    ['fixed32', 5, [1, 2, 3, 4], 4],
-  ])('skips a %s value', (_, wireType, payload, length) => {
+    ['varint', 0x08, [0x96, 0x01], 2],
+    ['fixed64', 0x09, [1, 2, 3, 4, 5, 6, 7, 8], 8],
+    ['length-delimited', 0x0a, [0x03, 0x61, 0x62, 0x63], 4],
+    ['fixed32', 0x0d, [1, 2, 3, 4], 4],
+    // start group 1 { field 2 varint 5, group 3 { } } end group 1, as Go's decoders skip them
+    ['group, nested', 0x0b, [0x10, 0x05, 0x1b, 0x1c, 0x0c], 5],
+  ])('skips a %s value', (_, tag, payload, length) => {
     const reader = new ProtoReader(new Uint8Array([...payload, 0xaa]));
-    reader.skip(wireType);
+    reader.skip(tag);
     expect(reader.pos).toBe(length);
   });
 
   it.each([
-    [3, 'unsupported wire type 3 at byte 0'],
-    [4, 'unsupported wire type 4 at byte 0'],
-    [6, 'unsupported wire type 6 at byte 0'],
-    [7, 'unsupported wire type 7 at byte 0'],
-  ])('rejects wire type %i', (wireType, message) => {
-    expect(() => new ProtoReader(new Uint8Array([0])).skip(wireType)).toThrow(
+    ['an end group without a start', 0x0c, [], 'unexpected end of group 1 at byte 0'],
+    ['a group ended by another field number', 0x0b, [0x14], 'unexpected end of group 2 at byte 1'],
+    ['an unterminated group', 0x0b, [0x10, 0x05], 'unterminated group at byte 2'],
+    ['wire type 6', 0x0e, [], 'invalid wire type 6 at byte 0'],
+    ['wire type 7', 0x0f, [], 'invalid wire type 7 at byte 0'],
+    ['groups nested 33 deep', 0x0b, Array(32).fill(0x0b), 'groups nested deeper than 32 at byte 32'],
+  ])('rejects %s', (_, tag, payload, message) => {
+    expect(() => new ProtoReader(new Uint8Array(payload)).skip(tag)).toThrow(
       new CodecError('protobuf', message),
     );
+  });
+});
+
+describe('32-bit varints that are longer than 32 bits', () => {
+  it.each([
+    // length 2^32 + 14: keeping only the low 32 bits would read it as 14
+    [
+      'a length prefix of 2^32 + 14',
+      [0x8e, 0x80, 0x80, 0x80, 0x10],
+      (r: ProtoReader) => r.lengthDelimitedEnd(),
+      'length varint exceeds 32 bits at byte 0',
+    ],
+    [
+      'a tag of 2^32 + 10',
+      [0x8a, 0x80, 0x80, 0x80, 0x10],
+      (r: ProtoReader) => r.tag(),
+      'tag varint exceeds 32 bits at byte 0',
+    ],
+  ])('rejects %s instead of wrapping it', (_, bytes, read, message) => {
+    expect(() => read(new ProtoReader(new Uint8Array(bytes)))).toThrow(new CodecError('protobuf', message));
+  });
+
+  it('accepts the largest 32-bit length and then finds it past the end', () => {
+    expect(() =>
+      new ProtoReader(new Uint8Array([0xff, 0xff, 0xff, 0xff, 0x0f])).lengthDelimitedEnd(),
+    ).toThrow(new CodecError('protobuf', 'length 4294967295 runs past the end of the buffer at byte 5'));
+  });
+
+  it('reads a bool from all 64 bits, as Go does', () => {
+    expect(new ProtoReader(new Uint8Array(varint(2n ** 32n))).bool()).toBe(true);
+    expect(new ProtoReader(new Uint8Array([0x00])).bool()).toBe(false);
   });
 });

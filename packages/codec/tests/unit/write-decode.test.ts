@@ -30,7 +30,7 @@ const histogramObject = (h: NativeHistogram, withStart: boolean) => ({
   ...(h.kind === 'integer'
     ? { countInt: h.count, zeroCountInt: h.zeroCount }
     : { countFloat: h.count, zeroCountFloat: h.zeroCount }),
-  sum: h.sum,
+  sum: h.stale ? STALE_NAN : h.sum,
   schema: h.schema,
   zeroThreshold: h.zeroThreshold,
   negativeSpans: h.negativeSpans,
@@ -201,6 +201,15 @@ describe('unknown fields are skipped at every level', () => {
     ]);
   });
 
+  it('groups, as Go skips them', () => {
+    // start group 30 { varint 1 } end group 30, inside the TimeSeries and at the top level
+    const group = [0xf3, 0x01, 0x08, 0x01, 0xf4, 0x01];
+    const series = lfield(1, [...group, ...NAME_UP, ...lfield(2, vfield(2, 1))]);
+    expect(decodeWriteRequestV1(bytes(group, series, group)).series[0]?.labels).toEqual([
+      { name: '__name__', value: 'up' },
+    ]);
+  });
+
   it('remote write 2.0: Request, TimeSeries, Sample', () => {
     const series = lfield(5, [
       ...unknown,
@@ -211,6 +220,47 @@ describe('unknown fields are skipped at every level', () => {
     expect(decodeWriteRequestV2(body).series[0]?.samples).toEqual([
       { timestampMs: 9, value: 4, stale: false, startTimestampMs: 0 },
     ]);
+  });
+});
+
+describe('fields of one version are unknown to the other', () => {
+  const sample = [...dfield(1, 3), ...vfield(2, 5000)];
+
+  it.each([
+    ['Sample field 3 (v2 start_timestamp) as a varint', lfield(2, [...sample, ...vfield(3, 5)])],
+    ['Sample field 3 with another wire type', lfield(2, [...sample, ...lfield(3, [])])],
+    ['Sample field 3 holding -1', lfield(2, [...sample, ...vfield(3, -1)])],
+  ])('v1 skips %s', (_, sampleField) => {
+    const decoded = decodeWriteRequestV1(bytes(lfield(1, [...NAME_UP, ...sampleField])));
+    expect(decoded.series[0]?.samples).toEqual([
+      { timestampMs: 5000, value: 3, stale: false, startTimestampMs: 0 },
+    ]);
+  });
+
+  it('v1 skips Histogram field 17 (v2 start_timestamp) of any wire type', () => {
+    const histogram = [...vfield(1, 1), ...lfield(17, [0x00]), ...vfield(15, 9)];
+    const decoded = decodeWriteRequestV1(bytes(lfield(1, [...NAME_UP, ...lfield(4, histogram)])));
+    expect(decoded.series[0]?.histograms[0]).toMatchObject({ count: 1, timestampMs: 9, startTimestampMs: 0 });
+  });
+
+  it('v1 skips the unused MetricMetadata field 3, v2 the unused Metadata field 2', () => {
+    const v1 = decodeWriteRequestV1(bytes(lfield(3, [...vfield(1, 1), ...vfield(3, 1), ...lfield(2, 'm')])));
+    expect(v1.metadata).toEqual([{ metricFamilyName: 'm', type: 'counter', help: '', unit: '' }]);
+    const series = lfield(5, [...lfield(1, [1, 2]), ...lfield(5, [...vfield(1, 2), ...lfield(2, 'x')])]);
+    const v2 = decodeWriteRequestV2(bytes(lfield(4, ''), lfield(4, '__name__'), lfield(4, 'up'), series));
+    expect(v2.metadata).toEqual([{ metricFamilyName: 'up', type: 'gauge', help: '', unit: '' }]);
+  });
+
+  it('accepts exemplar and start timestamps before 1970: they are not stored', () => {
+    const exemplar = lfield(3, [
+      ...lfield(1, [...lfield(1, 'trace_id'), ...lfield(2, 'a')]),
+      ...vfield(3, -5),
+    ]);
+    const v1 = decodeWriteRequestV1(bytes(lfield(1, [...NAME_UP, ...exemplar])));
+    expect(v1.series[0]?.exemplars[0]?.timestampMs).toBe(-5);
+    const series = lfield(5, [...lfield(1, [1, 2]), ...lfield(2, [...vfield(2, 9), ...vfield(3, -7)])]);
+    const v2 = decodeWriteRequestV2(bytes(lfield(4, ''), lfield(4, '__name__'), lfield(4, 'up'), series));
+    expect(v2.series[0]?.samples[0]?.startTimestampMs).toBe(-7);
   });
 });
 
@@ -260,10 +310,44 @@ describe('packed and unpacked repeated scalars both decode', () => {
     ]);
   });
 
+  it('keeps each accepted type once, at its first position, however often it repeats', () => {
+    const body = compressSnappyBlock(
+      bytes(lfield(2, [...Array(10_000).fill(7), 1, ...Array(10_000).fill(1), 0, 1])),
+    );
+    expect(decodeReadRequest(body).acceptedResponseTypes).toEqual([
+      'UNKNOWN',
+      'STREAMED_XOR_CHUNKS',
+      'SAMPLES',
+    ]);
+  });
+
   it('an accepted type from the future is kept as UNKNOWN, not dropped', () => {
     expect(decodeReadRequest(compressSnappyBlock(bytes(lfield(2, [7])))).acceptedResponseTypes).toEqual([
       'UNKNOWN',
     ]);
+  });
+});
+
+describe('invalid UTF-8 in remote write 2.0 symbols', () => {
+  it('flags the series that reference the symbol, and only those', () => {
+    // Prepare: symbol 3 is the lone byte 0xff; series A uses it as a value, series B does not.
+    const seriesA = lfield(5, [...lfield(1, [1, 3]), ...lfield(2, vfield(2, 1))]);
+    const seriesB = lfield(5, [...lfield(1, [1, 2]), ...lfield(2, vfield(2, 1))]);
+    const body = bytes(
+      lfield(4, ''),
+      lfield(4, '__name__'),
+      lfield(4, 'up'),
+      lfield(4, [0xff]),
+      seriesA,
+      seriesB,
+    );
+
+    // Act
+    const decoded = decodeWriteRequestV2(body);
+
+    // Assess
+    expect(decoded.series.map((s) => s.invalidLabels)).toEqual(['invalid_utf8', null]);
+    expect(decoded.counts.invalidSeries).toBe(1);
   });
 });
 

@@ -260,12 +260,6 @@ describe('encodeXorChunk / decodeXorChunk', () => {
         'XOR chunk sample 2 has timestamp 4000 ms, not after the previous 5000 ms; timestamps must strictly ascend',
     },
     {
-      description: 'a negative timestamp',
-      samples: [sample(-1, 1)],
-      kind: 'timestamp_out_of_range',
-      message: 'sample timestamp -1 ms is negative',
-    },
-    {
       description: 'an unsafe timestamp',
       samples: [sample(2 ** 53, 1)],
       kind: 'timestamp_out_of_range',
@@ -376,21 +370,44 @@ describe('encodeXorChunk / decodeXorChunk', () => {
     expect(act).toThrow(expect.objectContaining({ name: 'CodecError', kind: 'invalid_data', message }));
   });
 
-  it('rejects a first timestamp that is negative', () => {
+  it('decodes a first timestamp before 1970 (zigzag varint 1 = -1 ms), as Prometheus chunks allow', () => {
     // Prepare: count 1, zigzag varint 1 (= -1 ms), value 1.0.
     const data = Uint8Array.from([0x00, 0x01, 0x01, ...ONE]);
 
     // Act
-    const act = (): FloatSample[] => decodeXorChunk(data);
+    const samples = decodeXorChunk(data);
 
     // Assess
-    expect(act).toThrow(
-      expect.objectContaining({
-        kind: 'timestamp_out_of_range',
-        message: 'XOR chunk sample timestamp -1 ms is negative',
-      }),
-    );
+    expect(samples).toEqual([{ timestampMs: -1, value: 1, stale: false, startTimestampMs: 0 }]);
+    expect([...encodeXorChunk(samples)]).toEqual([...data]);
   });
+
+  it.each([-1, -2, -1_000, -(2 ** 31), -(2 ** 52) - 1, Number.MIN_SAFE_INTEGER])(
+    'round-trips a first timestamp of %i ms',
+    (timestampMs) => {
+      // Prepare: expected first bytes are Go's binary.PutVarint, computed here with BigInt.
+      const zigzag = -2n * BigInt(timestampMs) - 1n;
+      const expected: number[] = [];
+      for (let v = zigzag; ; v >>= 7n) {
+        if (v < 0x80n) {
+          expected.push(Number(v));
+          break;
+        }
+        expected.push(Number(v & 0x7fn) | 0x80);
+      }
+      const samples = [
+        { timestampMs, value: 2, stale: false, startTimestampMs: 0 },
+        { timestampMs: timestampMs + 15_000, value: 3, stale: false, startTimestampMs: 0 },
+      ];
+
+      // Act
+      const data = encodeXorChunk(samples);
+
+      // Assess
+      expect([...data.subarray(2, 2 + expected.length)]).toEqual(expected);
+      expect(decodeXorChunk(data)).toEqual(samples);
+    },
+  );
 
   it('ignores bytes after the last declared sample, as Prometheus does', () => {
     // Prepare
