@@ -43,6 +43,12 @@ export class ProtoReader {
 
   /** Reads a field tag; returns `fieldNumber << 3 | wireType`. */
   public tag(): number {
+    // Fast path: fields 1–15 have one-byte tags, which is every field Prometheus sends.
+    const first = this.buf[this.pos];
+    if (first !== undefined && first < 0x80 && first >= 0x08) {
+      this.pos++;
+      return first;
+    }
     const start = this.pos;
     const tag = this.uint32();
     // A tag is a 32-bit varint: reading only the low bits of a longer one would alias another field.
