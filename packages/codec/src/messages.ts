@@ -103,10 +103,14 @@ export class ByteRangeInterner<T> {
   }
 }
 
-/** The interners of one request: whole labels, and label names for labels seen for the first time. */
+/**
+ * The per-request decoding state: interned whole labels, interned names for labels seen for the
+ * first time, and a scratch array that collects one series' labels before they are copied out.
+ */
 export interface LabelInterners {
   readonly labels: ByteRangeInterner<Label>;
   readonly names: ByteRangeInterner<string>;
+  readonly scratch: Label[];
 }
 
 /**
@@ -116,6 +120,7 @@ export interface LabelInterners {
 export const createLabelInterners = (): LabelInterners => ({
   labels: new ByteRangeInterner<Label>(1024),
   names: new ByteRangeInterner<string>(128),
+  scratch: [],
 });
 
 /** Reads a string field through an interner; strings that are not valid UTF-8 are never interned. */
