@@ -1,6 +1,6 @@
 /** Remote read: `ReadRequest` in, `ReadResponse` (SAMPLES) out (prompb/remote.proto). */
 import { CodecError } from './errors.js';
-import { createLabelInterners, expectKnownWireType } from './messages.js';
+import { createRequestDecodeState, expectKnownWireType } from './messages.js';
 import type { DecodedSeries } from './model.js';
 import { compressSnappyBlock, decompressSnappyBlock, type SnappyOptions } from './snappy.js';
 import { ProtoReader, ProtoWriter, WireType } from './wire.js';
@@ -253,7 +253,7 @@ export const decodeReadResponse = (body: Uint8Array, options: SnappyOptions = {}
   const bytes = decompressSnappyBlock(body, options);
   const reader = new ProtoReader(bytes);
   const results: DecodedQueryResult[] = [];
-  const interners = createLabelInterners();
+  const state = createRequestDecodeState();
   while (reader.pos < bytes.length) {
     const tag = reader.tag();
     if (tag === ((1 << 3) | WireType.LengthDelimited)) {
@@ -262,7 +262,7 @@ export const decodeReadResponse = (body: Uint8Array, options: SnappyOptions = {}
       while (reader.pos < end) {
         const inner = reader.tag();
         if (inner === ((1 << 3) | WireType.LengthDelimited))
-          series.push(decodeTimeSeries(reader, reader.lengthDelimitedEnd(), interners));
+          series.push(decodeTimeSeries(reader, reader.lengthDelimitedEnd(), state));
         else {
           expectKnownWireType(reader, inner, 1, 1, WireType.LengthDelimited, 'QueryResult');
           reader.skip(inner);

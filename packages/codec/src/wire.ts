@@ -49,15 +49,21 @@ export class ProtoReader {
       this.pos++;
       return first;
     }
-    const start = this.pos;
-    const tag = this.uint32();
-    // A tag is a 32-bit varint: reading only the low bits of a longer one would alias another field.
-    if (this.pos - start > 4 && (this.pos - start > 5 || (this.buf[start + 4] as number) > 0x0f)) {
-      this.pos = start;
-      this.fail('tag varint exceeds 32 bits');
-    }
+    // A longer tag would alias another field if only its low 32 bits were read.
+    const tag = this.strictUint32('tag');
     if (tag >>> 3 === 0) this.fail('invalid field number 0');
     return tag;
+  }
+
+  /** Reads a varint that must fit in 32 bits (a tag or a length), failing instead of truncating it. */
+  private strictUint32(what: string): number {
+    const start = this.pos;
+    const value = this.uint32();
+    if (this.pos - start > 4 && (this.pos - start > 5 || (this.buf[start + 4] as number) > 0x0f)) {
+      this.pos = start;
+      this.fail(`${what} varint exceeds 32 bits`);
+    }
+    return value;
   }
 
   /** Reads a varint and returns its low 32 bits as an unsigned number. */
@@ -182,13 +188,8 @@ export class ProtoReader {
         return end;
       }
     }
-    const start = this.pos;
-    const length = this.uint32();
-    // Only the low 32 bits were kept: a longer length must fail, not wrap to a small one.
-    if (this.pos - start > 4 && (this.pos - start > 5 || (this.buf[start + 4] as number) > 0x0f)) {
-      this.pos = start;
-      this.fail('length varint exceeds 32 bits');
-    }
+    // A longer length must fail, not wrap to a small one.
+    const length = this.strictUint32('length');
     const end = this.pos + length;
     if (end > this.buf.length) this.fail(`length ${length} runs past the end of the buffer`);
     return end;
@@ -238,8 +239,7 @@ export class ProtoReader {
       for (let i = start; i < end; i++) hash = hash * 31 + (this.buf[i] as number);
       return hash;
     }
-    // Masked to 30 bits so the result is a small integer (Smi): V8's Map hashes those much faster
-    // than heap numbers.
+    // Masked to 30 bits so the result is a small integer (Smi) on every platform, never boxed.
     let hash = Math.imul(length, 0x9e3779b1) ^ view.getUint32(start, true);
     hash = Math.imul(hash, 0x85ebca6b) ^ view.getUint32(end - 4, true);
     hash = Math.imul(hash, 0xc2b2ae35) ^ view.getUint32(start + ((length - 4) >>> 1), true);

@@ -3,7 +3,7 @@ import { CodecError } from './errors.js';
 import { normalizeLabels } from './labels.js';
 import {
   checkSafeTimestamp,
-  createLabelInterners,
+  createRequestDecodeState,
   decodeHistogram,
   decodeLabel,
   decodeLabelInterned,
@@ -12,7 +12,7 @@ import {
   encodeLabel,
   encodeSample,
   expectKnownWireType,
-  type LabelInterners,
+  type RequestDecodeState,
 } from './messages.js';
 import {
   type DecodedSeries,
@@ -91,12 +91,12 @@ const decodeExemplar = (reader: ProtoReader, end: number): Exemplar => {
 export const decodeTimeSeries = (
   reader: ProtoReader,
   end: number,
-  interners: LabelInterners,
+  state: RequestDecodeState,
 ): DecodedSeries => {
   // Labels are gathered in the request's scratch array and copied out at their exact size, and the
   // other arrays are created with their first element: an empty array that is pushed to reserves
   // room for 17, which per series is most of the garbage the decoder makes.
-  const scratch = interners.scratch;
+  const scratch = state.scratch;
   let labelCount = 0;
   let samples: FloatSample[] | undefined;
   let histograms: NativeHistogram[] | undefined;
@@ -107,7 +107,7 @@ export const decodeTimeSeries = (
     switch (tag) {
       case (1 << 3) | WireType.LengthDelimited:
         reader.sawInvalidUtf8 = false;
-        scratch[labelCount++] = decodeLabelInterned(reader, reader.lengthDelimitedEnd(), interners);
+        scratch[labelCount++] = decodeLabelInterned(reader, reader.lengthDelimitedEnd(), state);
         if (reader.sawInvalidUtf8) invalidUtf8 = true;
         break;
       case (2 << 3) | WireType.LengthDelimited: {
@@ -207,14 +207,14 @@ export const decodeWriteRequestV1 = (bytes: Uint8Array): DecodedWriteRequest => 
   const reader = new ProtoReader(bytes);
   const series: DecodedSeries[] = [];
   const metadata: MetricMetadata[] = [];
-  const interners = createLabelInterners();
+  const state = createRequestDecodeState();
   const end = bytes.length;
   let sawV2Fields = false;
   while (reader.pos < end) {
     const tag = reader.tag();
     switch (tag) {
       case (1 << 3) | WireType.LengthDelimited:
-        series.push(decodeTimeSeries(reader, reader.lengthDelimitedEnd(), interners));
+        series.push(decodeTimeSeries(reader, reader.lengthDelimitedEnd(), state));
         break;
       case (3 << 3) | WireType.LengthDelimited:
         metadata.push(decodeMetadata(reader, reader.lengthDelimitedEnd()));
