@@ -197,7 +197,19 @@ export const decodeReadRequestMessage = (bytes: Uint8Array): DecodedReadRequest 
   return { queries, acceptedResponseTypes };
 };
 
-/** Decodes a remote-read HTTP body (a snappy block of `ReadRequest`), within the size cap. */
+/**
+ * Decodes a remote-read HTTP body (a snappy block of `ReadRequest`), within the size cap.
+ *
+ * @example
+ * ```ts
+ * const { queries, acceptedResponseTypes } = decodeReadRequest(body);
+ * const type = negotiateResponseType(acceptedResponseTypes);
+ * const results = queries.map((query) => ({ series: select(query.matchers, query.startTimestampMs, query.endTimestampMs) }));
+ * const response = type === 'SAMPLES'
+ *   ? { contentType: SAMPLES_CONTENT_TYPE, contentEncoding: SAMPLES_CONTENT_ENCODING, body: encodeReadResponse(results) }
+ *   : { contentType: STREAMED_CONTENT_TYPE, body: Buffer.concat(results.flatMap((r, i) => encodeChunkedReadResponse(i, r.series))) };
+ * ```
+ */
 export const decodeReadRequest = (body: Uint8Array, options: SnappyOptions = {}): DecodedReadRequest =>
   decodeReadRequestMessage(decompressSnappyBlock(body, options));
 

@@ -14,6 +14,19 @@ export interface WriteRequestHeaders {
  * Decodes a remote-write HTTP body: checks Content-Type and Content-Encoding, decompresses the
  * snappy block within the size cap, and decodes the protobuf of the version the Content-Type
  * names into the normalized model.
+ *
+ * @throws CodecError `unsupported_media_type` (415), `too_large` (413), or a 400 kind
+ * @example
+ * ```ts
+ * const request = decodeWriteRequest(body, {
+ *   contentType: headers['content-type'],
+ *   contentEncoding: headers['content-encoding'],
+ * });
+ * for (const series of request.series) {
+ *   if (series.invalidLabels !== null) continue; // skip and count it
+ *   for (const { timestampMs, value, stale } of series.samples) store(series.labels, timestampMs, value, stale);
+ * }
+ * ```
  */
 export const decodeWriteRequest = (
   body: Uint8Array,
