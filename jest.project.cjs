@@ -3,7 +3,7 @@
 // by `npm run typecheck`), sources imported from `src/` directly.
 const path = require('node:path');
 
-const PACKAGES = ['codec', 'connector', 'infra'];
+const PACKAGES = ['codec', 'timestream-local', 'connector', 'infra'];
 
 const swcTransform = [
   '@swc/jest',
@@ -21,7 +21,10 @@ const project = (name, testMatch) => ({
   moduleNameMapper: {
     // Sources use NodeNext-style `./x.js` specifiers; Jest resolves them to the `.ts` file.
     '^(\\.{1,2}/.*)\\.js$': '$1',
-    '^@prometheus-timestream/(codec|connector|infra)$': path.join(__dirname, 'packages/$1/src/index.ts'),
+    '^@prometheus-timestream/(codec|timestream-local|connector|infra)$': path.join(
+      __dirname,
+      'packages/$1/src/index.ts',
+    ),
   },
   testEnvironment: 'node',
 });

@@ -1,0 +1,834 @@
+/**
+ * The emulated service's state: databases and tables (the control plane), and each table's rows
+ * in DuckDB with the identity index that decides duplicates and versions. All writes go through
+ * one store, one call at a time, as the service serialises writes to a record.
+ */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import { TimestreamError, validationError } from './errors.js';
+import {
+  MAX_RECORDS_PER_WRITE,
+  mergeCommonAttributes,
+  type ParsedValue,
+  type Rejection,
+  toRejection,
+  type ValidRecord,
+  validateRecord,
+  type WireRecord,
+} from './records.js';
+import {
+  type Catalog,
+  DUCKDB_TYPES,
+  MEASURE_VALUE_COLUMNS,
+  type MeasureValueColumn,
+  type ScalarType,
+  type TableSchema,
+} from './schema.js';
+
+export const DEFAULT_MEMORY_RETENTION_HOURS = 6;
+export const DEFAULT_MAGNETIC_RETENTION_DAYS = 73000;
+export const MAX_DIMENSIONS_PER_TABLE = 128;
+export const MAX_MEASURES_PER_TABLE = 8192;
+/** Records may be up to 15 minutes in the future of the service's clock. */
+const FUTURE_WINDOW_NS = 15n * 60n * 1_000_000_000n;
+const NS_PER_MS = 1_000_000n;
+const RESOURCE_NAME = /^[a-zA-Z0-9_.-]{3,256}$/;
+const ACCOUNT = '123456789012';
+
+export interface RetentionProperties {
+  readonly MemoryStoreRetentionPeriodInHours: number;
+  readonly MagneticStoreRetentionPeriodInDays: number;
+}
+
+export interface MagneticStoreWriteProperties {
+  readonly EnableMagneticStoreWrites: boolean;
+  readonly MagneticStoreRejectedDataLocation?: unknown;
+}
+
+interface DatabaseState {
+  readonly name: string;
+  readonly arn: string;
+  readonly creationTime: number;
+  lastUpdatedTime: number;
+  kmsKeyId: string;
+}
+
+interface IdentityEntry {
+  version: number;
+  value: string;
+}
+
+interface TableState {
+  readonly database: string;
+  readonly name: string;
+  readonly arn: string;
+  readonly physicalName: string;
+  readonly creationTime: number;
+  lastUpdatedTime: number;
+  retention: RetentionProperties;
+  magneticWrites: MagneticStoreWriteProperties;
+  readonly dimensions: string[];
+  readonly measureValueColumns: Set<MeasureValueColumn>;
+  readonly multiMeasureColumns: Map<string, ScalarType>;
+  /** measure_name → its type and the dimensions written with it (SHOW MEASURES). */
+  readonly measures: Map<string, { type: string; dimensions: Set<string> }>;
+  readonly identities: Map<string, IdentityEntry>;
+  storedBytes: number;
+}
+
+export interface WriteOutcome {
+  readonly ingested: number;
+  readonly rejected: readonly (Rejection & { readonly index: number })[];
+  readonly bytes: number;
+}
+
+export interface StoreOptions {
+  /** Directory for the DuckDB file and the catalog; in memory when undefined. */
+  readonly dataDir?: string | undefined;
+  /** The service's clock in milliseconds (tests move it). */
+  readonly now?: () => number;
+}
+
+const MEASURE_VALUE_COLUMN: Readonly<Record<ScalarType, MeasureValueColumn>> = {
+  DOUBLE: 'measure_value::double',
+  BIGINT: 'measure_value::bigint',
+  VARCHAR: 'measure_value::varchar',
+  BOOLEAN: 'measure_value::boolean',
+  TIMESTAMP: 'measure_value::timestamp',
+};
+
+export const quoteIdentifier = (name: string): string => `"${name.replaceAll('"', '""')}"`;
+
+const notFound = (message: string) => new TimestreamError('ResourceNotFoundException', message);
+
+const checkResourceName = (name: unknown, what: string): string => {
+  if (typeof name !== 'string' || !RESOURCE_NAME.test(name)) {
+    throw validationError(
+      `1 validation error detected: Value '${String(name)}' at '${what}' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+ and length 3 to 256`,
+    );
+  }
+  return name;
+};
+
+/** A parameter for DuckDB: BigInts bind as HUGEINT unless cast, so every slot is cast explicitly. */
+const sqlParameter = (value: ParsedValue): { sql: string; param: unknown } => {
+  switch (value.type) {
+    case 'BIGINT':
+      return { sql: 'CAST(? AS BIGINT)', param: value.value };
+    case 'TIMESTAMP':
+      return { sql: 'make_timestamp_ns(CAST(? AS BIGINT))', param: value.value };
+    case 'DOUBLE':
+      return { sql: 'CAST(? AS DOUBLE)', param: value.value };
+    case 'BOOLEAN':
+      return { sql: 'CAST(? AS BOOLEAN)', param: value.value };
+    case 'VARCHAR':
+      return { sql: 'CAST(? AS VARCHAR)', param: value.value };
+  }
+};
+
+/** The identity of a record: (dimensions, measure name, time), as the service defines it. */
+const identityOf = (record: ValidRecord): string =>
+  JSON.stringify([
+    record.measureName,
+    record.timeNs.toString(),
+    [...record.dimensions].sort((a, b) => (a.name < b.name ? -1 : 1)).map((d) => [d.name, d.value]),
+  ]);
+
+const valueSignature = (record: ValidRecord): string =>
+  record.type === 'MULTI'
+    ? JSON.stringify(record.measures.map((m) => [m.name, m.value.type, String(m.value.value)]))
+    : JSON.stringify([record.value?.type, String(record.value?.value)]);
+
+const isoMs = (ns: bigint): string => new Date(Number(ns / NS_PER_MS)).toISOString();
+
+const DUPLICATE_REASON =
+  'A record already exists with the same time, dimensions, measure name, and record version. A higher record version must be specified in order to update the measure value. Specifying record version is supported by the latest SDKs.';
+
+export class TimestreamStore implements Catalog {
+  private readonly databases = new Map<string, DatabaseState>();
+  private readonly tables = new Map<string, TableState>();
+  private nextPhysical = 1;
+
+  private constructor(
+    private readonly connection: DuckDBConnection,
+    private readonly instance: DuckDBInstance,
+    private readonly catalogFile: string | undefined,
+    private readonly clock: () => number,
+  ) {}
+
+  /** Opens a store, in memory or persisted under `dataDir` (catalog JSON + DuckDB file). */
+  public static async open(options: StoreOptions = {}): Promise<TimestreamStore> {
+    const dataDir = options.dataDir;
+    if (dataDir !== undefined) mkdirSync(dataDir, { recursive: true });
+    const instance = await DuckDBInstance.create(
+      dataDir === undefined ? ':memory:' : path.join(dataDir, 'timestream.duckdb'),
+    );
+    const connection = await instance.connect();
+    const store = new TimestreamStore(
+      connection,
+      instance,
+      dataDir === undefined ? undefined : path.join(dataDir, 'catalog.json'),
+      options.now ?? Date.now,
+    );
+    await store.load();
+    return store;
+  }
+
+  public close(): void {
+    this.connection.closeSync();
+    this.instance.closeSync();
+  }
+
+  public now(): number {
+    return this.clock();
+  }
+
+  // --- Catalog (read by the SQL layer) -------------------------------------------------------
+
+  public readonly lookup = (database: string, table: string): TableSchema | 'no-database' | 'no-table' => {
+    if (!this.databases.has(database)) return 'no-database';
+    const state = this.tables.get(tableKey(database, table));
+    return state === undefined ? 'no-table' : schemaOf(state);
+  };
+
+  public tableStatistics(database: string, table: string): { storedBytes: number } | undefined {
+    const state = this.tables.get(tableKey(database, table));
+    return state === undefined ? undefined : { storedBytes: state.storedBytes };
+  }
+
+  /** SHOW MEASURES data: each measure with its type and dimensions. */
+  public measuresOf(database: string, table: string): { name: string; type: string; dimensions: string[] }[] {
+    const state = this.requireTable(database, table);
+    return [...state.measures.entries()]
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([name, m]) => ({
+        name,
+        type: m.type,
+        dimensions: state.dimensions.filter((d) => m.dimensions.has(d)),
+      }));
+  }
+
+  public get duckdb(): DuckDBConnection {
+    return this.connection;
+  }
+
+  // --- Control plane -------------------------------------------------------------------------
+
+  public createDatabase(name: unknown, kmsKeyId: unknown): Record<string, unknown> {
+    const databaseName = checkResourceName(name, 'databaseName');
+    if (this.databases.has(databaseName)) {
+      throw new TimestreamError('ConflictException', `The database ${databaseName} already exists.`);
+    }
+    const now = this.clock() / 1000;
+    this.databases.set(databaseName, {
+      name: databaseName,
+      arn: `arn:aws:timestream:us-east-1:${ACCOUNT}:database/${databaseName}`,
+      creationTime: now,
+      lastUpdatedTime: now,
+      kmsKeyId:
+        typeof kmsKeyId === 'string' ? kmsKeyId : `arn:aws:kms:us-east-1:${ACCOUNT}:key/timestream-local`,
+    });
+    this.saveCatalog();
+    return this.describeDatabase(databaseName);
+  }
+
+  public describeDatabase(name: unknown): Record<string, unknown> {
+    const database = this.requireDatabase(name);
+    return {
+      Arn: database.arn,
+      DatabaseName: database.name,
+      TableCount: [...this.tables.values()].filter((t) => t.database === database.name).length,
+      KmsKeyId: database.kmsKeyId,
+      CreationTime: database.creationTime,
+      LastUpdatedTime: database.lastUpdatedTime,
+    };
+  }
+
+  public listDatabases(): Record<string, unknown>[] {
+    return [...this.databases.keys()].sort().map((name) => this.describeDatabase(name));
+  }
+
+  public updateDatabase(name: unknown, kmsKeyId: unknown): Record<string, unknown> {
+    const database = this.requireDatabase(name);
+    if (typeof kmsKeyId !== 'string') throw validationError('KmsKeyId is required.');
+    database.kmsKeyId = kmsKeyId;
+    database.lastUpdatedTime = this.clock() / 1000;
+    this.saveCatalog();
+    return this.describeDatabase(database.name);
+  }
+
+  public deleteDatabase(name: unknown): void {
+    const database = this.requireDatabase(name);
+    if ([...this.tables.values()].some((t) => t.database === database.name)) {
+      throw validationError(
+        `The database ${database.name} has tables; delete them before deleting the database.`,
+      );
+    }
+    this.databases.delete(database.name);
+    this.saveCatalog();
+  }
+
+  public async createTable(request: Record<string, unknown>): Promise<Record<string, unknown>> {
+    const database = this.requireDatabase(request['DatabaseName']);
+    const name = checkResourceName(request['TableName'], 'tableName');
+    if (this.tables.has(tableKey(database.name, name))) {
+      throw new TimestreamError('ConflictException', `The table ${database.name}.${name} already exists.`);
+    }
+    const now = this.clock() / 1000;
+    const physicalName = `t_${this.nextPhysical++}`;
+    const state: TableState = {
+      database: database.name,
+      name,
+      arn: `${database.arn}/table/${name}`,
+      physicalName,
+      creationTime: now,
+      lastUpdatedTime: now,
+      retention: parseRetention(request['RetentionProperties'], undefined),
+      magneticWrites: parseMagneticWrites(request['MagneticStoreWriteProperties'], undefined),
+      dimensions: [],
+      measureValueColumns: new Set(),
+      multiMeasureColumns: new Map(),
+      measures: new Map(),
+      identities: new Map(),
+      storedBytes: 0,
+    };
+    const columns = [
+      'measure_name VARCHAR',
+      'time TIMESTAMP_NS',
+      ...MEASURE_VALUE_COLUMNS.map(
+        (c) =>
+          `${quoteIdentifier(c)} ${c.endsWith('timestamp') ? 'TIMESTAMP_NS' : DUCKDB_TYPES[c.slice('measure_value::'.length).toUpperCase() as ScalarType]}`,
+      ),
+      // The record version is stored but never visible to queries.
+      '"__version" BIGINT',
+    ];
+    await this.connection.run(`CREATE TABLE ${quoteIdentifier(physicalName)} (${columns.join(', ')})`);
+    this.tables.set(tableKey(database.name, name), state);
+    this.saveCatalog();
+    return describeTable(state);
+  }
+
+  public describeTable(databaseName: unknown, tableName: unknown): Record<string, unknown> {
+    return describeTable(this.requireTable(databaseName, tableName));
+  }
+
+  public listTables(databaseName: unknown): Record<string, unknown>[] {
+    if (databaseName !== undefined) this.requireDatabase(databaseName);
+    return [...this.tables.values()]
+      .filter((t) => databaseName === undefined || t.database === databaseName)
+      .sort((a, b) => (tableKey(a.database, a.name) < tableKey(b.database, b.name) ? -1 : 1))
+      .map(describeTable);
+  }
+
+  public updateTable(request: Record<string, unknown>): Record<string, unknown> {
+    const state = this.requireTable(request['DatabaseName'], request['TableName']);
+    state.retention = parseRetention(request['RetentionProperties'], state.retention);
+    state.magneticWrites = parseMagneticWrites(request['MagneticStoreWriteProperties'], state.magneticWrites);
+    state.lastUpdatedTime = this.clock() / 1000;
+    this.saveCatalog();
+    return describeTable(state);
+  }
+
+  public async deleteTable(databaseName: unknown, tableName: unknown): Promise<void> {
+    const state = this.requireTable(databaseName, tableName);
+    await this.connection.run(`DROP TABLE ${quoteIdentifier(state.physicalName)}`);
+    this.tables.delete(tableKey(state.database, state.name));
+    this.saveCatalog();
+  }
+
+  // --- WriteRecords --------------------------------------------------------------------------
+
+  /**
+   * Ingests what it can of a WriteRecords request. Structural problems throw a
+   * ValidationException before anything is stored; each record that breaks a limit, falls
+   * outside the retention window or conflicts with a stored record is rejected on its own while
+   * the rest of the batch is stored, as the service does.
+   */
+  public async writeRecords(request: Record<string, unknown>): Promise<WriteOutcome> {
+    const records = request['Records'];
+    if (!Array.isArray(records) || records.length === 0) {
+      throw validationError(
+        "1 validation error detected: Value at 'records' failed to satisfy constraint: Member must have length greater than or equal to 1",
+      );
+    }
+    if (records.length > MAX_RECORDS_PER_WRITE) {
+      throw validationError(
+        `1 validation error detected: Value '[...]' at 'records' failed to satisfy constraint: Member must have length less than or equal to ${MAX_RECORDS_PER_WRITE}`,
+      );
+    }
+    const state = this.requireTable(request['DatabaseName'], request['TableName']);
+    const common = request['CommonAttributes'] as WireRecord | undefined;
+    // Validate every record first: a ValidationException anywhere means nothing is stored.
+    const validated = records.map((record, index) =>
+      validateRecord(mergeCommonAttributes(common, record as WireRecord), index),
+    );
+
+    const nowNs = BigInt(Math.trunc(this.clock())) * NS_PER_MS;
+    const memoryStart =
+      nowNs - BigInt(state.retention.MemoryStoreRetentionPeriodInHours) * 3_600_000_000_000n;
+    const magneticStart =
+      nowNs - BigInt(state.retention.MagneticStoreRetentionPeriodInDays) * 86_400_000_000_000n;
+    const end = nowNs + FUTURE_WINDOW_NS;
+    const earliest = state.magneticWrites.EnableMagneticStoreWrites ? magneticStart : memoryStart;
+
+    const rejected: (Rejection & { index: number })[] = [];
+    const pending = new Map<string, ValidRecord>();
+    const deletes: ValidRecord[] = [];
+    let ingested = 0;
+    let bytes = 0;
+    let schemaChanged = false;
+    for (const [index, result] of validated.entries()) {
+      const rejection = toRejection(result);
+      if (rejection !== undefined) {
+        rejected.push({ ...rejection, index });
+        continue;
+      }
+      const record = result as ValidRecord;
+      if (record.timeNs < earliest || record.timeNs >= end) {
+        const store = state.magneticWrites.EnableMagneticStoreWrites ? 'magnetic store' : 'memory store';
+        rejected.push({
+          index,
+          category: 'retention',
+          reason: `The record timestamp is outside the time range [${isoMs(earliest)}, ${isoMs(end)}) of the ${store}.`,
+        });
+        continue;
+      }
+      const schemaProblem = this.checkSchema(state, record);
+      if (schemaProblem !== undefined) {
+        rejected.push({ ...schemaProblem, index });
+        continue;
+      }
+      const identity = identityOf(record);
+      const signature = valueSignature(record);
+      const existing = state.identities.get(identity);
+      if (existing !== undefined) {
+        if (existing.value === signature) {
+          // An identical resend is accepted (Prometheus retries); a higher version only updates it.
+          if (record.version > existing.version) {
+            existing.version = record.version;
+            if (!pending.has(identity)) deletes.push(record);
+            pending.set(identity, record);
+          }
+          ingested++;
+          bytes += record.bytes;
+          continue;
+        }
+        if (record.version <= existing.version) {
+          rejected.push({
+            index,
+            category: record.version === existing.version ? 'duplicate' : 'version',
+            existingVersion: existing.version,
+            reason:
+              record.version === existing.version
+                ? DUPLICATE_REASON
+                : `The record version ${record.version} is lower than the existing version ${existing.version}. A higher version is required to update the measure value.`,
+          });
+          continue;
+        }
+        if (!pending.has(identity)) deletes.push(record);
+      }
+      if (this.applySchema(state, record)) schemaChanged = true;
+      state.identities.set(identity, { version: record.version, value: signature });
+      pending.set(identity, record);
+      ingested++;
+      bytes += record.bytes;
+    }
+    await this.persist(state, deletes, [...pending.values()]);
+    state.storedBytes += bytes;
+    // The schema (dimensions, measures) lives in the catalog file, rows in DuckDB.
+    if (schemaChanged) this.saveCatalog();
+    return { ingested, rejected, bytes };
+  }
+
+  /** Table-level limits a record must fit, checked before it changes the table's schema. */
+  private checkSchema(state: TableState, record: ValidRecord): Rejection | undefined {
+    const newDimensions = record.dimensions.filter((d) => !state.dimensions.includes(d.name));
+    if (state.dimensions.length + newDimensions.length > MAX_DIMENSIONS_PER_TABLE) {
+      return {
+        category: 'limit',
+        reason: `The table would exceed the limit of ${MAX_DIMENSIONS_PER_TABLE} dimensions.`,
+      };
+    }
+    const caseClash = this.caseClash(state, [
+      ...newDimensions.map((d) => d.name),
+      ...record.measures.map((m) => m.name).filter((name) => !state.multiMeasureColumns.has(name)),
+    ]);
+    if (caseClash !== undefined) return caseClash;
+    for (const { name } of newDimensions) {
+      if (state.measures.has(name) || state.multiMeasureColumns.has(name)) {
+        return {
+          category: 'schema',
+          reason: `Dimension name '${name}' is already used as a measure name in this table.`,
+        };
+      }
+    }
+    if (state.dimensions.includes(record.measureName)) {
+      return {
+        category: 'schema',
+        reason: `Measure name '${record.measureName}' is already used as a dimension name in this table.`,
+      };
+    }
+    if (!state.measures.has(record.measureName) && state.measures.size >= MAX_MEASURES_PER_TABLE) {
+      return {
+        category: 'limit',
+        reason: `The table would exceed the limit of ${MAX_MEASURES_PER_TABLE} measures.`,
+      };
+    }
+    for (const measure of record.measures) {
+      const existingType = state.multiMeasureColumns.get(measure.name);
+      if (existingType !== undefined && existingType !== measure.value.type) {
+        return {
+          category: 'schema',
+          reason: `Measure '${measure.name}' was created with data type ${existingType}; it cannot be written as ${measure.value.type}.`,
+        };
+      }
+      if (state.dimensions.includes(measure.name)) {
+        return {
+          category: 'schema',
+          reason: `Measure name '${measure.name}' is already used as a dimension name in this table.`,
+        };
+      }
+    }
+    return undefined;
+  }
+
+  /** Records the dimensions, value columns and measures a record brings; true if anything was new. */
+  /**
+   * DuckDB matches quoted identifiers case-insensitively, so a column `Job` cannot sit beside
+   * `job` in the physical table although Timestream allows it: such a record is rejected with a
+   * reason naming the emulator's limitation instead of failing the call.
+   */
+  private caseClash(state: TableState, newNames: readonly string[]): Rejection | undefined {
+    const existing = [
+      'measure_name',
+      'time',
+      '__version',
+      ...MEASURE_VALUE_COLUMNS,
+      ...state.dimensions,
+      ...state.multiMeasureColumns.keys(),
+    ];
+    const seen = new Map(existing.map((name) => [name.toLowerCase(), name]));
+    for (const name of newNames) {
+      const other = seen.get(name.toLowerCase());
+      if (other !== undefined && other !== name) {
+        return {
+          category: 'schema',
+          reason: `timestream-local cannot store '${name}' beside '${other}' (names differing only in case); Timestream can.`,
+        };
+      }
+      seen.set(name.toLowerCase(), name);
+    }
+    return undefined;
+  }
+
+  private applySchema(state: TableState, record: ValidRecord): boolean {
+    let changed = false;
+    for (const { name } of record.dimensions) {
+      if (!state.dimensions.includes(name)) {
+        state.dimensions.push(name);
+        changed = true;
+      }
+    }
+    if (record.value !== undefined) {
+      const column = MEASURE_VALUE_COLUMN[record.value.type];
+      if (!state.measureValueColumns.has(column)) {
+        state.measureValueColumns.add(column);
+        changed = true;
+      }
+    }
+    for (const measure of record.measures) {
+      if (!state.multiMeasureColumns.has(measure.name)) {
+        state.multiMeasureColumns.set(measure.name, measure.value.type);
+        changed = true;
+      }
+    }
+    let measure = state.measures.get(record.measureName);
+    if (measure === undefined) {
+      measure = {
+        type: record.type === 'MULTI' ? 'multi' : (record.value?.type ?? 'DOUBLE').toLowerCase(),
+        dimensions: new Set(),
+      };
+      state.measures.set(record.measureName, measure);
+      changed = true;
+    }
+    for (const { name } of record.dimensions) {
+      if (!measure.dimensions.has(name)) {
+        measure.dimensions.add(name);
+        changed = true;
+      }
+    }
+    return changed;
+  }
+
+  /** Adds new columns, removes overwritten rows and inserts the accepted ones. */
+  private async persist(
+    state: TableState,
+    deletes: readonly ValidRecord[],
+    inserts: readonly ValidRecord[],
+  ): Promise<void> {
+    const table = quoteIdentifier(state.physicalName);
+    const existing = new Set(
+      (
+        await this.connection.runAndReadAll(
+          `SELECT column_name FROM duckdb_columns() WHERE table_name = $1`,
+          [state.physicalName],
+        )
+      )
+        .getRowObjects()
+        .map((row) => String(row['column_name'])),
+    );
+    for (const name of state.dimensions) {
+      if (!existing.has(name))
+        await this.connection.run(`ALTER TABLE ${table} ADD COLUMN ${quoteIdentifier(name)} VARCHAR`);
+    }
+    for (const [name, type] of state.multiMeasureColumns) {
+      if (!existing.has(name))
+        await this.connection.run(
+          `ALTER TABLE ${table} ADD COLUMN ${quoteIdentifier(name)} ${DUCKDB_TYPES[type]}`,
+        );
+    }
+    for (const record of deletes) {
+      const conditions = ['measure_name = CAST(? AS VARCHAR)', 'time = make_timestamp_ns(CAST(? AS BIGINT))'];
+      const params: unknown[] = [record.measureName, record.timeNs];
+      for (const name of state.dimensions) {
+        conditions.push(`${quoteIdentifier(name)} IS NOT DISTINCT FROM CAST(? AS VARCHAR)`);
+        params.push(record.dimensions.find((d) => d.name === name)?.value ?? null);
+      }
+      await this.connection.run(`DELETE FROM ${table} WHERE ${conditions.join(' AND ')}`, params as never[]);
+    }
+    if (inserts.length === 0) return;
+    const rows: string[] = [];
+    const params: unknown[] = [];
+    let columns: string[] = [];
+    for (const record of inserts) {
+      const cells: { column: string; sql: string; param: unknown }[] = [
+        { column: 'measure_name', sql: 'CAST(? AS VARCHAR)', param: record.measureName },
+        { column: 'time', sql: 'make_timestamp_ns(CAST(? AS BIGINT))', param: record.timeNs },
+        { column: '__version', sql: 'CAST(? AS BIGINT)', param: record.version },
+      ];
+      for (const name of state.dimensions) {
+        cells.push({
+          column: name,
+          sql: 'CAST(? AS VARCHAR)',
+          param: record.dimensions.find((d) => d.name === name)?.value ?? null,
+        });
+      }
+      if (record.value !== undefined)
+        cells.push({ column: MEASURE_VALUE_COLUMN[record.value.type], ...sqlParameter(record.value) });
+      for (const measure of record.measures)
+        cells.push({ column: measure.name, ...sqlParameter(measure.value) });
+      // One INSERT per column set keeps the statement simple; batches rarely mix shapes.
+      const shape = cells.map((c) => c.column);
+      if (rows.length > 0 && shape.join('\0') !== columns.join('\0')) {
+        await this.insertRows(table, columns, rows, params);
+        rows.length = 0;
+        params.length = 0;
+      }
+      columns = shape;
+      rows.push(`(${cells.map((c) => c.sql).join(', ')})`);
+      for (const cell of cells) params.push(cell.param);
+    }
+    await this.insertRows(table, columns, rows, params);
+  }
+
+  private async insertRows(
+    table: string,
+    columns: readonly string[],
+    rows: readonly string[],
+    params: readonly unknown[],
+  ): Promise<void> {
+    await this.connection.run(
+      `INSERT INTO ${table} (${columns.map(quoteIdentifier).join(', ')}) VALUES ${rows.join(', ')}`,
+      params as never[],
+    );
+  }
+
+  // --- Persistence ---------------------------------------------------------------------------
+
+  private saveCatalog(): void {
+    if (this.catalogFile === undefined) return;
+    const catalog = {
+      nextPhysical: this.nextPhysical,
+      databases: [...this.databases.values()],
+      tables: [...this.tables.values()].map((t) => ({
+        database: t.database,
+        name: t.name,
+        arn: t.arn,
+        physicalName: t.physicalName,
+        creationTime: t.creationTime,
+        lastUpdatedTime: t.lastUpdatedTime,
+        retention: t.retention,
+        magneticWrites: t.magneticWrites,
+        dimensions: t.dimensions,
+        measureValueColumns: [...t.measureValueColumns],
+        multiMeasureColumns: [...t.multiMeasureColumns],
+        measures: [...t.measures].map(([name, m]) => [name, { type: m.type, dimensions: [...m.dimensions] }]),
+      })),
+    };
+    writeFileSync(this.catalogFile, JSON.stringify(catalog, null, 2));
+  }
+
+  /** Loads a persisted catalog and rebuilds each table's identity index from its rows. */
+  private async load(): Promise<void> {
+    if (this.catalogFile === undefined) return;
+    let text: string;
+    try {
+      text = readFileSync(this.catalogFile, 'utf8');
+    } catch {
+      return;
+    }
+    const catalog = JSON.parse(text);
+    this.nextPhysical = catalog.nextPhysical;
+    for (const database of catalog.databases) this.databases.set(database.name, database);
+    for (const t of catalog.tables) {
+      const state: TableState = {
+        ...t,
+        measureValueColumns: new Set(t.measureValueColumns),
+        multiMeasureColumns: new Map(t.multiMeasureColumns),
+        measures: new Map(
+          t.measures.map(([name, m]: [string, { type: string; dimensions: string[] }]) => [
+            name,
+            { type: m.type, dimensions: new Set(m.dimensions) },
+          ]),
+        ),
+        identities: new Map(),
+        storedBytes: 0,
+      };
+      await this.rebuildIdentities(state);
+      this.tables.set(tableKey(state.database, state.name), state);
+    }
+  }
+
+  private async rebuildIdentities(state: TableState): Promise<void> {
+    const result = await this.connection.runAndReadAll(
+      `SELECT *, epoch_ns(time) AS "__time_ns" FROM ${quoteIdentifier(state.physicalName)}`,
+    );
+    for (const row of result.getRowObjects()) {
+      const dimensions = state.dimensions
+        .filter((name) => row[name] !== null && row[name] !== undefined)
+        .map((name) => ({ name, value: String(row[name]) }));
+      const measureName = String(row['measure_name']);
+      const timeNs = row['__time_ns'] as bigint;
+      const single = MEASURE_VALUE_COLUMNS.find((c) => row[c] !== null && row[c] !== undefined);
+      const measures = [...state.multiMeasureColumns]
+        .filter(([name]) => row[name] !== null && row[name] !== undefined)
+        .map(([name, type]) => ({ name, value: { type, value: storedValue(row[name], type), bytes: 0 } }));
+      const type =
+        single === undefined ? 'MULTI' : (single.slice('measure_value::'.length).toUpperCase() as ScalarType);
+      const record: ValidRecord = {
+        dimensions,
+        measureName,
+        type,
+        value:
+          single === undefined
+            ? undefined
+            : { type: type as ScalarType, value: storedValue(row[single], type as ScalarType), bytes: 0 },
+        measures,
+        timeNs,
+        version: Number(row['__version']),
+        bytes: 0,
+      };
+      state.identities.set(identityOf(record), { version: record.version, value: valueSignature(record) });
+    }
+  }
+
+  // --- Lookups -------------------------------------------------------------------------------
+
+  private requireDatabase(name: unknown): DatabaseState {
+    const database = typeof name === 'string' ? this.databases.get(name) : undefined;
+    if (database === undefined) throw notFound(`The database ${String(name)} does not exist.`);
+    return database;
+  }
+
+  private requireTable(databaseName: unknown, tableName: unknown): TableState {
+    const database = this.requireDatabase(databaseName);
+    const state =
+      typeof tableName === 'string' ? this.tables.get(tableKey(database.name, tableName)) : undefined;
+    if (state === undefined)
+      throw notFound(`The table ${database.name}.${String(tableName)} does not exist.`);
+    return state;
+  }
+}
+
+/** Values read back from DuckDB, normalised to what the write path produced (for signatures). */
+const storedValue = (value: unknown, type: ScalarType): string | number | bigint | boolean => {
+  if (type === 'TIMESTAMP' && typeof value === 'object' && value !== null && 'nanos' in value)
+    return (value as { nanos: bigint }).nanos;
+  return value as string | number | bigint | boolean;
+};
+
+const tableKey = (database: string, table: string): string => `${database}\0${table}`;
+
+const schemaOf = (state: TableState): TableSchema => ({
+  database: state.database,
+  table: state.name,
+  physicalName: state.physicalName,
+  dimensions: [...state.dimensions],
+  measureValueColumns: MEASURE_VALUE_COLUMNS.filter((c) => state.measureValueColumns.has(c)),
+  multiMeasureColumns: [...state.multiMeasureColumns].map(([name, type]) => ({ name, type })),
+});
+
+const describeTable = (state: TableState): Record<string, unknown> => ({
+  Arn: state.arn,
+  TableName: state.name,
+  DatabaseName: state.database,
+  TableStatus: 'ACTIVE',
+  RetentionProperties: state.retention,
+  CreationTime: state.creationTime,
+  LastUpdatedTime: state.lastUpdatedTime,
+  MagneticStoreWriteProperties: state.magneticWrites,
+  Schema: { CompositePartitionKey: [{ Type: 'MEASURE' }] },
+});
+
+const integerIn = (value: unknown, min: number, max: number, field: string): number => {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw validationError(
+      `1 validation error detected: Value '${String(value)}' at '${field}' failed to satisfy constraint: Member must be between ${min} and ${max}`,
+    );
+  }
+  return value;
+};
+
+const parseRetention = (value: unknown, current: RetentionProperties | undefined): RetentionProperties => {
+  if (value === undefined) {
+    return (
+      current ?? {
+        MemoryStoreRetentionPeriodInHours: DEFAULT_MEMORY_RETENTION_HOURS,
+        MagneticStoreRetentionPeriodInDays: DEFAULT_MAGNETIC_RETENTION_DAYS,
+      }
+    );
+  }
+  const retention = value as Record<string, unknown>;
+  return {
+    MemoryStoreRetentionPeriodInHours: integerIn(
+      retention['MemoryStoreRetentionPeriodInHours'],
+      1,
+      8766,
+      'retentionProperties.memoryStoreRetentionPeriodInHours',
+    ),
+    MagneticStoreRetentionPeriodInDays: integerIn(
+      retention['MagneticStoreRetentionPeriodInDays'],
+      1,
+      73000,
+      'retentionProperties.magneticStoreRetentionPeriodInDays',
+    ),
+  };
+};
+
+const parseMagneticWrites = (
+  value: unknown,
+  current: MagneticStoreWriteProperties | undefined,
+): MagneticStoreWriteProperties => {
+  if (value === undefined) return current ?? { EnableMagneticStoreWrites: false };
+  const properties = value as Record<string, unknown>;
+  if (typeof properties['EnableMagneticStoreWrites'] !== 'boolean') {
+    throw validationError('MagneticStoreWriteProperties.EnableMagneticStoreWrites is required.');
+  }
+  return {
+    EnableMagneticStoreWrites: properties['EnableMagneticStoreWrites'],
+    ...(properties['MagneticStoreRejectedDataLocation'] === undefined
+      ? {}
+      : { MagneticStoreRejectedDataLocation: properties['MagneticStoreRejectedDataLocation'] }),
+  };
+};
