@@ -49,7 +49,7 @@ const main = async (): Promise<void> => {
     fail(error instanceof Error ? error.message : String(error));
     return;
   }
-  if (values['help'] === true) {
+  if (values.help === true) {
     process.stdout.write(`${USAGE}\n`);
     return;
   }
@@ -57,10 +57,10 @@ const main = async (): Promise<void> => {
   if (!['error', 'warn', 'info', 'debug'].includes(logLevel))
     fail(`--log-level must be error, warn, info or debug, got "${logLevel}"`);
   const emulator = await startTimestreamLocal({
-    host: (values['host'] as string | undefined) ?? '127.0.0.1',
-    port: number(values['port'] as string | undefined, '--port', 0, 65535) ?? 8000,
+    host: (values.host as string | undefined) ?? '127.0.0.1',
+    port: number(values.port as string | undefined, '--port', 0, 65535) ?? 8000,
     ...(values['data-dir'] === undefined ? {} : { dataDir: values['data-dir'] as string }),
-    create: (values['create'] as string[] | undefined) ?? [],
+    create: (values.create as string[] | undefined) ?? [],
     faults: {
       latencyMs: number(values['latency-ms'] as string | undefined, '--latency-ms', 0, 60_000) ?? 0,
       throttleRate: number(values['throttle-rate'] as string | undefined, '--throttle-rate', 0, 1) ?? 0,

@@ -26,21 +26,21 @@ const rate = (value: unknown, name: string): number => {
 
 /** Reads a rule from an admin request body; throws a readable Error for bad input. */
 export const parseFaultRule = (body: Record<string, unknown>, now: number): FaultRule => {
-  const operation = body['operation'] ?? '*';
+  const operation = body.operation ?? '*';
   if (typeof operation !== 'string' || operation.length === 0)
     throw new Error('operation must be an operation name or "*"');
-  const latencyMs = body['latencyMs'] ?? 0;
+  const latencyMs = body.latencyMs ?? 0;
   if (typeof latencyMs !== 'number' || !(latencyMs >= 0 && latencyMs <= 60_000)) {
     throw new Error(`latencyMs must be a number from 0 to 60000, got ${String(latencyMs)}`);
   }
-  const durationMs = body['durationMs'];
+  const durationMs = body.durationMs;
   if (durationMs !== undefined && (typeof durationMs !== 'number' || !(durationMs > 0))) {
     throw new Error(`durationMs must be a positive number, got ${String(durationMs)}`);
   }
   return {
     operation,
-    throttleRate: rate(body['throttleRate'] ?? 0, 'throttleRate'),
-    errorRate: rate(body['errorRate'] ?? 0, 'errorRate'),
+    throttleRate: rate(body.throttleRate ?? 0, 'throttleRate'),
+    errorRate: rate(body.errorRate ?? 0, 'errorRate'),
     latencyMs,
     until: durationMs === undefined ? undefined : now + durationMs,
   };

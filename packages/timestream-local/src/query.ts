@@ -154,7 +154,7 @@ export class QueryService {
   ) {}
 
   public async query(request: Record<string, unknown>): Promise<Record<string, unknown>> {
-    const queryString = request['QueryString'];
+    const queryString = request.QueryString;
     if (
       typeof queryString !== 'string' ||
       queryString.length === 0 ||
@@ -164,7 +164,7 @@ export class QueryService {
         `1 validation error detected: Value at 'queryString' failed to satisfy constraint: Member must have length between 1 and ${MAX_QUERY_STRING_LENGTH}`,
       );
     }
-    const maxRows = request['MaxRows'];
+    const maxRows = request.MaxRows;
     if (
       maxRows !== undefined &&
       (typeof maxRows !== 'number' ||
@@ -176,7 +176,7 @@ export class QueryService {
         `1 validation error detected: Value '${String(maxRows)}' at 'maxRows' failed to satisfy constraint: Member must have value between 1 and ${MAX_ROWS_PER_PAGE}`,
       );
     }
-    const nextToken = request['NextToken'];
+    const nextToken = request.NextToken;
     this.expireCursors();
     if (nextToken !== undefined) {
       const cursor = typeof nextToken === 'string' ? this.cursors.get(nextToken) : undefined;
@@ -209,7 +209,7 @@ export class QueryService {
   }
 
   public cancelQuery(request: Record<string, unknown>): Record<string, unknown> {
-    const id = request['QueryId'];
+    const id = request.QueryId;
     if (typeof id !== 'string' || !/^[a-zA-Z0-9]{1,64}$/.test(id)) {
       throw validationError(
         "1 validation error detected: Value at 'queryId' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-zA-Z0-9]+",
@@ -253,7 +253,7 @@ export class QueryService {
       if (this.cursors.size >= MAX_CURSORS) this.cursors.delete(this.cursors.keys().next().value as string);
       const token = randomBytes(24).toString('base64url');
       this.cursors.set(token, cursor);
-      response['NextToken'] = token;
+      response.NextToken = token;
     }
     return response;
   }

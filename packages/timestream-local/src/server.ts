@@ -248,26 +248,26 @@ export class EmulatorServer {
         // address must be the bare host the client reached us on.
         return { Endpoints: [{ Address: bareHost(host), CachePeriodInMinutes: 1440 }] };
       case 'CreateDatabase':
-        return { Database: store.createDatabase(body['DatabaseName'], body['KmsKeyId']) };
+        return { Database: store.createDatabase(body.DatabaseName, body.KmsKeyId) };
       case 'DescribeDatabase':
-        return { Database: store.describeDatabase(body['DatabaseName']) };
+        return { Database: store.describeDatabase(body.DatabaseName) };
       case 'UpdateDatabase':
-        return { Database: store.updateDatabase(body['DatabaseName'], body['KmsKeyId']) };
+        return { Database: store.updateDatabase(body.DatabaseName, body.KmsKeyId) };
       case 'ListDatabases':
         return paginate(store.listDatabases(), body, 'Databases');
       case 'DeleteDatabase':
-        store.deleteDatabase(body['DatabaseName']);
+        store.deleteDatabase(body.DatabaseName);
         return {};
       case 'CreateTable':
         return { Table: await store.createTable(body) };
       case 'DescribeTable':
-        return { Table: store.describeTable(body['DatabaseName'], body['TableName']) };
+        return { Table: store.describeTable(body.DatabaseName, body.TableName) };
       case 'UpdateTable':
         return { Table: store.updateTable(body) };
       case 'ListTables':
-        return paginate(store.listTables(body['DatabaseName']), body, 'Tables');
+        return paginate(store.listTables(body.DatabaseName), body, 'Tables');
       case 'DeleteTable':
-        await store.deleteTable(body['DatabaseName'], body['TableName']);
+        await store.deleteTable(body.DatabaseName, body.TableName);
         return {};
       case 'WriteRecords':
         return this.writeRecords(body);
@@ -355,8 +355,8 @@ const paginate = (
   body: Record<string, unknown>,
   key: string,
 ): Record<string, unknown> => {
-  const start = typeof body['NextToken'] === 'string' ? Number.parseInt(body['NextToken'], 10) || 0 : 0;
-  const max = typeof body['MaxResults'] === 'number' ? body['MaxResults'] : items.length;
+  const start = typeof body.NextToken === 'string' ? Number.parseInt(body.NextToken, 10) || 0 : 0;
+  const max = typeof body.MaxResults === 'number' ? body.MaxResults : items.length;
   const page = items.slice(start, start + max);
   return { [key]: page, ...(start + max < items.length ? { NextToken: String(start + max) } : {}) };
 };

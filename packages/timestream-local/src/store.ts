@@ -270,8 +270,8 @@ export class TimestreamStore implements Catalog {
   }
 
   public async createTable(request: Record<string, unknown>): Promise<Record<string, unknown>> {
-    const database = this.requireDatabase(request['DatabaseName']);
-    const name = checkResourceName(request['TableName'], 'tableName');
+    const database = this.requireDatabase(request.DatabaseName);
+    const name = checkResourceName(request.TableName, 'tableName');
     if (this.tables.has(tableKey(database.name, name))) {
       throw new TimestreamError('ConflictException', `The table ${database.name}.${name} already exists.`);
     }
@@ -284,8 +284,8 @@ export class TimestreamStore implements Catalog {
       physicalName,
       creationTime: now,
       lastUpdatedTime: now,
-      retention: parseRetention(request['RetentionProperties'], undefined),
-      magneticWrites: parseMagneticWrites(request['MagneticStoreWriteProperties'], undefined),
+      retention: parseRetention(request.RetentionProperties, undefined),
+      magneticWrites: parseMagneticWrites(request.MagneticStoreWriteProperties, undefined),
       dimensions: [],
       measureValueColumns: new Set(),
       multiMeasureColumns: new Map(),
@@ -322,9 +322,9 @@ export class TimestreamStore implements Catalog {
   }
 
   public updateTable(request: Record<string, unknown>): Record<string, unknown> {
-    const state = this.requireTable(request['DatabaseName'], request['TableName']);
-    state.retention = parseRetention(request['RetentionProperties'], state.retention);
-    state.magneticWrites = parseMagneticWrites(request['MagneticStoreWriteProperties'], state.magneticWrites);
+    const state = this.requireTable(request.DatabaseName, request.TableName);
+    state.retention = parseRetention(request.RetentionProperties, state.retention);
+    state.magneticWrites = parseMagneticWrites(request.MagneticStoreWriteProperties, state.magneticWrites);
     state.lastUpdatedTime = this.clock() / 1000;
     this.saveCatalog();
     return describeTable(state);
@@ -346,7 +346,7 @@ export class TimestreamStore implements Catalog {
    * the rest of the batch is stored, as the service does.
    */
   public async writeRecords(request: Record<string, unknown>): Promise<WriteOutcome> {
-    const records = request['Records'];
+    const records = request.Records;
     if (!Array.isArray(records) || records.length === 0) {
       throw validationError(
         "1 validation error detected: Value at 'records' failed to satisfy constraint: Member must have length greater than or equal to 1",
@@ -357,8 +357,8 @@ export class TimestreamStore implements Catalog {
         `1 validation error detected: Value '[...]' at 'records' failed to satisfy constraint: Member must have length less than or equal to ${MAX_RECORDS_PER_WRITE}`,
       );
     }
-    const state = this.requireTable(request['DatabaseName'], request['TableName']);
-    const common = request['CommonAttributes'] as WireRecord | undefined;
+    const state = this.requireTable(request.DatabaseName, request.TableName);
+    const common = request.CommonAttributes as WireRecord | undefined;
     // Validate every record first: a ValidationException anywhere means nothing is stored.
     const validated = records.map((record, index) =>
       validateRecord(mergeCommonAttributes(common, record as WireRecord), index),
@@ -576,7 +576,7 @@ export class TimestreamStore implements Catalog {
         )
       )
         .getRowObjects()
-        .map((row) => String(row['column_name'])),
+        .map((row) => String(row.column_name)),
     );
     for (const name of state.dimensions) {
       if (!existing.has(name))
@@ -708,8 +708,8 @@ export class TimestreamStore implements Catalog {
       const dimensions = state.dimensions
         .filter((name) => row[name] !== null && row[name] !== undefined)
         .map((name) => ({ name, value: String(row[name]) }));
-      const measureName = String(row['measure_name']);
-      const timeNs = row['__time_ns'] as bigint;
+      const measureName = String(row.measure_name);
+      const timeNs = row.__time_ns as bigint;
       const single = MEASURE_VALUE_COLUMNS.find((c) => row[c] !== null && row[c] !== undefined);
       const measures = [...state.multiMeasureColumns]
         .filter(([name]) => row[name] !== null && row[name] !== undefined)
@@ -726,7 +726,7 @@ export class TimestreamStore implements Catalog {
             : { type: type as ScalarType, value: storedValue(row[single], type as ScalarType), bytes: 0 },
         measures,
         timeNs,
-        version: Number(row['__version']),
+        version: Number(row.__version),
         bytes: 0,
       };
       state.identities.set(identityOf(record), { version: record.version, value: valueSignature(record) });
@@ -802,13 +802,13 @@ const parseRetention = (value: unknown, current: RetentionProperties | undefined
   const retention = value as Record<string, unknown>;
   return {
     MemoryStoreRetentionPeriodInHours: integerIn(
-      retention['MemoryStoreRetentionPeriodInHours'],
+      retention.MemoryStoreRetentionPeriodInHours,
       1,
       8766,
       'retentionProperties.memoryStoreRetentionPeriodInHours',
     ),
     MagneticStoreRetentionPeriodInDays: integerIn(
-      retention['MagneticStoreRetentionPeriodInDays'],
+      retention.MagneticStoreRetentionPeriodInDays,
       1,
       73000,
       'retentionProperties.magneticStoreRetentionPeriodInDays',
@@ -822,13 +822,13 @@ const parseMagneticWrites = (
 ): MagneticStoreWriteProperties => {
   if (value === undefined) return current ?? { EnableMagneticStoreWrites: false };
   const properties = value as Record<string, unknown>;
-  if (typeof properties['EnableMagneticStoreWrites'] !== 'boolean') {
+  if (typeof properties.EnableMagneticStoreWrites !== 'boolean') {
     throw validationError('MagneticStoreWriteProperties.EnableMagneticStoreWrites is required.');
   }
   return {
-    EnableMagneticStoreWrites: properties['EnableMagneticStoreWrites'],
-    ...(properties['MagneticStoreRejectedDataLocation'] === undefined
+    EnableMagneticStoreWrites: properties.EnableMagneticStoreWrites,
+    ...(properties.MagneticStoreRejectedDataLocation === undefined
       ? {}
-      : { MagneticStoreRejectedDataLocation: properties['MagneticStoreRejectedDataLocation'] }),
+      : { MagneticStoreRejectedDataLocation: properties.MagneticStoreRejectedDataLocation }),
   };
 };

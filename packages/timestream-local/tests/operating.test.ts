@@ -32,8 +32,8 @@ describe('endpoint discovery through AWS_ENDPOINT_URL_TIMESTREAM_WRITE', () => {
       create: ['prom.samples'],
       logLevel: 'error',
     });
-    const saved = process.env['AWS_ENDPOINT_URL_TIMESTREAM_WRITE'];
-    process.env['AWS_ENDPOINT_URL_TIMESTREAM_WRITE'] = emulator.endpoint;
+    const saved = process.env.AWS_ENDPOINT_URL_TIMESTREAM_WRITE;
+    process.env.AWS_ENDPOINT_URL_TIMESTREAM_WRITE = emulator.endpoint;
     const client = new TimestreamWriteClient({
       region: 'us-east-1',
       credentials: credentials('AKIDDISCOVERY'),
@@ -50,9 +50,79 @@ describe('endpoint discovery through AWS_ENDPOINT_URL_TIMESTREAM_WRITE', () => {
         ['WriteRecords', 'AKIDDISCOVERY', 200],
       ]);
     } finally {
-      if (saved === undefined) delete process.env['AWS_ENDPOINT_URL_TIMESTREAM_WRITE'];
-      else process.env['AWS_ENDPOINT_URL_TIMESTREAM_WRITE'] = saved;
+      if (saved === undefined) delete process.env.AWS_ENDPOINT_URL_TIMESTREAM_WRITE;
+      else process.env.AWS_ENDPOINT_URL_TIMESTREAM_WRITE = saved;
       client.destroy();
+      await emulator.stop();
+    }
+  });
+});
+
+describe('the admin API', () => {
+  it('sets a fault for one operation over HTTP, meters it, and clears it', async () => {
+    // Prepare
+    const emulator = await startTimestreamLocal({
+      port: 0,
+      now: () => NOW,
+      create: ['prom.samples'],
+      logLevel: 'error',
+    });
+    const query = new TimestreamQueryClient({
+      endpoint: emulator.endpoint,
+      region: 'us-east-1',
+      credentials: credentials(),
+      maxAttempts: 1,
+    });
+    const admin = (method: string, path: string, body?: unknown) =>
+      fetch(`${emulator.endpoint}/__admin/${path}`, {
+        method,
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+    try {
+      // Act
+      const set = await admin('POST', 'faults', { operation: 'Query', throttleRate: 1 });
+      const throttled = await thrown(query.send(new QueryCommand({ QueryString: 'SELECT 1' })));
+      const metering = (await (await admin('GET', 'metering')).json()) as { faults: unknown };
+      await admin('DELETE', 'faults');
+      const after = await query.send(new QueryCommand({ QueryString: 'SELECT 1' }));
+      const bad = await admin('POST', 'faults', { throttleRate: 3 });
+
+      // Assess
+      expect(set.status).toBe(200);
+      expect(throttled.name).toBe('ThrottlingException');
+      expect(metering.faults).toEqual({ throttled: 1, errors: 0 });
+      expect(after.Rows).toEqual([{ Data: [{ ScalarValue: '1' }] }]);
+      expect(bad.status).toBe(400);
+      expect(await bad.json()).toEqual({ message: 'throttleRate must be a number from 0 to 1, got 3' });
+    } finally {
+      query.destroy();
+      await emulator.stop();
+    }
+  });
+
+  it('delays answers by a latency rule', async () => {
+    // Prepare
+    const emulator = await startTimestreamLocal({
+      port: 0,
+      now: () => NOW,
+      logLevel: 'error',
+      faults: { latencyMs: 300 },
+    });
+    const query = new TimestreamQueryClient({
+      endpoint: emulator.endpoint,
+      region: 'us-east-1',
+      credentials: credentials(),
+    });
+    try {
+      // Act
+      const started = performance.now();
+      await query.send(new QueryCommand({ QueryString: 'SELECT 1' }));
+      const elapsed = performance.now() - started;
+
+      // Assess: a lower bound only; how much longer it takes is not this test's business.
+      expect(elapsed).toBeGreaterThanOrEqual(290);
+    } finally {
+      query.destroy();
       await emulator.stop();
     }
   });

@@ -1,5 +1,7 @@
 import {
+  CancelQueryCommand,
   type ColumnInfo,
+  DescribeEndpointsCommand,
   paginateQuery,
   QueryCommand,
   type QueryCommandOutput,
@@ -289,6 +291,60 @@ describe('timestream-local query service, through @aws-sdk/client-timestream-que
         await stopHarness(other);
       }
     });
+  });
+
+  it('caps a page at 1 MB when MaxRows is not given', async () => {
+    // Prepare: 600 rows of ~2 KB (1.2 MB) in a table of their own.
+    await h.write.send(new CreateTableCommand({ DatabaseName: 'prom', TableName: 'wide' }));
+    const text = 'x'.repeat(2000);
+    for (let batch = 0; batch < 6; batch++) {
+      await h.write.send(
+        new WriteRecordsCommand({
+          DatabaseName: 'prom',
+          TableName: 'wide',
+          Records: Array.from({ length: 100 }, (_, i) => ({
+            MeasureName: 'blob',
+            MeasureValueType: 'VARCHAR' as const,
+            MeasureValue: text,
+            Time: String(NOW - (batch * 100 + i) * 1000),
+          })),
+        }),
+      );
+    }
+
+    // Act
+    const pages: QueryCommandOutput[] = [];
+    for await (const page of paginateQuery(
+      { client: h.query },
+      { QueryString: `SELECT measure_value::varchar FROM "prom"."wide"` },
+    )) {
+      pages.push(page);
+    }
+
+    // Assess
+    expect(pages.length).toBe(2);
+    expect(pages.reduce((n, p) => n + (p.Rows?.length ?? 0), 0)).toBe(600);
+    for (const page of pages)
+      expect(Buffer.byteLength(JSON.stringify(page.Rows))).toBeLessThanOrEqual(1024 * 1024);
+  });
+
+  it('cancels a paged query: its token stops working', async () => {
+    // Prepare
+    const query = `SELECT time FROM "prom"."samples"`;
+    const first = await run(query, { MaxRows: 1 });
+
+    // Act
+    const cancelled = await h.query.send(new CancelQueryCommand({ QueryId: first.QueryId as string }));
+    const error = await thrown(run(query, { NextToken: first.NextToken as string }));
+
+    // Assess
+    expect(cancelled.CancellationMessage).toBe(`Query ${first.QueryId} was cancelled.`);
+    expect(error.message).toBe('Invalid pagination token');
+  });
+
+  it('answers DescribeEndpoints with the bare host and a 1440-minute cache period', async () => {
+    const result = await h.query.send(new DescribeEndpointsCommand({}));
+    expect(result.Endpoints).toEqual([{ Address: '127.0.0.1', CachePeriodInMinutes: 1440 }]);
   });
 
   it('meters queries and bytes scanned', async () => {

@@ -334,6 +334,65 @@ describe('timestream-local write service, through @aws-sdk/client-timestream-wri
       expect(await count()).toBe(2);
     });
 
+    const multi = (values: { Name: string; Value: string; Type: 'DOUBLE' | 'BIGINT' | 'VARCHAR' }[]) =>
+      record({
+        MeasureName: 'metrics',
+        MeasureValueType: 'MULTI',
+        MeasureValue: undefined,
+        MeasureValues: values,
+      });
+    it.each([
+      [
+        'a VARCHAR value of 2049 characters',
+        record({ MeasureValueType: 'VARCHAR', MeasureValue: long(2049) }),
+        'Measure value must be 1 to 2048 characters long.',
+      ],
+      [
+        'a multi-measure record with 257 measures',
+        multi(
+          Array.from({ length: 257 }, (_, i) => ({ Name: `m${i}`, Value: '1', Type: 'DOUBLE' as const })),
+        ),
+        'A multi-measure record holds 1 to 256 measures.',
+      ],
+      [
+        'multi-measure values over 2048 bytes',
+        multi([
+          { Name: 'a', Value: long(1100), Type: 'VARCHAR' },
+          { Name: 'b', Value: long(1000), Type: 'VARCHAR' },
+        ]),
+        'The measure values of a multi-measure record exceed 2048 bytes.',
+      ],
+    ])('rejects %s', async (_, bad, reason) => {
+      expect(await rejection([bad])).toEqual([{ RecordIndex: 0, Reason: reason }]);
+    });
+
+    it('rejects a dimension named like an existing measure, and a measure named like a dimension', async () => {
+      // Prepare
+      await write([record()]);
+
+      // Act
+      const rejected = await rejection([
+        record({ Dimensions: [{ Name: 'up', Value: 'x' }], MeasureName: 'other' }),
+        record({ MeasureName: 'job', Dimensions: [{ Name: 'instance', Value: 'a' }] }),
+      ]);
+
+      // Assess
+      expect(rejected).toEqual([
+        { RecordIndex: 0, Reason: "Dimension name 'up' is already used as a measure name in this table." },
+        { RecordIndex: 1, Reason: "Measure name 'job' is already used as a dimension name in this table." },
+      ]);
+    });
+
+    it('refuses a multi-measure column written with another type', async () => {
+      await write([multi([{ Name: 'cpu', Value: '0.5', Type: 'DOUBLE' }])]);
+      expect(await rejection([multi([{ Name: 'cpu', Value: '7', Type: 'BIGINT' }])])).toEqual([
+        {
+          RecordIndex: 0,
+          Reason: "Measure 'cpu' was created with data type DOUBLE; it cannot be written as BIGINT.",
+        },
+      ]);
+    });
+
     it('accepts exponent notation and every scalar type', async () => {
       await write([
         record({ MeasureName: 'a', MeasureValue: '1e+06' }),
@@ -545,7 +604,7 @@ describe('timestream-local write service, through @aws-sdk/client-timestream-wri
 
       // Assess: the SDK's standard retry made 3 attempts, all throttled; then one success.
       expect(error).toBeInstanceOf(ThrottlingException);
-      expect(h.emulator.metering().requests['WriteRecords']).toBe(4);
+      expect(h.emulator.metering().requests.WriteRecords).toBe(4);
       expect(h.emulator.metering().faults.throttled).toBe(3);
       expect(h.emulator.metering().writes.recordsIngested).toBe(1);
     });
