@@ -74,6 +74,8 @@ interface TableState {
   /** measure_name → its type and the dimensions written with it (SHOW MEASURES). */
   readonly measures: Map<string, { type: string; dimensions: Set<string> }>;
   readonly identities: Map<string, IdentityEntry>;
+  /** Dimension and multi-measure columns the DuckDB table has, so writes add only what is missing. */
+  readonly physicalColumns: Set<string>;
   storedBytes: number;
 }
 
@@ -291,6 +293,7 @@ export class TimestreamStore implements Catalog {
       multiMeasureColumns: new Map(),
       measures: new Map(),
       identities: new Map(),
+      physicalColumns: new Set(),
       storedBytes: 0,
     };
     const columns = [
@@ -568,25 +571,17 @@ export class TimestreamStore implements Catalog {
     inserts: readonly ValidRecord[],
   ): Promise<void> {
     const table = quoteIdentifier(state.physicalName);
-    const existing = new Set(
-      (
-        await this.connection.runAndReadAll(
-          `SELECT column_name FROM duckdb_columns() WHERE table_name = $1`,
-          [state.physicalName],
-        )
-      )
-        .getRowObjects()
-        .map((row) => String(row.column_name)),
-    );
     for (const name of state.dimensions) {
-      if (!existing.has(name))
-        await this.connection.run(`ALTER TABLE ${table} ADD COLUMN ${quoteIdentifier(name)} VARCHAR`);
+      if (state.physicalColumns.has(name)) continue;
+      await this.connection.run(`ALTER TABLE ${table} ADD COLUMN ${quoteIdentifier(name)} VARCHAR`);
+      state.physicalColumns.add(name);
     }
     for (const [name, type] of state.multiMeasureColumns) {
-      if (!existing.has(name))
-        await this.connection.run(
-          `ALTER TABLE ${table} ADD COLUMN ${quoteIdentifier(name)} ${DUCKDB_TYPES[type]}`,
-        );
+      if (state.physicalColumns.has(name)) continue;
+      await this.connection.run(
+        `ALTER TABLE ${table} ADD COLUMN ${quoteIdentifier(name)} ${DUCKDB_TYPES[type]}`,
+      );
+      state.physicalColumns.add(name);
     }
     for (const record of deletes) {
       const conditions = ['measure_name = CAST(? AS VARCHAR)', 'time = make_timestamp_ns(CAST(? AS BIGINT))'];
@@ -669,7 +664,7 @@ export class TimestreamStore implements Catalog {
     writeFileSync(this.catalogFile, JSON.stringify(catalog, null, 2));
   }
 
-  /** Loads a persisted catalog and rebuilds each table's identity index from its rows. */
+  /** Loads a persisted catalog and rebuilds each table's identity index and column set from its rows. */
   private async load(): Promise<void> {
     if (this.catalogFile === undefined) return;
     let text: string;
@@ -693,6 +688,7 @@ export class TimestreamStore implements Catalog {
           ]),
         ),
         identities: new Map(),
+        physicalColumns: new Set(),
         storedBytes: 0,
       };
       await this.rebuildIdentities(state);
@@ -704,6 +700,7 @@ export class TimestreamStore implements Catalog {
     const result = await this.connection.runAndReadAll(
       `SELECT *, epoch_ns(time) AS "__time_ns" FROM ${quoteIdentifier(state.physicalName)}`,
     );
+    for (const name of result.columnNames()) state.physicalColumns.add(name);
     for (const row of result.getRowObjects()) {
       const dimensions = state.dimensions
         .filter((name) => row[name] !== null && row[name] !== undefined)
