@@ -7,7 +7,6 @@ import { TimestreamError, validationError } from './errors.js';
 import { type Statement, translateQuery } from './sql/index.js';
 import type { TimestreamStore } from './store.js';
 
-export const MAX_QUERY_STRING_LENGTH = 262_144;
 export const MAX_ROWS_PER_PAGE = 1000;
 /** Pages are capped at 1 MB of response data. */
 const MAX_PAGE_BYTES = 1024 * 1024;
@@ -155,13 +154,10 @@ export class QueryService {
 
   public async query(request: Record<string, unknown>): Promise<Record<string, unknown>> {
     const queryString = request.QueryString;
-    if (
-      typeof queryString !== 'string' ||
-      queryString.length === 0 ||
-      queryString.length > MAX_QUERY_STRING_LENGTH
-    ) {
+    // Its length is checked by translateQuery, in code points as the service model counts them.
+    if (typeof queryString !== 'string') {
       throw validationError(
-        `1 validation error detected: Value at 'queryString' failed to satisfy constraint: Member must have length between 1 and ${MAX_QUERY_STRING_LENGTH}`,
+        "1 validation error detected: Value null at 'queryString' failed to satisfy constraint: Member must not be null",
       );
     }
     const maxRows = request.MaxRows;
