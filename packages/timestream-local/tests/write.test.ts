@@ -444,6 +444,26 @@ describe('timestream-local write service, through @aws-sdk/client-timestream-wri
       ]);
     });
 
+    it("refuses a table's 8193rd measure name", async () => {
+      // Prepare: 8192 distinct measure names, 100 per call.
+      for (let start = 0; start < 8192; start += 100) {
+        await write(
+          Array.from({ length: Math.min(100, 8192 - start) }, (_, i) =>
+            record({ MeasureName: `m${start + i}` }),
+          ),
+        );
+      }
+
+      // Act
+      const rejected = await rejection([record({ MeasureName: 'one_too_many' })]);
+
+      // Assess
+      expect(rejected).toEqual([
+        { RecordIndex: 0, Reason: 'The table would exceed the limit of 8192 measures.' },
+      ]);
+      expect(await count()).toBe(8192);
+    });
+
     it('stores multi-measure records in their own typed columns', async () => {
       await write([
         record({
