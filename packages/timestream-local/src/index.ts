@@ -8,8 +8,9 @@ import { EmulatorServer, type LogLevel, type Metering, type RecentRequest } from
 import { TimestreamStore } from './store.js';
 
 export { type FaultRule, type FaultSettings, parseFaultRule } from './faults.js';
-export { formatDouble, formatTimestamp } from './query.js';
+export { formatDouble } from './query.js';
 export type { LogLevel, Metering, RecentRequest } from './server.js';
+export { formatTimestampNs as formatTimestamp } from './sql/format.js';
 
 export interface TimestreamLocalOptions {
   /** @default '127.0.0.1' */

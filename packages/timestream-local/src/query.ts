@@ -4,6 +4,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { TimestreamError, validationError } from './errors.js';
+import { MEASURE_VALUE_TYPE } from './schema.js';
+import { formatTimestampNs } from './sql/format.js';
 import { type Statement, translateQuery } from './sql/index.js';
 import type { TimestreamStore } from './store.js';
 
@@ -58,17 +60,6 @@ const queryId = (): string => randomBytes(12).toString('hex').toUpperCase();
 
 const pad = (value: number | bigint, width: number): string => String(value).padStart(width, '0');
 
-/** `YYYY-MM-DD HH:MM:SS.nnnnnnnnn`, UTC, nanosecond precision, as the service formats TIMESTAMP. */
-export const formatTimestamp = (ns: bigint): string => {
-  const ms = ns / 1_000_000n - (ns % 1_000_000n < 0n ? 1n : 0n);
-  const date = new Date(Number(ms));
-  const fraction = ((ns % 1_000_000_000n) + 1_000_000_000n) % 1_000_000_000n;
-  return (
-    `${pad(date.getUTCFullYear(), 4)}-${pad(date.getUTCMonth() + 1, 2)}-${pad(date.getUTCDate(), 2)} ` +
-    `${pad(date.getUTCHours(), 2)}:${pad(date.getUTCMinutes(), 2)}:${pad(date.getUTCSeconds(), 2)}.${pad(fraction, 9)}`
-  );
-};
-
 /**
  * Doubles as Java's `Double.toString` writes them (the service is Java): `1.0`, `72.19912056957318`,
  * `1.0E21`, `1.5E-7`. This is an assumption where AWS documents only examples.
@@ -113,7 +104,7 @@ const formatScalar = (value: unknown, scalarType: string): Datum => {
   switch (scalarType) {
     case 'TIMESTAMP': {
       const ns = timestampNanos(value);
-      return { ScalarValue: ns === undefined ? String(value) : formatTimestamp(ns) };
+      return { ScalarValue: ns === undefined ? String(value) : formatTimestampNs(ns) };
     }
     case 'DOUBLE':
       return { ScalarValue: typeof value === 'number' ? formatDouble(value) : String(value) };
@@ -271,7 +262,7 @@ export class QueryService {
           ['time', 'timestamp', 'TIMESTAMP'],
           ...t.measureValueColumns.map((c): [string, string, string] => [
             c,
-            c.slice('measure_value::'.length),
+            MEASURE_VALUE_TYPE[c].toLowerCase(),
             'MEASURE_VALUE',
           ]),
           ...t.multiMeasureColumns.map((c): [string, string, string] => [

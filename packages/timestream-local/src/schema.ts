@@ -12,6 +12,20 @@ export const MEASURE_VALUE_COLUMNS = [
 ] as const;
 export type MeasureValueColumn = (typeof MEASURE_VALUE_COLUMNS)[number];
 
+/** The value type each measure-value column holds. */
+export const MEASURE_VALUE_TYPE: Readonly<Record<MeasureValueColumn, ScalarType>> = {
+  'measure_value::double': 'DOUBLE',
+  'measure_value::bigint': 'BIGINT',
+  'measure_value::varchar': 'VARCHAR',
+  'measure_value::boolean': 'BOOLEAN',
+  'measure_value::timestamp': 'TIMESTAMP',
+};
+
+/** The measure-value column of each value type (the inverse of MEASURE_VALUE_TYPE). */
+export const MEASURE_VALUE_COLUMN = Object.fromEntries(
+  MEASURE_VALUE_COLUMNS.map((column) => [MEASURE_VALUE_TYPE[column], column]),
+) as Readonly<Record<ScalarType, MeasureValueColumn>>;
+
 export interface TableSchema {
   readonly database: string;
   readonly table: string;

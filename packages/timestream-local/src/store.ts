@@ -20,11 +20,14 @@ import {
 import {
   type Catalog,
   DUCKDB_TYPES,
+  MEASURE_VALUE_COLUMN,
   MEASURE_VALUE_COLUMNS,
+  MEASURE_VALUE_TYPE,
   type MeasureValueColumn,
   type ScalarType,
   type TableSchema,
 } from './schema.js';
+import { quoteIdentifier } from './sql/format.js';
 
 export const DEFAULT_MEMORY_RETENTION_HOURS = 6;
 export const DEFAULT_MAGNETIC_RETENTION_DAYS = 73000;
@@ -91,16 +94,6 @@ export interface StoreOptions {
   /** The service's clock in milliseconds (tests move it). */
   readonly now?: () => number;
 }
-
-const MEASURE_VALUE_COLUMN: Readonly<Record<ScalarType, MeasureValueColumn>> = {
-  DOUBLE: 'measure_value::double',
-  BIGINT: 'measure_value::bigint',
-  VARCHAR: 'measure_value::varchar',
-  BOOLEAN: 'measure_value::boolean',
-  TIMESTAMP: 'measure_value::timestamp',
-};
-
-export const quoteIdentifier = (name: string): string => `"${name.replaceAll('"', '""')}"`;
 
 const notFound = (message: string) => new TimestreamError('ResourceNotFoundException', message);
 
@@ -299,10 +292,7 @@ export class TimestreamStore implements Catalog {
     const columns = [
       'measure_name VARCHAR',
       'time TIMESTAMP_NS',
-      ...MEASURE_VALUE_COLUMNS.map(
-        (c) =>
-          `${quoteIdentifier(c)} ${c.endsWith('timestamp') ? 'TIMESTAMP_NS' : DUCKDB_TYPES[c.slice('measure_value::'.length).toUpperCase() as ScalarType]}`,
-      ),
+      ...MEASURE_VALUE_COLUMNS.map((c) => `${quoteIdentifier(c)} ${DUCKDB_TYPES[MEASURE_VALUE_TYPE[c]]}`),
       // The record version is stored but never visible to queries.
       '"__version" BIGINT',
     ];
@@ -711,8 +701,7 @@ export class TimestreamStore implements Catalog {
       const measures = [...state.multiMeasureColumns]
         .filter(([name]) => row[name] !== null && row[name] !== undefined)
         .map(([name, type]) => ({ name, value: { type, value: storedValue(row[name], type), bytes: 0 } }));
-      const type =
-        single === undefined ? 'MULTI' : (single.slice('measure_value::'.length).toUpperCase() as ScalarType);
+      const type = single === undefined ? 'MULTI' : MEASURE_VALUE_TYPE[single];
       const record: ValidRecord = {
         dimensions,
         measureName,
