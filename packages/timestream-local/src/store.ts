@@ -143,6 +143,8 @@ const DUPLICATE_REASON =
 export class TimestreamStore implements Catalog {
   private readonly databases = new Map<string, DatabaseState>();
   private readonly tables = new Map<string, TableState>();
+  /** Tail of the queue that keeps DuckDB writes of concurrent WriteRecords calls in order. */
+  private persistQueue: Promise<void> = Promise.resolve();
   private nextPhysical = 1;
 
   private constructor(
@@ -427,7 +429,12 @@ export class TimestreamStore implements Catalog {
       ingested++;
       bytes += record.bytes;
     }
-    await this.persist(state, deletes, [...pending.values()]);
+    // DuckDB statements of concurrent calls must not interleave: two calls adding the same new
+    // dimension would both run ALTER TABLE ADD COLUMN. The in-memory state above is already
+    // updated synchronously, so only persisting is queued.
+    const persisted = this.persistQueue.then(() => this.persist(state, deletes, [...pending.values()]));
+    this.persistQueue = persisted.catch(() => undefined);
+    await persisted;
     state.storedBytes += bytes;
     // The schema (dimensions, measures) lives in the catalog file, rows in DuckDB.
     if (schemaChanged) this.saveCatalog();

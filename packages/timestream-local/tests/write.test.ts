@@ -14,11 +14,12 @@ import {
   RejectedRecordsException,
   ResourceNotFoundException,
   ThrottlingException,
+  TimestreamWriteClient,
   UpdateTableCommand,
   ValidationException,
   WriteRecordsCommand,
 } from '@aws-sdk/client-timestream-write';
-import { type Harness, startHarness, stopHarness, thrown } from './helpers/emulator.js';
+import { credentials, type Harness, startHarness, stopHarness, thrown } from './helpers/emulator.js';
 
 /** The service's clock in these tests: fixed, so retention windows are exact. */
 const NOW = Date.parse('2026-01-01T00:00:00.000Z');
@@ -442,6 +443,41 @@ describe('timestream-local write service, through @aws-sdk/client-timestream-wri
             "timestream-local cannot store 'Job' beside 'job' (names differing only in case); Timestream can.",
         },
       ]);
+    });
+
+    it('stores concurrent calls that add the same new dimensions, without a 500', async () => {
+      // Prepare: calls in flight together, each introducing the same two dimensions (a connector
+      // writing one request's batches in parallel). Without queuing, both ran ALTER TABLE.
+      const noRetry = new TimestreamWriteClient({
+        endpoint: h.emulator.endpoint,
+        region: 'us-east-1',
+        credentials: credentials(),
+        maxAttempts: 1,
+      });
+      const calls = Array.from({ length: 8 }, (_, call) =>
+        noRetry.send(
+          new WriteRecordsCommand({
+            DatabaseName: 'prom',
+            TableName: name,
+            Records: [
+              record({
+                Dimensions: [
+                  { Name: 'instance', Value: `i${call}` },
+                  { Name: 'zone', Value: 'a' },
+                ],
+              }),
+            ],
+          }),
+        ),
+      );
+
+      // Act
+      const results = await Promise.allSettled(calls);
+      noRetry.destroy();
+
+      // Assess
+      expect(results.filter((r) => r.status === 'rejected')).toEqual([]);
+      expect(await count("zone = 'a'")).toBe(8);
     });
 
     it("refuses a table's 8193rd measure name", async () => {
