@@ -1,0 +1,457 @@
+/**
+ * Configuration, read once at start into a typed, frozen object and passed down. The standalone
+ * server reads flags, Lambda reads environment variables; both keep the Go connector's names
+ * (`--default-database` / `default_database`) so users can switch without rewriting anything.
+ */
+import { readFileSync } from 'node:fs';
+import { InvalidConfigError } from './errors.js';
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+export type LogFormat = 'json' | 'logfmt';
+/**
+ * `passthrough`: basic-auth username and password are the caller's AWS access key id and secret
+ * (the Go connector's behaviour). `iam`: the connector's own credentials; callers are checked
+ * upstream (API Gateway IAM authorization) or by a bearer token.
+ */
+export type AuthMode = 'passthrough' | 'iam';
+
+export interface ListenAddress {
+  /** Undefined listens on every interface, as Go's `:9201` does. */
+  readonly host: string | undefined;
+  readonly port: number;
+}
+
+export interface ConnectorConfig {
+  readonly defaultDatabase: string;
+  readonly defaultTable: string;
+  readonly region: string;
+  readonly auth: AuthMode;
+  /** Bearer token callers must present in `iam` mode; undefined when no token is required. */
+  readonly authToken: string | undefined;
+  readonly writeBaseEndpoint: string | undefined;
+  readonly queryBaseEndpoint: string | undefined;
+  /** SDK attempts per WriteRecords call (the Go connector's name says retries; it counts attempts). */
+  readonly maxWriteRetries: number;
+  readonly maxReadRetries: number;
+  /** WriteRecords calls in flight at once for one request. */
+  readonly writeConcurrency: number;
+  readonly failOnLongLabel: boolean;
+  readonly failOnInvalidSampleValue: boolean;
+  /** Largest request body accepted as sent (compressed). */
+  readonly maxBodyBytes: number;
+  /** Largest body accepted once snappy-decompressed. */
+  readonly maxDecodedBytes: number;
+  /** How long one request may take, from its first byte to the answer (standalone server). */
+  readonly requestTimeoutMs: number;
+  /** Clients kept for distinct passthrough credentials. */
+  readonly credentialCacheSize: number;
+  readonly listenAddress: ListenAddress;
+  readonly telemetryPath: string;
+  readonly tlsCertificate: string | undefined;
+  readonly tlsKey: string | undefined;
+  readonly logLevel: LogLevel;
+  readonly logFormat: LogFormat;
+  readonly enableLogging: boolean;
+}
+
+type Parser<T> = (raw: string, option: string) => T;
+
+interface OptionSpec<T> {
+  /** The standalone flag, without `--`. */
+  readonly flag: string;
+  /** The Lambda environment variable; undefined for options that only make sense standalone. */
+  readonly env: string | undefined;
+  readonly description: string;
+  /** The default as the user would type it; undefined for options without one. */
+  readonly defaultValue: string | undefined;
+  readonly parse: Parser<T>;
+}
+
+const invalid = (option: string, message: string): never => {
+  throw new InvalidConfigError(option, message);
+};
+
+// strconv.ParseBool's spellings, which the Go connector accepts.
+const TRUE_VALUES = new Set(['1', 't', 'T', 'TRUE', 'true', 'True']);
+const FALSE_VALUES = new Set(['0', 'f', 'F', 'FALSE', 'false', 'False']);
+
+const parseBoolean: Parser<boolean> = (raw, option) => {
+  if (TRUE_VALUES.has(raw)) return true;
+  if (FALSE_VALUES.has(raw)) return false;
+  return invalid(option, `expected true or false, got "${raw}"`);
+};
+
+const integerIn =
+  (min: number, max: number): Parser<number> =>
+  (raw, option) => {
+    const value = /^\d+$/.test(raw.trim()) ? Number(raw.trim()) : Number.NaN;
+    if (!Number.isSafeInteger(value) || value < min || value > max)
+      invalid(option, `expected an integer from ${min} to ${max}, got "${raw}"`);
+    return value;
+  };
+
+const oneOf =
+  <T extends string>(values: readonly T[]): Parser<T> =>
+  (raw, option) => {
+    const value = raw.trim().toLowerCase();
+    if (!(values as readonly string[]).includes(value))
+      invalid(option, `expected one of ${values.join(', ')}, got "${raw}"`);
+    return value as T;
+  };
+
+const optionalText: Parser<string | undefined> = (raw) => (raw.trim() === '' ? undefined : raw.trim());
+
+const requiredText: Parser<string> = (raw, option) =>
+  raw.trim() === '' ? invalid(option, 'is required (the Timestream destination)') : raw.trim();
+
+const timestreamName: Parser<string> = (raw, option) => {
+  const name = requiredText(raw, option);
+  if (!/^[a-zA-Z0-9_.-]{3,256}$/.test(name))
+    invalid(option, `"${name}" is not a Timestream name (3 to 256 of a-z A-Z 0-9 _ . -)`);
+  return name;
+};
+
+const endpointUrl: Parser<string | undefined> = (raw, option) => {
+  const text = optionalText(raw, option);
+  if (text === undefined) return undefined;
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    return invalid(
+      option,
+      `"${text}" is not a URL (e.g. https://ingest-cell1.timestream.us-east-1.amazonaws.com)`,
+    );
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') invalid(option, `"${text}" must be http(s)`);
+  return text;
+};
+
+const DURATION_UNITS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/** Prometheus-style durations: `30s`, `500ms`, `2m`; a bare number is seconds. */
+const duration =
+  (minMs: number, maxMs: number): Parser<number> =>
+  (raw, option) => {
+    const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(raw.trim());
+    const ms = match === null ? Number.NaN : Number(match[1]) * (DURATION_UNITS[match[2] ?? 's'] ?? 1000);
+    if (!(ms >= minMs && ms <= maxMs))
+      invalid(option, `expected a duration from ${minMs} ms to ${maxMs / 1000} s such as 30s, got "${raw}"`);
+    return Math.round(ms);
+  };
+
+const listenAddress: Parser<ListenAddress> = (raw, option) => {
+  const match = /^(?:\[([^\]]+)\]|([^:[\]]*)):(\d{1,5})$/.exec(raw.trim());
+  const port = match === null ? Number.NaN : Number(match[3]);
+  if (match === null || !(port >= 0 && port <= 65535))
+    return invalid(option, `expected host:port or :port, got "${raw}"`);
+  const host = match[1] ?? match[2] ?? '';
+  return { host: host === '' ? undefined : host, port };
+};
+
+const MIB = 1024 * 1024;
+
+/** Every option, in the order the README's table lists them. */
+const OPTIONS = {
+  defaultDatabase: {
+    flag: 'default-database',
+    env: 'default_database',
+    description: 'Timestream database to write to and read from (required)',
+    defaultValue: undefined,
+    parse: timestreamName,
+  },
+  defaultTable: {
+    flag: 'default-table',
+    env: 'default_table',
+    description: 'Timestream table to write to and read from (required)',
+    defaultValue: undefined,
+    parse: timestreamName,
+  },
+  region: {
+    flag: 'region',
+    env: 'region',
+    description: 'AWS region of Timestream (default: AWS_REGION, else us-east-1)',
+    defaultValue: undefined,
+    parse: optionalText,
+  },
+  auth: {
+    flag: 'auth',
+    env: 'auth',
+    description: 'passthrough (basic auth carries AWS keys) or iam (the connector’s own credentials)',
+    defaultValue: 'passthrough',
+    parse: oneOf<AuthMode>(['passthrough', 'iam']),
+  },
+  authTokenFile: {
+    flag: 'auth-token-file',
+    env: 'auth_token_file',
+    description: 'iam mode: file holding the bearer token callers must send (or env AUTH_TOKEN)',
+    defaultValue: undefined,
+    parse: optionalText,
+  },
+  writeBaseEndpoint: {
+    flag: 'write-base-endpoint',
+    env: 'write_base_endpoint',
+    description: 'Timestream write endpoint (VPC endpoint or emulator); disables endpoint discovery',
+    defaultValue: undefined,
+    parse: endpointUrl,
+  },
+  queryBaseEndpoint: {
+    flag: 'query-base-endpoint',
+    env: 'query_base_endpoint',
+    description: 'Timestream query endpoint (VPC endpoint or emulator); disables endpoint discovery',
+    defaultValue: undefined,
+    parse: endpointUrl,
+  },
+  maxWriteRetries: {
+    flag: 'max-write-retries',
+    env: 'max_write_retries',
+    description: 'SDK attempts per WriteRecords call before answering 503',
+    defaultValue: '10',
+    parse: integerIn(1, 100),
+  },
+  maxReadRetries: {
+    flag: 'max-read-retries',
+    env: 'max_read_retries',
+    description: 'SDK attempts per Query call',
+    defaultValue: '3',
+    parse: integerIn(1, 100),
+  },
+  writeConcurrency: {
+    flag: 'write-concurrency',
+    env: 'write_concurrency',
+    description: 'WriteRecords calls in flight at once per request',
+    defaultValue: '20',
+    parse: integerIn(1, 256),
+  },
+  failOnLongLabel: {
+    flag: 'fail-on-long-label',
+    env: 'fail_on_long_label',
+    description: 'answer 400 instead of skipping series Timestream cannot store',
+    defaultValue: 'false',
+    parse: parseBoolean,
+  },
+  failOnInvalidSampleValue: {
+    flag: 'fail-on-invalid-sample-value',
+    env: 'fail_on_invalid_sample_value',
+    description: 'answer 400 instead of skipping NaN/±Inf samples (staleness markers are always skipped)',
+    defaultValue: 'false',
+    parse: parseBoolean,
+  },
+  maxBodyBytes: {
+    flag: 'max-body-bytes',
+    env: 'max_body_bytes',
+    description: 'largest request body accepted as sent',
+    defaultValue: String(10 * MIB),
+    parse: integerIn(1024, 1024 * MIB),
+  },
+  maxDecodedBytes: {
+    flag: 'max-decoded-bytes',
+    env: 'max_decoded_bytes',
+    description: 'largest request body accepted once decompressed',
+    defaultValue: String(32 * MIB),
+    parse: integerIn(1024, 1024 * MIB),
+  },
+  requestTimeout: {
+    flag: 'web.request-timeout',
+    env: undefined,
+    description: 'time allowed for one request, receiving it included (Lambda uses its own deadline)',
+    defaultValue: '30s',
+    parse: duration(1000, 600_000),
+  },
+  credentialCacheSize: {
+    flag: 'credential-cache-size',
+    env: 'credential_cache_size',
+    description: 'passthrough mode: SDK clients kept for distinct callers',
+    defaultValue: '64',
+    parse: integerIn(1, 10_000),
+  },
+  listenAddress: {
+    flag: 'web.listen-address',
+    env: undefined,
+    description: 'address to listen on',
+    defaultValue: ':9201',
+    parse: listenAddress,
+  },
+  telemetryPath: {
+    flag: 'web.telemetry-path',
+    env: undefined,
+    description: 'path of the Prometheus metrics endpoint',
+    defaultValue: '/metrics',
+    parse: (raw, option) => (raw.startsWith('/') ? raw : invalid(option, `must start with /, got "${raw}"`)),
+  },
+  tlsCertificate: {
+    flag: 'tls-certificate',
+    env: undefined,
+    description: 'PEM certificate file; serves HTTPS (TLS 1.2+) with --tls-key',
+    defaultValue: undefined,
+    parse: optionalText,
+  },
+  tlsKey: {
+    flag: 'tls-key',
+    env: undefined,
+    description: 'PEM private key file for --tls-certificate',
+    defaultValue: undefined,
+    parse: optionalText,
+  },
+  logLevel: {
+    flag: 'log.level',
+    env: 'log_level',
+    description: 'debug, info, warn or error',
+    defaultValue: 'info',
+    parse: oneOf<LogLevel>(['debug', 'info', 'warn', 'error']),
+  },
+  logFormat: {
+    flag: 'log.format',
+    env: 'log_format',
+    description: 'json or logfmt',
+    defaultValue: 'json',
+    parse: oneOf<LogFormat>(['json', 'logfmt']),
+  },
+  enableLogging: {
+    flag: 'enable-logging',
+    env: 'enable_logging',
+    description: 'false silences all logs',
+    defaultValue: 'true',
+    parse: parseBoolean,
+  },
+} as const satisfies Record<string, OptionSpec<unknown>>;
+
+type OptionKey = keyof typeof OPTIONS;
+type RawValues = Partial<Record<OptionKey, string>>;
+
+export const CONFIG_OPTIONS: Readonly<Record<OptionKey, OptionSpec<unknown>>> = OPTIONS;
+
+const FLAG_TO_KEY = new Map<string, OptionKey>(
+  Object.entries(OPTIONS).map(([key, spec]) => [spec.flag, key as OptionKey]),
+);
+
+/** Environment the configuration may read; passed in so nothing reads `process.env` deep inside. */
+export type Environment = Readonly<Record<string, string | undefined>>;
+
+const readTokenFile = (path: string, option: string): string => {
+  let token: string;
+  try {
+    token = readFileSync(path, 'utf8').trim();
+  } catch (error) {
+    return invalid(option, `cannot read "${path}": ${(error as Error).message}`);
+  }
+  return token === '' ? invalid(option, `"${path}" is empty`) : token;
+};
+
+const build = (raw: RawValues, env: Environment, nameOf: (key: OptionKey) => string): ConnectorConfig => {
+  const value = <K extends OptionKey>(key: K): ReturnType<(typeof OPTIONS)[K]['parse']> => {
+    const spec: OptionSpec<unknown> = OPTIONS[key];
+    const text = raw[key] ?? spec.defaultValue;
+    if (text === undefined) {
+      if (spec.parse === timestreamName) invalid(nameOf(key), 'is required (the Timestream destination)');
+      return undefined as ReturnType<(typeof OPTIONS)[K]['parse']>;
+    }
+    return spec.parse(text, nameOf(key)) as ReturnType<(typeof OPTIONS)[K]['parse']>;
+  };
+  const auth = value('auth');
+  const tokenFile = value('authTokenFile');
+  const tokenFromEnv = env.AUTH_TOKEN?.trim();
+  let authToken: string | undefined;
+  if (tokenFile !== undefined) authToken = readTokenFile(tokenFile, nameOf('authTokenFile'));
+  else if (tokenFromEnv !== undefined && tokenFromEnv !== '') authToken = tokenFromEnv;
+  if (authToken !== undefined && auth !== 'iam')
+    invalid(
+      nameOf('authTokenFile'),
+      'a bearer token only applies with auth=iam (passthrough uses basic auth)',
+    );
+  const tlsCertificate = value('tlsCertificate');
+  const tlsKey = value('tlsKey');
+  if ((tlsCertificate === undefined) !== (tlsKey === undefined))
+    invalid(
+      nameOf(tlsCertificate === undefined ? 'tlsCertificate' : 'tlsKey'),
+      'TLS needs both --tls-certificate and --tls-key',
+    );
+  const region = value('region') ?? optionalText(env.AWS_REGION ?? '', 'AWS_REGION') ?? 'us-east-1';
+  return Object.freeze({
+    defaultDatabase: value('defaultDatabase'),
+    defaultTable: value('defaultTable'),
+    region,
+    auth,
+    authToken,
+    writeBaseEndpoint: value('writeBaseEndpoint'),
+    queryBaseEndpoint: value('queryBaseEndpoint'),
+    maxWriteRetries: value('maxWriteRetries'),
+    maxReadRetries: value('maxReadRetries'),
+    writeConcurrency: value('writeConcurrency'),
+    failOnLongLabel: value('failOnLongLabel'),
+    failOnInvalidSampleValue: value('failOnInvalidSampleValue'),
+    maxBodyBytes: value('maxBodyBytes'),
+    maxDecodedBytes: value('maxDecodedBytes'),
+    requestTimeoutMs: value('requestTimeout'),
+    credentialCacheSize: value('credentialCacheSize'),
+    listenAddress: Object.freeze(value('listenAddress')),
+    telemetryPath: value('telemetryPath'),
+    tlsCertificate,
+    tlsKey,
+    logLevel: value('logLevel'),
+    logFormat: value('logFormat'),
+    enableLogging: value('enableLogging'),
+  });
+};
+
+/**
+ * Reads the standalone server's flags (`--name=value` or `--name value`; a bare boolean flag means
+ * true). The environment supplies only `AWS_REGION` and `AUTH_TOKEN`.
+ *
+ * @throws InvalidConfigError naming the flag, for an unknown flag or an invalid value
+ * @example
+ * ```ts
+ * const config = readFlags(process.argv.slice(2), process.env);
+ * ```
+ */
+export const readFlags = (argv: readonly string[], env: Environment): ConnectorConfig => {
+  const raw: RawValues = {};
+  for (let i = 0; i < argv.length; i++) {
+    const argument = argv[i] as string;
+    if (!argument.startsWith('--')) invalid(argument, 'unexpected argument; options look like --name=value');
+    const equals = argument.indexOf('=');
+    const flag = argument.slice(2, equals < 0 ? undefined : equals);
+    const key = FLAG_TO_KEY.get(flag);
+    if (key === undefined) return invalid(`--${flag}`, 'unknown option (see --help)');
+    let text: string;
+    if (equals >= 0) text = argument.slice(equals + 1);
+    else if (
+      OPTIONS[key].parse === parseBoolean &&
+      (argv[i + 1] === undefined || argv[i + 1]?.startsWith('--'))
+    )
+      text = 'true';
+    else {
+      const next = argv[i + 1];
+      if (next === undefined) return invalid(`--${flag}`, 'needs a value');
+      text = next;
+      i++;
+    }
+    raw[key] = text;
+  }
+  return build(raw, env, (key) => `--${OPTIONS[key].flag}`);
+};
+
+/**
+ * Reads the Lambda function's configuration from its environment variables (the Go connector's
+ * names, e.g. `default_database`). The region comes from `AWS_REGION` unless `region` is set.
+ *
+ * @throws InvalidConfigError naming the variable
+ */
+export const readEnvironment = (env: Environment): ConnectorConfig => {
+  const raw: RawValues = {};
+  for (const [key, spec] of Object.entries(OPTIONS) as [OptionKey, OptionSpec<unknown>][]) {
+    if (spec.env === undefined) continue;
+    const text = env[spec.env];
+    if (text !== undefined) raw[key] = text;
+  }
+  return build(raw, env, (key) => OPTIONS[key].env ?? OPTIONS[key].flag);
+};
+
+/** The `--help` text, generated from the option table so it never drifts. */
+export const usage = (): string =>
+  Object.values(OPTIONS)
+    .map(
+      (spec: OptionSpec<unknown>) =>
+        `  --${spec.flag.padEnd(30)} ${spec.description}${spec.defaultValue === undefined ? '' : ` (default ${spec.defaultValue})`}`,
+    )
+    .join('\n');

@@ -1,0 +1,105 @@
+/**
+ * The connector's one error hierarchy. Every error a request can end with carries the HTTP status
+ * it answers with, and that status is Prometheus's retry contract: a 5xx makes Prometheus resend
+ * the batch until it succeeds (data stays in its WAL), any 4xx makes it drop the batch for good.
+ * So 5xx only for failures that go away by themselves or once an operator fixes the deployment,
+ * 4xx only for requests that will never be accepted as they are.
+ */
+export class ConnectorError extends Error {
+  public readonly status: number;
+
+  public constructor(status: number, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'ConnectorError';
+    this.status = status;
+  }
+}
+
+/** 400: the body or its data will never be accepted; Prometheus must not resend it. */
+export class BadRequestError extends ConnectorError {
+  public constructor(message: string, options?: ErrorOptions) {
+    super(400, message, options);
+    this.name = 'BadRequestError';
+  }
+}
+
+/** 401: credentials missing, malformed, wrong, or not recognized by AWS. */
+export class UnauthorizedError extends ConnectorError {
+  public constructor(message: string, options?: ErrorOptions) {
+    super(401, message, options);
+    this.name = 'UnauthorizedError';
+  }
+}
+
+export class NotFoundError extends ConnectorError {
+  public constructor(message: string) {
+    super(404, message);
+    this.name = 'NotFoundError';
+  }
+}
+
+export class MethodNotAllowedError extends ConnectorError {
+  public readonly allow: string;
+
+  public constructor(method: string, allow: string) {
+    super(405, `method ${method} is not allowed here; use ${allow}`);
+    this.name = 'MethodNotAllowedError';
+    this.allow = allow;
+  }
+}
+
+/** 413: the body, as sent or once decompressed, is over the configured limit. */
+export class PayloadTooLargeError extends ConnectorError {
+  public constructor(message: string, options?: ErrorOptions) {
+    super(413, message, options);
+    this.name = 'PayloadTooLargeError';
+  }
+}
+
+/** 415: a Content-Type or Content-Encoding the connector does not speak. */
+export class UnsupportedMediaTypeError extends ConnectorError {
+  public constructor(message: string, options?: ErrorOptions) {
+    super(415, message, options);
+    this.name = 'UnsupportedMediaTypeError';
+  }
+}
+
+export class NotImplementedError extends ConnectorError {
+  public constructor(message: string) {
+    super(501, message);
+    this.name = 'NotImplementedError';
+  }
+}
+
+/**
+ * 503: Timestream is throttling, failing, unreachable or too slow for the request's deadline.
+ * Prometheus resends the batch; records already stored are accepted again as identical.
+ */
+export class TimestreamUnavailableError extends ConnectorError {
+  public constructor(message: string, options?: ErrorOptions) {
+    super(503, message, options);
+    this.name = 'TimestreamUnavailableError';
+  }
+}
+
+/**
+ * 503: the database or table is missing, or the connector's role may not use it. An operator
+ * has to fix the deployment; answering 503 keeps the data in Prometheus's WAL until then.
+ */
+export class DestinationMisconfiguredError extends ConnectorError {
+  public constructor(message: string, options?: ErrorOptions) {
+    super(503, message, options);
+    this.name = 'DestinationMisconfiguredError';
+  }
+}
+
+/** A configuration value is missing or invalid; raised at start-up, before any request. */
+export class InvalidConfigError extends ConnectorError {
+  public readonly option: string;
+
+  public constructor(option: string, message: string, options?: ErrorOptions) {
+    super(500, `invalid configuration: ${option}: ${message}`, options);
+    this.name = 'InvalidConfigError';
+    this.option = option;
+  }
+}

@@ -1,0 +1,259 @@
+/**
+ * The core request handler both runtimes adapt to: `{ method, path, headers, body }` in,
+ * `{ status, headers, body }` out. It owns routing, authentication, decoding, translation and the
+ * status-code contract; the Lambda handler and the HTTP server only convert shapes.
+ */
+import { CodecError, type DecodedWriteRequest, decodeWriteRequest } from '@prometheus-timestream/codec';
+import { type AwsCredentials, bearerTokenCheck, credentialsFromBasicAuth } from './auth.js';
+import type { ClientPool } from './clients.js';
+import type { ConnectorConfig } from './config.js';
+import {
+  BadRequestError,
+  ConnectorError,
+  MethodNotAllowedError,
+  NotFoundError,
+  NotImplementedError,
+  PayloadTooLargeError,
+  UnsupportedMediaTypeError,
+} from './errors.js';
+import type { Logger } from './logger.js';
+import type { ConnectorMetrics } from './metrics.js';
+import { type RejectionReason, type WriteOutcome, writeBatches } from './timestream-write.js';
+import { type SkipReason, type TranslatedWrite, toTimestreamBatches } from './translate.js';
+
+export interface CoreRequest {
+  readonly method: string;
+  /** The URL path, possibly with a stage prefix (`/dev/write`) and a query string. */
+  readonly path: string;
+  /** Header names in lower case. */
+  readonly headers: Readonly<Record<string, string | undefined>>;
+  readonly body: Uint8Array;
+}
+
+export interface CoreResponse {
+  readonly status: number;
+  readonly headers: Readonly<Record<string, string>>;
+  /** Text for messages, bytes for protobuf answers. */
+  readonly body: string | Uint8Array;
+}
+
+export interface RequestContext {
+  readonly requestId: string;
+  /** Epoch ms by which the answer must be on its way (Lambda remaining time, server timeout). */
+  readonly deadline: number;
+}
+
+export interface Connector {
+  readonly handle: (request: CoreRequest, context: RequestContext) => Promise<CoreResponse>;
+}
+
+export interface ConnectorDependencies {
+  readonly clients: ClientPool;
+  readonly logger: Logger;
+  readonly metrics: ConnectorMetrics;
+}
+
+type Route = 'write' | 'read';
+
+/** Headers of remote write 2.0 answers; Prometheus treats a 2.0 success without them as a failure. */
+const WRITTEN_HEADERS = {
+  samples: 'X-Prometheus-Remote-Write-Samples-Written',
+  histograms: 'X-Prometheus-Remote-Write-Histograms-Written',
+  exemplars: 'X-Prometheus-Remote-Write-Exemplars-Written',
+} as const;
+
+/** Time kept back from the deadline to answer after aborting calls still in flight. */
+const ANSWER_MARGIN_MS = 250;
+
+/**
+ * Routes by the path's last segment, so `/write`, `/dev/write` and `/prefix/dev/write` all work;
+ * failing that, by the remote-write/read version header, as the Go connector's Lambda did.
+ */
+export const routeOf = (request: CoreRequest): Route | undefined => {
+  const path = request.path.split('?', 1)[0] ?? '';
+  const segment = path.replace(/\/+$/, '').split('/').pop();
+  if (segment === 'write' || segment === 'read') return segment;
+  if (request.headers['x-prometheus-remote-write-version'] !== undefined) return 'write';
+  if (request.headers['x-prometheus-remote-read-version'] !== undefined) return 'read';
+  return undefined;
+};
+
+const CODEC_ERRORS: Readonly<Record<string, (error: CodecError) => ConnectorError>> = {
+  unsupported_media_type: (error) => new UnsupportedMediaTypeError(error.message, { cause: error }),
+  too_large: (error) => new PayloadTooLargeError(error.message, { cause: error }),
+};
+
+const fromCodecError = (error: CodecError): ConnectorError =>
+  CODEC_ERRORS[error.kind]?.(error) ??
+  new BadRequestError(`malformed request: ${error.message}`, { cause: error });
+
+const text = (status: number, message: string, headers: Record<string, string> = {}): CoreResponse => ({
+  status,
+  headers: { 'Content-Type': 'text/plain; charset=utf-8', ...headers },
+  body: `${message}\n`,
+});
+
+const errorResponse = (error: ConnectorError, headers: Record<string, string> = {}): CoreResponse =>
+  text(
+    error.status,
+    error.message,
+    error instanceof MethodNotAllowedError ? { ...headers, Allow: error.allow } : headers,
+  );
+
+const formatCounts = (counts: Readonly<Partial<Record<string, number>>>): string =>
+  Object.entries(counts)
+    .map(([reason, count]) => `${reason}=${count}`)
+    .join(', ');
+
+/** First line is the summary: Prometheus 2.42 logs only the first line of an error body. */
+const rejectionMessage = (outcome: WriteOutcome, total: number): string =>
+  [
+    `Timestream rejected ${outcome.rejected} of ${total} samples for good (${formatCounts(outcome.rejectedByReason)}); the other ${outcome.written} were written.`,
+    ...outcome.rejectionExamples.map((reason) => `  - ${reason}`),
+  ].join('\n');
+
+export const createConnector = (config: ConnectorConfig, dependencies: ConnectorDependencies): Connector => {
+  const { clients, logger, metrics } = dependencies;
+  const checkBearer = config.authToken === undefined ? undefined : bearerTokenCheck(config.authToken);
+  const destination = { database: config.defaultDatabase, table: config.defaultTable };
+
+  const authenticate = (request: CoreRequest): AwsCredentials | undefined => {
+    if (config.auth === 'passthrough') return credentialsFromBasicAuth(request.headers.authorization);
+    checkBearer?.(request.headers.authorization);
+    return undefined;
+  };
+
+  const decode = (request: CoreRequest): DecodedWriteRequest => {
+    if (request.body.length > config.maxBodyBytes)
+      throw new PayloadTooLargeError(
+        `request body of ${request.body.length} bytes exceeds ${config.maxBodyBytes}`,
+      );
+    try {
+      return decodeWriteRequest(
+        request.body,
+        {
+          contentType: request.headers['content-type'],
+          contentEncoding: request.headers['content-encoding'],
+        },
+        { maxDecodedBytes: config.maxDecodedBytes },
+      );
+    } catch (error) {
+      if (error instanceof CodecError) throw fromCodecError(error);
+      throw error;
+    }
+  };
+
+  const recordTranslation = (decoded: DecodedWriteRequest, translated: TranslatedWrite): void => {
+    metrics.receivedSamples(decoded.counts.samples);
+    for (const [reason, count] of Object.entries(translated.skipped))
+      metrics.skippedSamples(reason as SkipReason, count);
+    if (translated.histogramsNotStored > 0) metrics.unstored('histogram', translated.histogramsNotStored);
+    if (translated.exemplarsNotStored > 0) metrics.unstored('exemplar', translated.exemplarsNotStored);
+  };
+
+  const write = async (
+    request: CoreRequest,
+    context: RequestContext,
+    log: Record<string, string | number | boolean | undefined>,
+  ): Promise<CoreResponse> => {
+    const credentials = authenticate(request);
+    const decoded = decode(request);
+    log.version = decoded.version;
+    log.series = decoded.counts.series;
+    log.samples = decoded.counts.samples;
+    const writtenHeaders = (samples: number): Record<string, string> =>
+      decoded.version === '2.0'
+        ? {
+            [WRITTEN_HEADERS.samples]: String(samples),
+            [WRITTEN_HEADERS.histograms]: '0',
+            [WRITTEN_HEADERS.exemplars]: '0',
+          }
+        : {};
+    let translated: TranslatedWrite;
+    try {
+      translated = toTimestreamBatches(decoded, config);
+    } catch (error) {
+      metrics.receivedSamples(decoded.counts.samples);
+      if (!(error instanceof ConnectorError)) throw error;
+      log.error = error.message;
+      return errorResponse(error, writtenHeaders(0));
+    }
+    recordTranslation(decoded, translated);
+    log.records = translated.records;
+    log.skipped = formatCounts(translated.skipped) || undefined;
+    if (translated.batches.length === 0) return { status: 204, headers: writtenHeaders(0), body: '' };
+
+    const client = clients.writeClient(credentials);
+    const abort = new AbortController();
+    const timer = setTimeout(
+      () => abort.abort(),
+      Math.max(0, context.deadline - ANSWER_MARGIN_MS - Date.now()),
+    );
+    let outcome: WriteOutcome;
+    try {
+      outcome = await writeBatches(client, destination, translated.batches, {
+        concurrency: config.writeConcurrency,
+        signal: abort.signal,
+        auth: config.auth,
+        onCall: metrics.writeCall,
+      });
+    } finally {
+      clearTimeout(timer);
+    }
+    metrics.writtenSamples(outcome.written);
+    for (const [reason, count] of Object.entries(outcome.rejectedByReason))
+      metrics.rejectedSamples(reason as RejectionReason, count);
+    log.written = outcome.written;
+    log.rejected = outcome.rejected || undefined;
+    log.calls = outcome.calls;
+    if (outcome.failure !== undefined) {
+      log.error = outcome.failure.message;
+      return errorResponse(outcome.failure, writtenHeaders(outcome.written));
+    }
+    if (outcome.rejected > 0) {
+      return text(400, rejectionMessage(outcome, translated.records), writtenHeaders(outcome.written));
+    }
+    return { status: 204, headers: writtenHeaders(outcome.written), body: '' };
+  };
+
+  const handle = async (request: CoreRequest, context: RequestContext): Promise<CoreResponse> => {
+    const started = performance.now();
+    const route = routeOf(request);
+    const log: Record<string, string | number | boolean | undefined> = {
+      requestId: context.requestId,
+      route: route ?? 'none',
+      bytes: request.body.length,
+    };
+    let response: CoreResponse;
+    try {
+      if (route === undefined)
+        throw new NotFoundError(
+          'not found: POST remote-write bodies to /write and remote-read bodies to /read',
+        );
+      if (request.method !== 'POST') throw new MethodNotAllowedError(request.method, 'POST');
+      if (route === 'read') throw new NotImplementedError('remote read is not implemented yet');
+      response = await write(request, context, log);
+    } catch (error) {
+      if (!(error instanceof ConnectorError)) {
+        // A bug, not the caller's fault: 500 keeps the data in Prometheus's WAL for a retry.
+        logger.error('unexpected error', {
+          ...log,
+          error: error instanceof Error ? error.stack : String(error),
+        });
+        response = text(500, 'internal error; see the connector log');
+      } else {
+        response = errorResponse(error);
+        log.error = error.message;
+      }
+    }
+    log.status = response.status;
+    log.durationMs = Math.round((performance.now() - started) * 10) / 10;
+    metrics.httpRequest(route ?? 'none', response.status);
+    if (response.status >= 500) logger.warn('request failed, Prometheus will retry', log);
+    else if (response.status >= 400) logger.warn('request refused', log);
+    else logger.info('request', log);
+    return response;
+  };
+
+  return { handle };
+};

@@ -1,0 +1,126 @@
+/**
+ * The AWS Lambda adapter: API Gateway HTTP API events (payload 2.0, also Function URLs) and REST
+ * API / payload 1.0 events in, the core handler in the middle, a proxy result out. Configuration
+ * and clients are built once per container, on the first invocation.
+ */
+import { createClientPool } from './clients.js';
+import { type ConnectorConfig, type Environment, readEnvironment } from './config.js';
+import { type Connector, type CoreRequest, type CoreResponse, createConnector } from './handler.js';
+import { createLogger, type Logger } from './logger.js';
+import { createMetrics } from './metrics.js';
+
+/** The fields of an HTTP API payload 2.0 or REST API / payload 1.0 event the adapter reads. */
+export interface ApiGatewayEvent {
+  readonly version?: string;
+  /** 2.0 */
+  readonly rawPath?: string;
+  readonly requestContext?: {
+    readonly http?: { readonly method?: string; readonly path?: string };
+    readonly requestId?: string;
+  };
+  /** 1.0 */
+  readonly httpMethod?: string;
+  readonly path?: string;
+  readonly headers?: Readonly<Record<string, string | undefined>> | null;
+  readonly multiValueHeaders?: Readonly<Record<string, readonly string[] | undefined>> | null;
+  readonly body?: string | null;
+  readonly isBase64Encoded?: boolean;
+}
+
+export interface ApiGatewayResult {
+  readonly statusCode: number;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: string;
+  readonly isBase64Encoded: boolean;
+}
+
+/** The part of the Lambda context the adapter uses. */
+export interface LambdaContext {
+  readonly awsRequestId: string;
+  readonly getRemainingTimeInMillis: () => number;
+}
+
+export type LambdaHandler = (event: ApiGatewayEvent, context: LambdaContext) => Promise<ApiGatewayResult>;
+
+/** Time kept back from Lambda's own timeout to send the answer. */
+const LAMBDA_ANSWER_MARGIN_MS = 1_000;
+
+/** Converts an API Gateway event to the core's request; the body stays bytes (never decoded as text). */
+export const toCoreRequest = (event: ApiGatewayEvent): CoreRequest => {
+  const headers: Record<string, string> = {};
+  for (const [name, values] of Object.entries(event.multiValueHeaders ?? {})) {
+    if (values !== undefined && values.length > 0) headers[name.toLowerCase()] = values.join(',');
+  }
+  for (const [name, value] of Object.entries(event.headers ?? {})) {
+    if (value !== undefined) headers[name.toLowerCase()] = value;
+  }
+  const body = event.body ?? '';
+  return {
+    method: (event.requestContext?.http?.method ?? event.httpMethod ?? 'GET').toUpperCase(),
+    path: event.rawPath ?? event.requestContext?.http?.path ?? event.path ?? '/',
+    headers,
+    body: event.isBase64Encoded === true ? Buffer.from(body, 'base64') : Buffer.from(body, 'utf8'),
+  };
+};
+
+export const toApiGatewayResult = (response: CoreResponse): ApiGatewayResult =>
+  typeof response.body === 'string'
+    ? {
+        statusCode: response.status,
+        headers: { ...response.headers },
+        body: response.body,
+        isBase64Encoded: false,
+      }
+    : {
+        statusCode: response.status,
+        headers: { ...response.headers },
+        body: Buffer.from(response.body.buffer, response.body.byteOffset, response.body.byteLength).toString(
+          'base64',
+        ),
+        isBase64Encoded: true,
+      };
+
+export interface LambdaDependencies {
+  readonly connector: Connector;
+  readonly logger: Logger;
+}
+
+/** Builds the connector for a Lambda container from its configuration. */
+export const createLambdaConnector = (config: ConnectorConfig): LambdaDependencies => {
+  const logger = createLogger({
+    level: config.logLevel,
+    format: config.logFormat,
+    enabled: config.enableLogging,
+  });
+  // Lambda has no /metrics endpoint; the counters still feed the structured logs' fields.
+  const connector = createConnector(config, {
+    clients: createClientPool(config),
+    logger,
+    metrics: createMetrics(),
+  });
+  return { connector, logger };
+};
+
+export const createLambdaHandler =
+  ({ connector }: LambdaDependencies): LambdaHandler =>
+  async (event, context) => {
+    const deadline = Date.now() + context.getRemainingTimeInMillis() - LAMBDA_ANSWER_MARGIN_MS;
+    const response = await connector.handle(toCoreRequest(event), {
+      requestId: context.awsRequestId,
+      deadline,
+    });
+    return toApiGatewayResult(response);
+  };
+
+let containerHandler: LambdaHandler | undefined;
+
+/**
+ * The function's entry point. An invalid configuration throws on every invocation with a message
+ * naming the variable (API Gateway answers 500, so Prometheus keeps the data and retries).
+ */
+export const handler: LambdaHandler = (event, context) => {
+  containerHandler ??= createLambdaHandler(
+    createLambdaConnector(readEnvironment(process.env as Environment)),
+  );
+  return containerHandler(event, context);
+};

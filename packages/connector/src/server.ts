@@ -1,0 +1,208 @@
+/**
+ * The standalone server: `node:http` (or `node:https`, TLS 1.2+) in front of the core handler,
+ * with `/healthz` and the metrics endpoint, body limits enforced while reading, header and request
+ * timeouts, and a graceful stop that lets in-flight writes finish.
+ */
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import {
+  createServer as createHttpServer,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import type { ConnectorConfig } from './config.js';
+import { InvalidConfigError } from './errors.js';
+import type { Connector, CoreResponse } from './handler.js';
+import type { Logger } from './logger.js';
+import type { ConnectorMetrics } from './metrics.js';
+
+export interface RunningServer {
+  /** `http(s)://host:port` */
+  readonly url: string;
+  readonly port: number;
+  /** Stops accepting, waits up to `graceMs` for requests in flight, then closes what is left. */
+  readonly close: (graceMs?: number) => Promise<void>;
+}
+
+export interface ServerDependencies {
+  readonly connector: Connector;
+  readonly logger: Logger;
+  readonly metrics: ConnectorMetrics;
+}
+
+/** Time allowed to send all request headers: slow-loris connections are cut after it. */
+const HEADERS_TIMEOUT_MS = 10_000;
+/** Time kept back from the request timeout to answer a request whose Timestream calls ran long. */
+const ANSWER_MARGIN_MS = 1_000;
+
+class BodyTooLargeError extends Error {
+  public constructor() {
+    super('body too large');
+    this.name = 'BodyTooLargeError';
+  }
+}
+
+const readBody = (request: IncomingMessage, limit: number): Promise<Buffer> =>
+  new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    request.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        request.removeAllListeners('data');
+        request.resume();
+        reject(new BodyTooLargeError());
+        return;
+      }
+      chunks.push(chunk);
+    });
+    request.on('end', () =>
+      resolve(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size)),
+    );
+    request.on('error', reject);
+  });
+
+const flattenHeaders = (request: IncomingMessage): Record<string, string> => {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(request.headers)) {
+    if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(',') : value;
+  }
+  return headers;
+};
+
+const send = (response: ServerResponse, answer: CoreResponse, closeConnection = false): void => {
+  const body = typeof answer.body === 'string' ? Buffer.from(answer.body, 'utf8') : answer.body;
+  response.writeHead(answer.status, {
+    ...answer.headers,
+    'Content-Length': String(body.length),
+    ...(closeConnection ? { Connection: 'close' } : {}),
+  });
+  response.end(body);
+};
+
+const plain = (status: number, message: string): CoreResponse => ({
+  status,
+  headers: { 'Content-Type': 'text/plain; charset=utf-8' },
+  body: `${message}\n`,
+});
+
+const readTlsFile = (path: string, option: string): Buffer => {
+  try {
+    return readFileSync(path);
+  } catch (error) {
+    throw new InvalidConfigError(option, `cannot read "${path}": ${(error as Error).message}`);
+  }
+};
+
+export const startServer = async (
+  config: ConnectorConfig,
+  dependencies: ServerDependencies,
+): Promise<RunningServer> => {
+  const { connector, logger, metrics } = dependencies;
+  const tls = config.tlsCertificate !== undefined && config.tlsKey !== undefined;
+  let active = 0;
+
+  const listener = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
+    const path = (request.url ?? '/').split('?', 1)[0] ?? '/';
+    if (request.method === 'GET' && path === '/healthz') return send(response, plain(200, 'ok'));
+    if (request.method === 'GET' && path === config.telemetryPath) {
+      return send(response, {
+        status: 200,
+        headers: { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8' },
+        body: metrics.render(),
+      });
+    }
+    const started = Date.now();
+    const declared = Number(request.headers['content-length']);
+    if (declared > config.maxBodyBytes) {
+      // Refused before reading a byte; the connection closes so the unread body is not parsed.
+      metrics.httpRequest('body', 413);
+      return send(
+        response,
+        plain(413, `request body of ${declared} bytes exceeds ${config.maxBodyBytes}`),
+        true,
+      );
+    }
+    active++;
+    try {
+      let body: Buffer;
+      try {
+        body = await readBody(request, config.maxBodyBytes);
+      } catch (error) {
+        if (error instanceof BodyTooLargeError) {
+          metrics.httpRequest('body', 413);
+          return send(response, plain(413, `request body exceeds ${config.maxBodyBytes} bytes`), true);
+        }
+        throw error;
+      }
+      const answer = await connector.handle(
+        { method: request.method ?? 'GET', path, headers: flattenHeaders(request), body },
+        { requestId: randomUUID(), deadline: started + config.requestTimeoutMs - ANSWER_MARGIN_MS },
+      );
+      send(response, answer);
+    } finally {
+      active--;
+    }
+  };
+
+  const onRequest = (request: IncomingMessage, response: ServerResponse): void => {
+    listener(request, response).catch((error: unknown) => {
+      logger.error('request failed before the handler', {
+        error: error instanceof Error ? error.message : String(error),
+      });
+      if (!response.headersSent) send(response, plain(500, 'internal error'), true);
+      else response.destroy();
+    });
+  };
+
+  const options = {
+    requestTimeout: config.requestTimeoutMs,
+    headersTimeout: Math.min(HEADERS_TIMEOUT_MS, config.requestTimeoutMs),
+    keepAliveTimeout: 65_000,
+  };
+  const server: Server = tls
+    ? createHttpsServer(
+        {
+          ...options,
+          cert: readTlsFile(config.tlsCertificate as string, '--tls-certificate'),
+          key: readTlsFile(config.tlsKey as string, '--tls-key'),
+          minVersion: 'TLSv1.2',
+        },
+        onRequest,
+      )
+    : createHttpServer(options, onRequest);
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.listenAddress.port, config.listenAddress.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const url = `${tls ? 'https' : 'http'}://${host}:${address.port}`;
+  logger.info('listening', {
+    url,
+    database: config.defaultDatabase,
+    table: config.defaultTable,
+    auth: config.auth,
+  });
+
+  return {
+    url,
+    port: address.port,
+    close: async (graceMs = 30_000) => {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      const timer = setTimeout(() => server.closeAllConnections(), graceMs);
+      timer.unref();
+      if (active > 0) logger.info('stopping: waiting for requests in flight', { requests: active });
+      await closed;
+      clearTimeout(timer);
+    },
+  };
+};

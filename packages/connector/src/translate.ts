@@ -1,0 +1,299 @@
+/**
+ * Remote write → Timestream records: one record per float sample, grouped by series and packed
+ * into WriteRecords batches whose shared fields go into CommonAttributes. Everything Timestream
+ * could never store is decided here, before anything is sent.
+ */
+import type { Dimension, _Record as TimestreamRecord } from '@aws-sdk/client-timestream-write';
+import type { DecodedSeries, DecodedWriteRequest, Label } from '@prometheus-timestream/codec';
+import { METRIC_NAME_LABEL } from '@prometheus-timestream/codec';
+import { BadRequestError } from './errors.js';
+
+/** Timestream's per-call and per-record limits (docs: ts-limits.html). */
+export const MAX_RECORDS_PER_BATCH = 100;
+export const MAX_DIMENSION_NAME_BYTES = 60;
+export const MAX_MEASURE_NAME_BYTES = 256;
+export const MAX_DIMENSIONS = 128;
+export const MAX_RECORD_BYTES = 2048;
+/** What a record costs beside its names and values: the 8-byte time and the 8-byte double. */
+const RECORD_OVERHEAD_BYTES = 16;
+
+/** Why a float sample was not sent to Timestream. */
+export type SkipReason =
+  | 'stale_marker'
+  | 'non_finite_value'
+  | 'missing_metric_name'
+  | 'invalid_labels'
+  | 'metric_name_too_long'
+  | 'label_name_too_long'
+  | 'reserved_label_name'
+  | 'too_many_dimensions'
+  | 'record_too_large';
+
+export const SKIP_REASONS: readonly SkipReason[] = [
+  'stale_marker',
+  'non_finite_value',
+  'missing_metric_name',
+  'invalid_labels',
+  'metric_name_too_long',
+  'label_name_too_long',
+  'reserved_label_name',
+  'too_many_dimensions',
+  'record_too_large',
+];
+
+export interface WriteBatch {
+  readonly commonAttributes: TimestreamRecord;
+  readonly records: readonly TimestreamRecord[];
+}
+
+export interface TranslatedWrite {
+  readonly batches: readonly WriteBatch[];
+  /** Records in all batches: the float samples that will be sent. */
+  readonly records: number;
+  /** Float samples not sent, by reason; reasons with no sample are absent. */
+  readonly skipped: Readonly<Partial<Record<SkipReason, number>>>;
+  /** Native histograms and exemplars are received but not stored (Timestream has no type for them). */
+  readonly histogramsNotStored: number;
+  readonly exemplarsNotStored: number;
+}
+
+export interface TranslateOptions {
+  /** Answer 400 instead of skipping a series whose labels Timestream cannot store. */
+  readonly failOnLongLabel: boolean;
+  /** Answer 400 instead of skipping NaN and ±Inf (staleness markers are always skipped). */
+  readonly failOnInvalidSampleValue: boolean;
+}
+
+/** Fast path: an ASCII-or-not string of n UTF-16 units is at most 3n UTF-8 bytes. */
+const utf8Length = (text: string): number => Buffer.byteLength(text, 'utf8');
+const exceedsBytes = (text: string, limit: number): boolean =>
+  text.length > limit || (text.length * 3 > limit && utf8Length(text) > limit);
+
+/** Dimension names Timestream reserves for its own columns (docs; the service rejects them). */
+const isReservedDimensionName = (name: string): boolean =>
+  name === 'time' ||
+  name === 'measure_name' ||
+  name.startsWith('measure_value') ||
+  name.startsWith('ts_') ||
+  name.includes(':');
+
+const isReservedMeasureName = (name: string): boolean =>
+  name === 'time' || name === 'measure_name' || name.startsWith('measure_value');
+
+/**
+ * The shortest decimal that reads back as the same double (`1e-7`, `1e+300`), never fixed
+ * decimals; `String(-0)` is `"0"`, so the sign of zero is kept explicitly.
+ */
+export const formatMeasureValue = (value: number): string => (Object.is(value, -0) ? '-0' : String(value));
+
+/** The label set as Prometheus prints it, shortened, for 400 bodies that must name a series. */
+export const describeSeries = (labels: readonly Label[]): string => {
+  const name = labels.find((label) => label.name === METRIC_NAME_LABEL)?.value ?? '';
+  const rest = labels
+    .filter((label) => label.name !== METRIC_NAME_LABEL)
+    .map((label) => `${label.name}=${JSON.stringify(label.value)}`)
+    .join(', ');
+  const text = `${name}{${rest}}`;
+  return text.length > 300 ? `${text.slice(0, 297)}...` : text;
+};
+
+const SERIES_PROBLEMS: Readonly<Record<Exclude<SkipReason, 'stale_marker' | 'non_finite_value'>, string>> = {
+  missing_metric_name: 'has no metric name (__name__)',
+  invalid_labels: 'has an invalid label set (empty, duplicate or non-UTF-8 label names)',
+  metric_name_too_long: `has a metric name over ${MAX_MEASURE_NAME_BYTES} bytes, Timestream's measure-name limit`,
+  label_name_too_long: `has a label name over ${MAX_DIMENSION_NAME_BYTES} bytes, Timestream's dimension-name limit`,
+  reserved_label_name:
+    'uses a name Timestream reserves (time, measure_name, measure_value…, ts_…, or one with ":")',
+  too_many_dimensions: `has more than ${MAX_DIMENSIONS} labels besides __name__, Timestream's dimension limit`,
+  record_too_large: `has labels over ${MAX_RECORD_BYTES} bytes in total, Timestream's record-size limit`,
+};
+
+type SeriesProblem = keyof typeof SERIES_PROBLEMS;
+
+/** Why Timestream could never store this series, or undefined when it can. */
+const seriesProblem = (series: DecodedSeries): SeriesProblem | undefined => {
+  if (series.invalidLabels === 'missing_metric_name') return 'missing_metric_name';
+  if (series.invalidLabels !== null) return 'invalid_labels';
+  let bytes = RECORD_OVERHEAD_BYTES;
+  let dimensions = 0;
+  for (const { name, value } of series.labels) {
+    if (name === METRIC_NAME_LABEL) {
+      if (exceedsBytes(value, MAX_MEASURE_NAME_BYTES)) return 'metric_name_too_long';
+      if (isReservedMeasureName(value)) return 'reserved_label_name';
+    } else {
+      if (exceedsBytes(name, MAX_DIMENSION_NAME_BYTES)) return 'label_name_too_long';
+      if (isReservedDimensionName(name)) return 'reserved_label_name';
+      dimensions++;
+    }
+    bytes += name === METRIC_NAME_LABEL ? utf8Length(value) : utf8Length(name) + utf8Length(value);
+  }
+  if (dimensions > MAX_DIMENSIONS) return 'too_many_dimensions';
+  if (bytes > MAX_RECORD_BYTES) return 'record_too_large';
+  return undefined;
+};
+
+/** The samples of one label set, gathered from every TimeSeries of the request that carries it. */
+interface SeriesGroup {
+  readonly measureName: string;
+  readonly dimensions: readonly Dimension[];
+  readonly records: TimestreamRecord[];
+}
+
+const seriesKey = (labels: readonly Label[]): string => {
+  let key = '';
+  for (const { name, value } of labels) key += `${name}\u0000${value}\u0001`;
+  return key;
+};
+
+const toDimensions = (labels: readonly Label[]): Dimension[] => {
+  const dimensions: Dimension[] = [];
+  // The codec sorts labels by name, so dimensions come out sorted too.
+  for (const { name, value } of labels)
+    if (name !== METRIC_NAME_LABEL) dimensions.push({ Name: name, Value: value });
+  return dimensions;
+};
+
+/** A run of one group's records inside a batch. */
+interface Segment {
+  readonly group: SeriesGroup;
+  readonly start: number;
+  readonly end: number;
+}
+
+/**
+ * Builds one batch: dimensions every segment shares (same name and value), and the measure name
+ * if all share it, move to CommonAttributes, so Timestream receives and meters them once.
+ */
+const buildBatch = (segments: readonly Segment[]): WriteBatch => {
+  const first = segments[0] as Segment;
+  let shared = first.group.dimensions;
+  let measureName: string | undefined = first.group.measureName;
+  for (const { group } of segments) {
+    if (group.measureName !== measureName) measureName = undefined;
+    if (group.dimensions === shared || shared.length === 0) continue;
+    const values = new Map(group.dimensions.map((d) => [d.Name, d.Value]));
+    shared = shared.filter((d) => values.get(d.Name) === d.Value);
+  }
+  const sharedNames = new Set(shared.map((d) => d.Name));
+  const records: TimestreamRecord[] = [];
+  for (const { group, start, end } of segments) {
+    const own =
+      sharedNames.size === 0 ? group.dimensions : group.dimensions.filter((d) => !sharedNames.has(d.Name));
+    for (let i = start; i < end; i++) {
+      const record = group.records[i] as TimestreamRecord;
+      records.push({
+        ...(own.length === 0 ? {} : { Dimensions: own as Dimension[] }),
+        ...(measureName === undefined ? { MeasureName: group.measureName } : {}),
+        MeasureValue: record.MeasureValue,
+        Time: record.Time,
+      } as TimestreamRecord);
+    }
+  }
+  return {
+    commonAttributes: {
+      ...(shared.length === 0 ? {} : { Dimensions: shared as Dimension[] }),
+      ...(measureName === undefined ? {} : { MeasureName: measureName }),
+      MeasureValueType: 'DOUBLE',
+      TimeUnit: 'MILLISECONDS',
+    },
+    records,
+  };
+};
+
+const packBatches = (groups: Iterable<SeriesGroup>): WriteBatch[] => {
+  const batches: WriteBatch[] = [];
+  let segments: Segment[] = [];
+  let size = 0;
+  for (const group of groups) {
+    let start = 0;
+    while (start < group.records.length) {
+      const end = Math.min(group.records.length, start + MAX_RECORDS_PER_BATCH - size);
+      segments.push({ group, start, end });
+      size += end - start;
+      start = end;
+      if (size === MAX_RECORDS_PER_BATCH) {
+        batches.push(buildBatch(segments));
+        segments = [];
+        size = 0;
+      }
+    }
+  }
+  if (size > 0) batches.push(buildBatch(segments));
+  return batches;
+};
+
+/**
+ * Translates a decoded remote-write request into WriteRecords batches.
+ *
+ * @throws BadRequestError with `failOnLongLabel` / `failOnInvalidSampleValue`, naming the series
+ * @example
+ * ```ts
+ * const { batches, skipped } = toTimestreamBatches(decodeWriteRequest(body, headers), options);
+ * for (const batch of batches) await client.send(new WriteRecordsCommand({ ...destination, CommonAttributes: batch.commonAttributes, Records: [...batch.records] }));
+ * ```
+ */
+export const toTimestreamBatches = (
+  request: DecodedWriteRequest,
+  options: TranslateOptions,
+): TranslatedWrite => {
+  const groups = new Map<string, SeriesGroup>();
+  const skipped: Partial<Record<SkipReason, number>> = {};
+  const skip = (reason: SkipReason, count: number): void => {
+    if (count > 0) skipped[reason] = (skipped[reason] ?? 0) + count;
+  };
+  let records = 0;
+  let histograms = 0;
+  let exemplars = 0;
+  for (const series of request.series) {
+    histograms += series.histograms.length;
+    exemplars += series.exemplars.length;
+    if (series.samples.length === 0) continue;
+    const problem = seriesProblem(series);
+    if (problem !== undefined) {
+      if (options.failOnLongLabel) {
+        throw new BadRequestError(
+          `series ${describeSeries(series.labels)} ${SERIES_PROBLEMS[problem]}; nothing was written (fail-on-long-label is set)`,
+        );
+      }
+      skip(problem, series.samples.length);
+      continue;
+    }
+    const key = seriesKey(series.labels);
+    let group = groups.get(key);
+    for (const sample of series.samples) {
+      if (sample.stale) {
+        skip('stale_marker', 1);
+        continue;
+      }
+      if (!Number.isFinite(sample.value)) {
+        if (options.failOnInvalidSampleValue) {
+          throw new BadRequestError(
+            `series ${describeSeries(series.labels)} has the value ${sample.value} at ${sample.timestampMs}, which Timestream cannot store; nothing was written (fail-on-invalid-sample-value is set)`,
+          );
+        }
+        skip('non_finite_value', 1);
+        continue;
+      }
+      if (group === undefined) {
+        group = {
+          measureName: series.labels.find((label) => label.name === METRIC_NAME_LABEL)?.value as string,
+          dimensions: toDimensions(series.labels),
+          records: [],
+        };
+        groups.set(key, group);
+      }
+      group.records.push({
+        MeasureValue: formatMeasureValue(sample.value),
+        Time: String(sample.timestampMs),
+      });
+      records++;
+    }
+  }
+  return {
+    batches: packBatches(groups.values()),
+    records,
+    skipped,
+    histogramsNotStored: histograms,
+    exemplarsNotStored: exemplars,
+  };
+};
