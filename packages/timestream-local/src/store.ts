@@ -114,7 +114,9 @@ const sqlParameter = (value: ParsedValue): { sql: string; param: unknown } => {
     case 'TIMESTAMP':
       return { sql: 'make_timestamp_ns(CAST(? AS BIGINT))', param: value.value };
     case 'DOUBLE':
-      return { sql: 'CAST(? AS DOUBLE)', param: value.value };
+      // Bound as text: DuckDB binds an integral JS number (1e300) as BIGINT and overflows, and
+      // the shortest round-trip decimal reads back as the same double (sign of zero included).
+      return { sql: 'CAST(? AS DOUBLE)', param: Object.is(value.value, -0) ? '-0' : String(value.value) };
     case 'BOOLEAN':
       return { sql: 'CAST(? AS BOOLEAN)', param: value.value };
     case 'VARCHAR':
@@ -369,6 +371,8 @@ export class TimestreamStore implements Catalog {
 
     const rejected: (Rejection & { index: number })[] = [];
     const pending = new Map<string, ValidRecord>();
+    /** Identities this call changes, as they were, to undo them if persisting fails. */
+    const previous = new Map<string, IdentityEntry | undefined>();
     const deletes: ValidRecord[] = [];
     let ingested = 0;
     let bytes = 0;
@@ -401,6 +405,7 @@ export class TimestreamStore implements Catalog {
         if (existing.value === signature) {
           // An identical resend is accepted (Prometheus retries); a higher version only updates it.
           if (record.version > existing.version) {
+            if (!previous.has(identity)) previous.set(identity, { ...existing });
             existing.version = record.version;
             if (!pending.has(identity)) deletes.push(record);
             pending.set(identity, record);
@@ -424,6 +429,8 @@ export class TimestreamStore implements Catalog {
         if (!pending.has(identity)) deletes.push(record);
       }
       if (this.applySchema(state, record)) schemaChanged = true;
+      if (!previous.has(identity))
+        previous.set(identity, existing === undefined ? undefined : { ...existing });
       state.identities.set(identity, { version: record.version, value: signature });
       pending.set(identity, record);
       ingested++;
@@ -434,7 +441,17 @@ export class TimestreamStore implements Catalog {
     // updated synchronously, so only persisting is queued.
     const persisted = this.persistQueue.then(() => this.persist(state, deletes, [...pending.values()]));
     this.persistQueue = persisted.catch(() => undefined);
-    await persisted;
+    try {
+      await persisted;
+    } catch (error) {
+      // Nothing of this call was stored: forget its identities, or the SDK's retry of the same
+      // records would be taken for an identical resend and acknowledged without storing them.
+      for (const [identity, before] of previous) {
+        if (before === undefined) state.identities.delete(identity);
+        else state.identities.set(identity, before);
+      }
+      throw error;
+    }
     state.storedBytes += bytes;
     // The schema (dimensions, measures) lives in the catalog file, rows in DuckDB.
     if (schemaChanged) this.saveCatalog();

@@ -405,6 +405,24 @@ describe('timestream-local write service, through @aws-sdk/client-timestream-wri
       expect(await count()).toBe(5);
     });
 
+    it('stores doubles beyond the int64 range and negative zero exactly', async () => {
+      // Prepare: 1e300 is an integral JS number, which DuckDB once bound as BIGINT (overflow, 500).
+      const values = ['1e300', '-1.7976931348623157e308', '-0', '5e-324', '123456789012345680000'];
+
+      // Act
+      await write(values.map((MeasureValue, i) => record({ MeasureName: `v${i}`, MeasureValue })));
+
+      // Assess
+      const result = await h.query.send(
+        new QueryCommand({
+          QueryString: `SELECT measure_name, measure_value::double FROM "prom"."${name}" ORDER BY measure_name`,
+        }),
+      );
+      const stored = (result.Rows ?? []).map((row) => Number(row.Data?.[1]?.ScalarValue));
+      expect(stored).toEqual(values.map(Number));
+      expect(Object.is(stored[2], -0)).toBe(true);
+    });
+
     it("refuses a table's 129th dimension", async () => {
       // Prepare: 128 distinct dimensions across records.
       await write(
