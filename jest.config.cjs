@@ -2,8 +2,10 @@
 const { PACKAGES, project } = require('./jest.project.cjs');
 
 module.exports = {
-  projects: PACKAGES.map((name) =>
-    project(name, ['<rootDir>/tests/**/*.test.ts', '!<rootDir>/tests/e2e/**']),
-  ),
+  // A negated testMatch glob does not exclude files named on the command line; this does.
+  projects: PACKAGES.map((name) => ({
+    ...project(name, ['<rootDir>/tests/**/*.test.ts']),
+    testPathIgnorePatterns: ['/node_modules/', '<rootDir>/tests/e2e/'],
+  })),
   collectCoverageFrom: ['<rootDir>/packages/*/src/**/*.ts'],
 };

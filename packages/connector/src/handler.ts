@@ -3,6 +3,7 @@
  * `{ status, headers, body }` out. It owns routing, authentication, decoding, translation and the
  * status-code contract; the Lambda handler and the HTTP server only convert shapes.
  */
+import { setMaxListeners } from 'node:events';
 import { CodecError, type DecodedWriteRequest, decodeWriteRequest } from '@prometheus-timestream/codec';
 import { type AwsCredentials, bearerTokenCheck, credentialsFromBasicAuth } from './auth.js';
 import type { ClientPool } from './clients.js';
@@ -185,6 +186,8 @@ export const createConnector = (config: ConnectorConfig, dependencies: Connector
 
     const client = clients.writeClient(credentials);
     const abort = new AbortController();
+    // Every call in flight (and each SDK attempt) listens to this one signal.
+    setMaxListeners(4 * config.writeConcurrency + 10, abort.signal);
     const timer = setTimeout(
       () => abort.abort(),
       Math.max(0, context.deadline - ANSWER_MARGIN_MS - Date.now()),

@@ -6,7 +6,7 @@
 import { createClientPool } from './clients.js';
 import { type ConnectorConfig, type Environment, readEnvironment } from './config.js';
 import { type Connector, type CoreRequest, type CoreResponse, createConnector } from './handler.js';
-import { createLogger, type Logger } from './logger.js';
+import { createLogger } from './logger.js';
 import { createMetrics } from './metrics.js';
 
 /** The fields of an HTTP API payload 2.0 or REST API / payload 1.0 event the adapter reads. */
@@ -80,29 +80,19 @@ export const toApiGatewayResult = (response: CoreResponse): ApiGatewayResult =>
         isBase64Encoded: true,
       };
 
-export interface LambdaDependencies {
-  readonly connector: Connector;
-  readonly logger: Logger;
-}
-
 /** Builds the connector for a Lambda container from its configuration. */
-export const createLambdaConnector = (config: ConnectorConfig): LambdaDependencies => {
+export const createLambdaConnector = (config: ConnectorConfig): Connector => {
   const logger = createLogger({
     level: config.logLevel,
     format: config.logFormat,
     enabled: config.enableLogging,
   });
   // Lambda has no /metrics endpoint; the counters still feed the structured logs' fields.
-  const connector = createConnector(config, {
-    clients: createClientPool(config),
-    logger,
-    metrics: createMetrics(),
-  });
-  return { connector, logger };
+  return createConnector(config, { clients: createClientPool(config), logger, metrics: createMetrics() });
 };
 
 export const createLambdaHandler =
-  ({ connector }: LambdaDependencies): LambdaHandler =>
+  (connector: Connector): LambdaHandler =>
   async (event, context) => {
     const deadline = Date.now() + context.getRemainingTimeInMillis() - LAMBDA_ANSWER_MARGIN_MS;
     const response = await connector.handle(toCoreRequest(event), {
@@ -118,7 +108,7 @@ let containerHandler: LambdaHandler | undefined;
  * The function's entry point. An invalid configuration throws on every invocation with a message
  * naming the variable (API Gateway answers 500, so Prometheus keeps the data and retries).
  */
-export const handler: LambdaHandler = (event, context) => {
+export const handler: LambdaHandler = async (event, context) => {
   containerHandler ??= createLambdaHandler(
     createLambdaConnector(readEnvironment(process.env as Environment)),
   );

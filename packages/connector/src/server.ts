@@ -104,6 +104,8 @@ export const startServer = async (
   const { connector, logger, metrics } = dependencies;
   const tls = config.tlsCertificate !== undefined && config.tlsKey !== undefined;
   let active = 0;
+  /** Once stopping, every answer closes its connection, so keep-alive clients cannot hold the stop. */
+  let stopping = false;
 
   const listener = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
     const path = (request.url ?? '/').split('?', 1)[0] ?? '/';
@@ -142,7 +144,7 @@ export const startServer = async (
         { method: request.method ?? 'GET', path, headers: flattenHeaders(request), body },
         { requestId: randomUUID(), deadline: started + config.requestTimeoutMs - ANSWER_MARGIN_MS },
       );
-      send(response, answer);
+      send(response, answer, stopping);
     } finally {
       active--;
     }
@@ -162,6 +164,8 @@ export const startServer = async (
     requestTimeout: config.requestTimeoutMs,
     headersTimeout: Math.min(HEADERS_TIMEOUT_MS, config.requestTimeoutMs),
     keepAliveTimeout: 65_000,
+    // Node checks the two timeouts above only this often (30 s by default).
+    connectionsCheckingInterval: 1_000,
   };
   const server: Server = tls
     ? createHttpsServer(
@@ -196,6 +200,7 @@ export const startServer = async (
     url,
     port: address.port,
     close: async (graceMs = 30_000) => {
+      stopping = true;
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       const timer = setTimeout(() => server.closeAllConnections(), graceMs);

@@ -1,0 +1,250 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { readEnvironment, readFlags } from '../src/config.js';
+import { InvalidConfigError } from '../src/errors.js';
+
+const REQUIRED = ['--default-database=prom', '--default-table=metrics'];
+const LAMBDA_REQUIRED = { default_database: 'prom', default_table: 'metrics' };
+
+const failure = (run: () => unknown): InvalidConfigError => {
+  try {
+    run();
+  } catch (error) {
+    expect(error).toBeInstanceOf(InvalidConfigError);
+    return error as InvalidConfigError;
+  }
+  throw new Error('expected an InvalidConfigError');
+};
+
+describe('readFlags (standalone)', () => {
+  it('applies the Go connector’s defaults', () => {
+    // Act
+    const config = readFlags(REQUIRED, {});
+
+    // Assess
+    expect(config).toEqual({
+      defaultDatabase: 'prom',
+      defaultTable: 'metrics',
+      region: 'us-east-1',
+      auth: 'passthrough',
+      authToken: undefined,
+      writeBaseEndpoint: undefined,
+      queryBaseEndpoint: undefined,
+      maxWriteRetries: 10,
+      maxReadRetries: 3,
+      writeConcurrency: 20,
+      failOnLongLabel: false,
+      failOnInvalidSampleValue: false,
+      maxBodyBytes: 10 * 1024 * 1024,
+      maxDecodedBytes: 32 * 1024 * 1024,
+      requestTimeoutMs: 30_000,
+      credentialCacheSize: 64,
+      listenAddress: { host: undefined, port: 9201 },
+      telemetryPath: '/metrics',
+      tlsCertificate: undefined,
+      tlsKey: undefined,
+      logLevel: 'info',
+      logFormat: 'json',
+      enableLogging: true,
+    });
+    expect(Object.isFrozen(config)).toBe(true);
+  });
+
+  it('reads every Go connector flag, in --name=value and --name value forms', () => {
+    // Act
+    const config = readFlags(
+      [
+        ...REQUIRED,
+        '--region',
+        'eu-west-1',
+        '--web.listen-address=127.0.0.1:9301',
+        '--web.telemetry-path=/prom-metrics',
+        '--log.level=DEBUG',
+        '--log.format=logfmt',
+        '--enable-logging=false',
+        '--fail-on-long-label',
+        '--fail-on-invalid-sample-value=T',
+        '--max-read-retries=5',
+        '--max-write-retries=2',
+        '--query-base-endpoint=https://query-cell1.timestream.eu-west-1.amazonaws.com',
+        '--write-base-endpoint=http://127.0.0.1:8000',
+        '--write-concurrency=4',
+        '--web.request-timeout=1500ms',
+      ],
+      { AWS_REGION: 'ignored-when-flag-set' },
+    );
+
+    // Assess
+    expect(config).toMatchObject({
+      region: 'eu-west-1',
+      listenAddress: { host: '127.0.0.1', port: 9301 },
+      telemetryPath: '/prom-metrics',
+      logLevel: 'debug',
+      logFormat: 'logfmt',
+      enableLogging: false,
+      failOnLongLabel: true,
+      failOnInvalidSampleValue: true,
+      maxReadRetries: 5,
+      maxWriteRetries: 2,
+      queryBaseEndpoint: 'https://query-cell1.timestream.eu-west-1.amazonaws.com',
+      writeBaseEndpoint: 'http://127.0.0.1:8000',
+      writeConcurrency: 4,
+      requestTimeoutMs: 1500,
+    });
+  });
+
+  it('takes the region from AWS_REGION when --region is not given', () => {
+    expect(readFlags(REQUIRED, { AWS_REGION: 'ap-southeast-2' }).region).toBe('ap-southeast-2');
+  });
+
+  it.each([
+    { argv: ['--default-table=metrics'], option: '--default-database', message: /is required/ },
+    { argv: ['--default-database=prom'], option: '--default-table', message: /is required/ },
+    {
+      argv: [...REQUIRED, '--default-table=a b'],
+      option: '--default-table',
+      message: /not a Timestream name/,
+    },
+    {
+      argv: [...REQUIRED, '--max-write-retries=ten'],
+      option: '--max-write-retries',
+      message: /integer from 1 to 100, got "ten"/,
+    },
+    { argv: [...REQUIRED, '--max-read-retries=0'], option: '--max-read-retries', message: /integer from 1/ },
+    {
+      argv: [...REQUIRED, '--fail-on-long-label=yes'],
+      option: '--fail-on-long-label',
+      message: /true or false, got "yes"/,
+    },
+    {
+      argv: [...REQUIRED, '--log.level=verbose'],
+      option: '--log.level',
+      message: /debug, info, warn, error/,
+    },
+    { argv: [...REQUIRED, '--log.format=xml'], option: '--log.format', message: /json, logfmt/ },
+    {
+      argv: [...REQUIRED, '--web.listen-address=9201'],
+      option: '--web.listen-address',
+      message: /host:port/,
+    },
+    {
+      argv: [...REQUIRED, '--web.listen-address=:70000'],
+      option: '--web.listen-address',
+      message: /host:port/,
+    },
+    {
+      argv: [...REQUIRED, '--write-base-endpoint=not a url'],
+      option: '--write-base-endpoint',
+      message: /not a URL/,
+    },
+    {
+      argv: [...REQUIRED, '--query-base-endpoint=ftp://x'],
+      option: '--query-base-endpoint',
+      message: /http\(s\)/,
+    },
+    { argv: [...REQUIRED, '--auth=sigv4'], option: '--auth', message: /passthrough, iam/ },
+    {
+      argv: [...REQUIRED, '--web.request-timeout=soon'],
+      option: '--web.request-timeout',
+      message: /duration/,
+    },
+    { argv: [...REQUIRED, '--tls-certificate=cert.pem'], option: '--tls-key', message: /both/ },
+    { argv: [...REQUIRED, '--tls-key=key.pem'], option: '--tls-certificate', message: /both/ },
+    {
+      argv: [...REQUIRED, '--fail-on-invalid-sample=true'],
+      option: '--fail-on-invalid-sample',
+      message: /unknown option/,
+    },
+    { argv: [...REQUIRED, '--region'], option: '--region', message: /needs a value/ },
+    { argv: [...REQUIRED, 'stray'], option: 'stray', message: /unexpected argument/ },
+    {
+      argv: [...REQUIRED, '--web.telemetry-path=metrics'],
+      option: '--web.telemetry-path',
+      message: /start with \//,
+    },
+  ])('refuses $argv with an error naming $option', ({ argv, option, message }) => {
+    const error = failure(() => readFlags(argv, {}));
+    expect(error.option).toBe(option);
+    expect(error.message).toContain(option);
+    expect(error.message).toMatch(message);
+  });
+
+  describe('iam mode bearer token', () => {
+    it('reads the token from --auth-token-file, trimmed', () => {
+      const dir = mkdtempSync(join(tmpdir(), 'connector-config-'));
+      writeFileSync(join(dir, 'token'), 's3cr3t-token\n');
+      expect(
+        readFlags([...REQUIRED, '--auth=iam', `--auth-token-file=${join(dir, 'token')}`], {}).authToken,
+      ).toBe('s3cr3t-token');
+    });
+
+    it('reads the token from AUTH_TOKEN', () => {
+      expect(readFlags([...REQUIRED, '--auth=iam'], { AUTH_TOKEN: 'from-env' }).authToken).toBe('from-env');
+    });
+
+    it('refuses a missing token file without echoing a token', () => {
+      const error = failure(() =>
+        readFlags([...REQUIRED, '--auth=iam', '--auth-token-file=/nonexistent/token'], {}),
+      );
+      expect(error.message).toMatch(/--auth-token-file: cannot read "\/nonexistent\/token"/);
+    });
+
+    it('refuses a token in passthrough mode, where it would be ignored', () => {
+      expect(failure(() => readFlags(REQUIRED, { AUTH_TOKEN: 'x' })).message).toMatch(
+        /only applies with auth=iam/,
+      );
+    });
+  });
+});
+
+describe('readEnvironment (Lambda)', () => {
+  it('reads the Go connector’s variable names and takes the region from AWS_REGION', () => {
+    // Act
+    const config = readEnvironment({
+      ...LAMBDA_REQUIRED,
+      AWS_REGION: 'eu-central-1',
+      log_level: 'warn',
+      fail_on_long_label: 'true',
+      max_write_retries: '4',
+      write_base_endpoint: 'https://ingest-cell2.timestream.eu-central-1.amazonaws.com',
+      auth: 'iam',
+    });
+
+    // Assess
+    expect(config).toMatchObject({
+      defaultDatabase: 'prom',
+      defaultTable: 'metrics',
+      region: 'eu-central-1',
+      logLevel: 'warn',
+      failOnLongLabel: true,
+      maxWriteRetries: 4,
+      writeBaseEndpoint: 'https://ingest-cell2.timestream.eu-central-1.amazonaws.com',
+      auth: 'iam',
+    });
+  });
+
+  it('lets the region variable override AWS_REGION', () => {
+    expect(
+      readEnvironment({ ...LAMBDA_REQUIRED, AWS_REGION: 'eu-central-1', region: 'us-west-2' }).region,
+    ).toBe('us-west-2');
+  });
+
+  it.each([
+    { env: { default_table: 'metrics' }, option: 'default_database' },
+    { env: { ...LAMBDA_REQUIRED, max_write_retries: '1.5' }, option: 'max_write_retries' },
+    { env: { ...LAMBDA_REQUIRED, log_level: 'Verbose' }, option: 'log_level' },
+    { env: { ...LAMBDA_REQUIRED, enable_logging: 'nope' }, option: 'enable_logging' },
+  ])('refuses an invalid $option, naming the variable', ({ env, option }) => {
+    const error = failure(() => readEnvironment(env));
+    expect(error.option).toBe(option);
+    expect(error.message).toMatch(new RegExp(`^invalid configuration: ${option}: `));
+  });
+
+  it('ignores standalone-only options such as the listen address', () => {
+    expect(readEnvironment({ ...LAMBDA_REQUIRED, web_listen_address: 'bogus' }).listenAddress).toEqual({
+      host: undefined,
+      port: 9201,
+    });
+  });
+});

@@ -1,0 +1,244 @@
+/**
+ * The Lambda adapter with the event shapes API Gateway really sends (HTTP API payload 2.0, REST /
+ * payload 1.0, Function URLs), through the core handler and the real SDK client to the emulator.
+ */
+import {
+  type ApiGatewayEvent,
+  createLambdaHandler,
+  handler,
+  toApiGatewayResult,
+  toCoreRequest,
+} from '../src/lambda.js';
+import {
+  basicAuth,
+  DATABASE,
+  type Harness,
+  nodeSeries,
+  startHarness,
+  TABLE,
+  writeBody,
+} from './helpers/harness.js';
+
+const context = (remainingMs = 30_000) => ({
+  awsRequestId: 'c6af9ac6-7b61-11e6-9a41-93e8deadbeef',
+  getRemainingTimeInMillis: () => remainingMs,
+});
+
+/** An HTTP API (payload 2.0) event for `POST /dev/write`, as API Gateway sends it for a stage named dev. */
+const httpApiV2Event = (body: Uint8Array, overrides: Partial<ApiGatewayEvent> = {}): ApiGatewayEvent =>
+  ({
+    version: '2.0',
+    routeKey: 'POST /write',
+    rawPath: '/dev/write',
+    rawQueryString: '',
+    headers: {
+      authorization: basicAuth('AKIDLAMBDACALLER'),
+      'content-encoding': 'snappy',
+      'content-length': String(body.length),
+      'content-type': 'application/x-protobuf',
+      host: 'abcdef1234.execute-api.us-east-1.amazonaws.com',
+      'user-agent': 'Prometheus/2.42.0+ds',
+      'x-amzn-trace-id': 'Root=1-5e6722a7-cc56xmpl46db7ae02d4da47e',
+      'x-forwarded-for': '203.0.113.7',
+      'x-forwarded-port': '443',
+      'x-forwarded-proto': 'https',
+      'x-prometheus-remote-write-version': '0.1.0',
+    },
+    requestContext: {
+      accountId: '123456789012',
+      apiId: 'abcdef1234',
+      domainName: 'abcdef1234.execute-api.us-east-1.amazonaws.com',
+      domainPrefix: 'abcdef1234',
+      http: {
+        method: 'POST',
+        path: '/dev/write',
+        protocol: 'HTTP/1.1',
+        sourceIp: '203.0.113.7',
+        userAgent: 'Prometheus/2.42.0+ds',
+      },
+      requestId: 'JKJaXmPLvHcESHA=',
+      routeKey: 'POST /write',
+      stage: 'dev',
+      time: '21/Nov/2026:07:00:00 +0000',
+      timeEpoch: 1_795_000_000_000,
+    },
+    body: Buffer.from(body).toString('base64'),
+    isBase64Encoded: true,
+    ...overrides,
+  }) as ApiGatewayEvent;
+
+/** A REST API / payload 1.0 event: mixed-case headers, multiValueHeaders, httpMethod and path. */
+const restApiV1Event = (body: Uint8Array): ApiGatewayEvent =>
+  ({
+    version: '1.0',
+    resource: '/write',
+    path: '/prod/write',
+    httpMethod: 'POST',
+    headers: {
+      Authorization: basicAuth('AKIDRESTCALLER'),
+      'Content-Encoding': 'snappy',
+      'Content-Type': 'application/x-protobuf',
+      'X-Prometheus-Remote-Write-Version': '0.1.0',
+    },
+    multiValueHeaders: {
+      Authorization: [basicAuth('AKIDRESTCALLER')],
+      'Content-Encoding': ['snappy'],
+      'Content-Type': ['application/x-protobuf'],
+      'X-Prometheus-Remote-Write-Version': ['0.1.0'],
+    },
+    queryStringParameters: null,
+    requestContext: { httpMethod: 'POST', path: '/prod/write', stage: 'prod', requestId: 'c6af9ac6' },
+    body: Buffer.from(body).toString('base64'),
+    isBase64Encoded: true,
+  }) as ApiGatewayEvent;
+
+/** A Lambda Function URL event: payload 2.0 without a stage. */
+const functionUrlEvent = (body: Uint8Array): ApiGatewayEvent =>
+  httpApiV2Event(body, {
+    rawPath: '/write',
+    requestContext: { http: { method: 'POST', path: '/write' }, requestId: 'url-request' },
+  });
+
+describe('toCoreRequest', () => {
+  it('keeps a base64 body as the exact bytes (never decoded as text)', () => {
+    const bytes = Uint8Array.from([0x00, 0xff, 0x80, 0x0a, 0xc3, 0x28]);
+    const request = toCoreRequest(httpApiV2Event(bytes));
+    expect([...request.body]).toEqual([...bytes]);
+    expect(request).toMatchObject({ method: 'POST', path: '/dev/write' });
+  });
+
+  it('lower-cases 1.0 header names and joins multi-value headers', () => {
+    const request = toCoreRequest({
+      httpMethod: 'post',
+      path: '/write',
+      headers: { 'X-A': '1' },
+      multiValueHeaders: { 'X-B': ['1', '2'] },
+    });
+    expect(request.headers).toEqual({ 'x-a': '1', 'x-b': '1,2' });
+    expect(request.method).toBe('POST');
+  });
+
+  it('takes a body that is not base64 as UTF-8 text', () => {
+    expect(Buffer.from(toCoreRequest({ body: 'héllo', isBase64Encoded: false }).body).toString('utf8')).toBe(
+      'héllo',
+    );
+  });
+
+  it('survives an event without headers or body', () => {
+    expect(toCoreRequest({})).toEqual({ method: 'GET', path: '/', headers: {}, body: Buffer.alloc(0) });
+  });
+});
+
+describe('toApiGatewayResult', () => {
+  it('returns bytes base64-encoded with isBase64Encoded, text as is', () => {
+    expect(toApiGatewayResult({ status: 200, headers: {}, body: Uint8Array.from([1, 2, 255]) })).toEqual({
+      statusCode: 200,
+      headers: {},
+      body: 'AQL/',
+      isBase64Encoded: true,
+    });
+    expect(
+      toApiGatewayResult({ status: 400, headers: { 'Content-Type': 'text/plain' }, body: 'bad\n' }),
+    ).toEqual({
+      statusCode: 400,
+      headers: { 'Content-Type': 'text/plain' },
+      body: 'bad\n',
+      isBase64Encoded: false,
+    });
+  });
+});
+
+describe('Lambda handler through the emulator', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness();
+  });
+  afterAll(() => h.stop());
+
+  it.each([
+    {
+      shape: 'HTTP API payload 2.0 with a stage',
+      event: httpApiV2Event,
+      caller: 'AKIDLAMBDACALLER',
+      job: 'lambda-v2',
+    },
+    { shape: 'REST API payload 1.0', event: restApiV1Event, caller: 'AKIDRESTCALLER', job: 'lambda-v1' },
+    { shape: 'Function URL', event: functionUrlEvent, caller: 'AKIDLAMBDACALLER', job: 'lambda-url' },
+  ])('$shape: writes the samples with the caller’s key and answers 204', async ({ event, caller, job }) => {
+    // Prepare
+    const lambda = createLambdaHandler(h.connector);
+    const body = writeBody(nodeSeries(150, Date.now(), job));
+
+    // Act
+    const result = await lambda(event(body), context());
+
+    // Assess
+    expect(result).toEqual({ statusCode: 204, headers: {}, body: '', isBase64Encoded: false });
+    const rows = await h.query(`SELECT count(*) AS n FROM "${DATABASE}"."${TABLE}" WHERE job = '${job}'`);
+    expect(Number(rows[0]?.n)).toBe(150);
+    const writes = h.emulator.requests().filter((r) => r.operation === 'WriteRecords');
+    expect(writes.at(-1)?.accessKeyId).toBe(caller);
+  });
+
+  it('answers errors as text with the right status, never throwing', async () => {
+    const lambda = createLambdaHandler(h.connector);
+    const garbage = await lambda(httpApiV2Event(Uint8Array.from([1, 2, 3])), context());
+    expect(garbage).toMatchObject({
+      statusCode: 400,
+      isBase64Encoded: false,
+      body: expect.stringMatching(/^malformed request/),
+    });
+    const unauthenticated = await lambda(
+      httpApiV2Event(writeBody(nodeSeries(1, Date.now())), { headers: {} }),
+      context(),
+    );
+    // Without headers the event also lacks the version header, but the path routes it to /write.
+    expect(unauthenticated.statusCode).toBe(401);
+  });
+
+  it('stops within the Lambda deadline and answers 503 instead of timing out', async () => {
+    h.emulator.setFault({ operation: 'WriteRecords', latencyMs: 5_000 });
+    try {
+      const lambda = createLambdaHandler(h.connector);
+      const result = await lambda(
+        httpApiV2Event(writeBody(nodeSeries(1, Date.now(), 'deadline'))),
+        context(2_000),
+      );
+      expect(result.statusCode).toBe(503);
+      expect(result.body).toMatch(/deadline passed/);
+    } finally {
+      h.emulator.clearFaults();
+    }
+  });
+
+  describe('the exported handler, configured from the environment once per container', () => {
+    const saved = { ...process.env };
+    afterEach(() => {
+      process.env = { ...saved };
+    });
+
+    it('fails every invocation with an error naming the invalid variable, then works once it is fixed', async () => {
+      // Prepare
+      process.env = { ...saved, default_database: DATABASE, default_table: TABLE, max_write_retries: 'lots' };
+
+      // Act + Assess: an invalid value is a clear error (API Gateway answers 500, Prometheus retries).
+      await expect(handler(httpApiV2Event(writeBody(nodeSeries(1, Date.now()))), context())).rejects.toThrow(
+        'invalid configuration: max_write_retries: expected an integer from 1 to 100, got "lots"',
+      );
+
+      process.env = {
+        ...saved,
+        default_database: DATABASE,
+        default_table: TABLE,
+        write_base_endpoint: h.emulator.endpoint,
+        AWS_REGION: 'us-east-1',
+        enable_logging: 'false',
+      };
+      const result = await handler(
+        httpApiV2Event(writeBody(nodeSeries(2, Date.now(), 'env-configured'))),
+        context(),
+      );
+      expect(result.statusCode).toBe(204);
+    });
+  });
+});

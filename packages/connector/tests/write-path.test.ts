@@ -1,0 +1,463 @@
+/**
+ * The write path through the core handler, the real SDK client and the emulator: the status-code
+ * contract, retries that never duplicate, permanent rejections, per-caller credentials and
+ * bounded parallelism.
+ */
+import { createServer, request as httpRequest, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { compressSnappyBlock, encodeWriteRequestV1 } from '@prometheus-timestream/codec';
+import {
+  basicAuth,
+  DATABASE,
+  type Harness,
+  nodeSeries,
+  startHarness,
+  TABLE,
+  text,
+  V2_HEADERS,
+  writeBody,
+  writeBodyV2,
+} from './helpers/harness.js';
+
+const FROM = `"${DATABASE}"."${TABLE}"`;
+const HOUR = 3_600_000;
+
+const countRows = async (h: Harness, where = 'true'): Promise<number> =>
+  Number((await h.query(`SELECT count(*) AS n FROM ${FROM} WHERE ${where}`))[0]?.n);
+
+describe('write path: core handler → real SDK client → emulator', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness();
+  });
+  afterAll(() => h.stop());
+  afterEach(() => h.emulator.clearFaults());
+
+  it('stores every sample of a request exactly, values shortest round trip, and answers 204', async () => {
+    // Prepare
+    const now = Date.now();
+    const values = [1e-7, 1e300, -0, 42, 0.1 + 0.2];
+    const body = writeBody(
+      values.map((value, i) => ({
+        labels: [
+          { name: '__name__', value: 'exact_values' },
+          { name: 'i', value: String(i) },
+        ],
+        samples: [{ timestampMs: now, value }],
+      })),
+    );
+
+    // Act
+    const response = await h.post(body);
+
+    // Assess
+    expect(response.status).toBe(204);
+    const rows = await h.query(
+      `SELECT i, "measure_value::double" AS v FROM ${FROM} WHERE measure_name = 'exact_values' ORDER BY i`,
+    );
+    expect(rows.map((r) => Number(r.v))).toEqual(values);
+  });
+
+  describe('the status-code table', () => {
+    const now = Date.now();
+    const good = writeBody(nodeSeries(3, now, 'status'));
+    it.each([
+      { description: 'success', body: good, headers: {}, status: 204, message: /^$/ },
+      {
+        description: 'metadata-only request',
+        body: compressSnappyBlock(
+          encodeWriteRequestV1({
+            series: [],
+            metadata: [{ metricFamilyName: 'up', type: 'gauge', help: 'h', unit: '' }],
+          }),
+        ),
+        headers: {},
+        status: 204,
+        message: /^$/,
+      },
+      {
+        description: 'empty WriteRequest',
+        body: compressSnappyBlock(new Uint8Array(0)),
+        headers: {},
+        status: 204,
+        message: /^$/,
+      },
+      {
+        description: 'only staleness markers',
+        body: writeBody([
+          {
+            labels: [{ name: '__name__', value: 'up' }],
+            samples: [{ timestampMs: now, value: Number.NaN, stale: true }],
+          },
+        ]),
+        headers: {},
+        status: 204,
+        message: /^$/,
+      },
+      {
+        description: 'body that is not snappy',
+        body: Uint8Array.from([0xff, 0x06, 0x00, 0x00, 0x73, 0x4e]),
+        headers: {},
+        status: 400,
+        message: /^malformed request: /,
+      },
+      {
+        description: 'zero-length body',
+        body: new Uint8Array(0),
+        headers: {},
+        status: 400,
+        message: /^malformed request: /,
+      },
+      // 0x05 declares 5 bytes; the literal holds 0x0a 0x03 (field 1, length 3) and then ends.
+      {
+        description: 'truncated protobuf',
+        body: Uint8Array.from([0x05, 0x10, 0x0a, 0x03, 0x0a, 0x01, 0x61]),
+        headers: {},
+        status: 400,
+        message: /^malformed request: /,
+      },
+      {
+        description: 'JSON content type',
+        body: good,
+        headers: { 'content-type': 'application/json' },
+        status: 415,
+        message: /Content-Type "application\/json"/,
+      },
+      {
+        description: 'gzip encoding',
+        body: good,
+        headers: { 'content-encoding': 'gzip' },
+        status: 415,
+        message: /Content-Encoding "gzip"/,
+      },
+      {
+        description: 'no credentials',
+        body: good,
+        headers: { authorization: undefined },
+        status: 401,
+        message: /missing Authorization header/,
+      },
+      {
+        description: 'bearer instead of basic',
+        body: good,
+        headers: { authorization: 'Bearer abc' },
+        status: 401,
+        message: /not valid basic auth/,
+      },
+      {
+        description: 'basic auth without a password',
+        body: good,
+        headers: { authorization: `Basic ${Buffer.from('AKID').toString('base64')}` },
+        status: 401,
+        message: /not AWS credentials/,
+      },
+    ])('$description → $status', async ({ body, headers, status, message }) => {
+      const response = await h.post(body, headers);
+      expect(response.status).toBe(status);
+      expect(text(response).trim()).toMatch(message);
+    });
+
+    it('405 with Allow for GET /write, 404 elsewhere, 501 for /read until the read path lands', async () => {
+      const get = await h.handle({ method: 'GET', path: '/write', headers: {}, body: new Uint8Array() });
+      expect([get.status, get.headers.Allow]).toEqual([405, 'POST']);
+      expect(
+        (await h.handle({ method: 'POST', path: '/elsewhere', headers: {}, body: new Uint8Array() })).status,
+      ).toBe(404);
+      expect(
+        (await h.handle({ method: 'POST', path: '/read', headers: {}, body: new Uint8Array() })).status,
+      ).toBe(501);
+    });
+
+    it('routes /<stage>/write and, without a known path, by the remote-write version header', async () => {
+      const body = writeBody(nodeSeries(1, Date.now(), 'routing'));
+      expect((await h.post(body, {}, '/dev/write')).status).toBe(204);
+      expect((await h.post(body, {}, '/')).status).toBe(204);
+    });
+
+    it('413 when the body exceeds max-body-bytes, or its declared decoded size exceeds max-decoded-bytes', async () => {
+      const small = await startHarness({ flags: ['--max-body-bytes=1024', '--max-decoded-bytes=2048'] });
+      try {
+        const large = writeBody(nodeSeries(200, Date.now(), 'large'));
+        expect(large.length).toBeGreaterThan(1024);
+        const tooLarge = await small.post(large);
+        expect([tooLarge.status, text(tooLarge)]).toEqual([
+          413,
+          `request body of ${large.length} bytes exceeds 1024\n`,
+        ]);
+        // A tiny body whose snappy preamble declares 1 MiB (varint 0x80 0x80 0x40).
+        const bomb = await small.post(Uint8Array.from([0x80, 0x80, 0x40, 0x00]));
+        expect(bomb.status).toBe(413);
+      } finally {
+        await small.stop();
+      }
+    });
+  });
+
+  describe('remote write 2.0', () => {
+    it('answers with the Written headers, counting only what was stored', async () => {
+      // Prepare: 3 float samples, 1 staleness marker, 1 NaN.
+      const now = Date.now();
+      const body = writeBodyV2([
+        ...nodeSeries(3, now, 'v2'),
+        {
+          labels: [{ name: '__name__', value: 'v2_gone' }],
+          samples: [
+            { timestampMs: now, value: Number.NaN, stale: true },
+            { timestampMs: now + 1, value: Number.NaN },
+          ],
+        },
+      ]);
+
+      // Act
+      const response = await h.post(body, V2_HEADERS);
+
+      // Assess
+      expect(response.status).toBe(204);
+      expect(response.headers).toMatchObject({
+        'X-Prometheus-Remote-Write-Samples-Written': '3',
+        'X-Prometheus-Remote-Write-Histograms-Written': '0',
+        'X-Prometheus-Remote-Write-Exemplars-Written': '0',
+      });
+      expect(await countRows(h, "job = 'v2'")).toBe(3);
+    });
+  });
+
+  describe('transient failures answer 503, and the resent request stores each sample exactly once', () => {
+    it.each([
+      { fault: { throttleRate: 1 }, message: /ThrottlingException/ },
+      { fault: { errorRate: 1 }, message: /InternalServerException/ },
+    ])('$fault', async ({ fault, message }) => {
+      // Prepare: 250 samples, 3 batches; a unique job per case.
+      const job = `retry-${Object.keys(fault)[0]}`;
+      const body = writeBody(nodeSeries(250, Date.now(), job));
+      h.emulator.setFault({ operation: 'WriteRecords', ...fault });
+
+      // Act
+      const failed = await h.post(body);
+      h.emulator.clearFaults();
+      const resent = await h.post(body);
+      const resentAgain = await h.post(body);
+
+      // Assess
+      expect(failed.status).toBe(503);
+      expect(text(failed)).toMatch(message);
+      expect(text(failed)).toMatch(/Prometheus will retry/);
+      expect([resent.status, resentAgain.status]).toEqual([204, 204]);
+      expect(await countRows(h, `job = '${job}'`)).toBe(250);
+      const [distinct] = await h.query(`SELECT count(DISTINCT cpu) AS n FROM ${FROM} WHERE job = '${job}'`);
+      expect(Number(distinct?.n)).toBe(250);
+    });
+
+    it('503 when Timestream is unreachable (connection refused)', async () => {
+      const closed = await startHarness({ writeEndpoint: () => 'http://127.0.0.1:9' });
+      try {
+        const response = await closed.post(writeBody(nodeSeries(1, Date.now())));
+        expect(response.status).toBe(503);
+        expect(text(response)).toMatch(/Timestream is unavailable .*ECONNREFUSED/);
+      } finally {
+        await closed.stop();
+      }
+    });
+
+    it('503 when the request deadline passes before Timestream answers', async () => {
+      h.emulator.setFault({ operation: 'WriteRecords', latencyMs: 3_000 });
+      const response = await h.handle(
+        {
+          method: 'POST',
+          path: '/write',
+          headers: { authorization: basicAuth() },
+          body: writeBody(nodeSeries(1, Date.now(), 'slow')),
+        },
+        1_000,
+      );
+      expect(response.status).toBe(503);
+      expect(text(response)).toMatch(/deadline passed/);
+    });
+
+    it('503 naming the fix when the table does not exist (the data stays in the WAL)', async () => {
+      const missing = await startHarness({ flags: ['--default-table=no_such_table'] });
+      try {
+        const response = await missing.post(writeBody(nodeSeries(1, Date.now())));
+        expect(response.status).toBe(503);
+        expect(text(response)).toMatch(
+          /table "no_such_table" of database "prom" does not exist; create it or fix default-database\/default-table/,
+        );
+      } finally {
+        await missing.stop();
+      }
+    });
+  });
+
+  describe('permanent rejections answer 400 after every other record is written', () => {
+    it('counts rejected records by reason and quotes the first reasons', async () => {
+      // Prepare: 150 good samples, 2 outside the 6 h memory-store window, 1 conflicting value.
+      const now = Date.now();
+      await h.post(
+        writeBody([
+          {
+            labels: [
+              { name: '__name__', value: 'conflict' },
+              { name: 'job', value: 'reject' },
+            ],
+            samples: [{ timestampMs: now, value: 1 }],
+          },
+        ]),
+      );
+      const body = writeBody([
+        ...nodeSeries(150, now, 'reject'),
+        {
+          labels: [
+            { name: '__name__', value: 'too_old' },
+            { name: 'job', value: 'reject' },
+          ],
+          samples: [
+            { timestampMs: now - 7 * HOUR, value: 1 },
+            { timestampMs: now - 8 * HOUR, value: 2 },
+          ],
+        },
+        {
+          labels: [
+            { name: '__name__', value: 'conflict' },
+            { name: 'job', value: 'reject' },
+          ],
+          samples: [{ timestampMs: now, value: 2 }],
+        },
+      ]);
+
+      // Act
+      const response = await h.post(body);
+
+      // Assess
+      expect(response.status).toBe(400);
+      const [summary, ...examples] = text(response).trim().split('\n');
+      expect(summary).toBe(
+        'Timestream rejected 3 of 153 samples for good (outside_retention=2, conflicting_value=1); the other 150 were written.',
+      );
+      expect(examples).toHaveLength(3);
+      expect(examples.join('\n')).toMatch(/outside the time range/);
+      expect(examples.join('\n')).toMatch(/A record already exists/);
+      expect(await countRows(h, "job = 'reject' AND measure_name LIKE 'node_metric_%'")).toBe(150);
+      expect(h.metrics.render()).toMatch(
+        /timestream_connector_rejected_samples_total\{reason="outside_retention"\} 2/,
+      );
+    });
+  });
+
+  describe('credentials', () => {
+    it('sends every WriteRecords call with its own caller’s access key id, under concurrency', async () => {
+      // Prepare: 8 callers, 4 requests each, all in flight together.
+      const callers = Array.from({ length: 8 }, (_, i) => `AKIDCALLER${i}X`);
+      const before = h.emulator.requests().length;
+      const base = Date.now();
+
+      // Act
+      const responses = await Promise.all(
+        callers.flatMap((key, i) =>
+          Array.from({ length: 4 }, (_, r) =>
+            h.post(writeBody(nodeSeries(120, base - r * 1000, `caller-${i}`)), {
+              authorization: basicAuth(key, `secret-of-${key}`),
+            }),
+          ),
+        ),
+      );
+
+      // Assess: the emulator saw each caller's job only under that caller's key.
+      expect(responses.every((r) => r.status === 204)).toBe(true);
+      const writes = h.emulator
+        .requests()
+        .slice(before)
+        .filter((r) => r.operation === 'WriteRecords');
+      expect(writes).toHaveLength(8 * 4 * 2);
+      expect(new Set(writes.map((w) => w.accessKeyId))).toEqual(new Set(callers));
+      for (const [i] of callers.entries()) expect(await countRows(h, `job = 'caller-${i}'`)).toBe(120 * 4);
+    });
+
+    it('accepts temporary credentials as secret:session-token', async () => {
+      const response = await h.post(writeBody(nodeSeries(1, Date.now(), 'sts')), {
+        authorization: basicAuth('ASIATEMPORARY', 'secret:FwoGZXIvYXdzEBYaDH+token/with+slashes=='),
+      });
+      expect(response.status).toBe(204);
+      expect(h.emulator.requests().at(-1)?.accessKeyId).toBe('ASIATEMPORARY');
+    });
+
+    it('never writes a secret to the log', async () => {
+      await h.post(writeBody(nodeSeries(1, Date.now())), {
+        authorization: basicAuth('AKIDLOGCHECK', 'very-secret-value'),
+      });
+      await h.post(writeBody(nodeSeries(1, Date.now())), { authorization: 'Basic !!!' });
+      expect(JSON.stringify(h.logs)).not.toMatch(/very-secret-value|secret-of-|FwoGZXIv/);
+    });
+  });
+});
+
+describe('write path: bounded parallelism', () => {
+  /** A loopback proxy in front of the emulator that tracks how many calls are in flight at once. */
+  const startCountingProxy = async (target: () => string) => {
+    let inFlight = 0;
+    let maxInFlight = 0;
+    const server: Server = createServer((incoming, outgoing) => {
+      inFlight++;
+      maxInFlight = Math.max(maxInFlight, inFlight);
+      const url = new URL(target());
+      const forward = httpRequest(
+        {
+          host: url.hostname,
+          port: url.port,
+          method: incoming.method,
+          path: incoming.url,
+          headers: incoming.headers,
+        },
+        (answer) => {
+          outgoing.writeHead(answer.statusCode ?? 502, answer.headers);
+          answer.pipe(outgoing);
+          answer.on('end', () => inFlight--);
+        },
+      );
+      incoming.pipe(forward);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return {
+      url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+      maxInFlight: () => maxInFlight,
+      reset: () => {
+        maxInFlight = 0;
+      },
+      close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    };
+  };
+
+  it.each([
+    { concurrency: 1, batches: 10, expected: 1 },
+    { concurrency: 4, batches: 10, expected: 4 },
+    { concurrency: 20, batches: 10, expected: 10 },
+  ])(
+    'concurrency $concurrency with $batches batches → $expected WriteRecords calls in flight at most',
+    async ({ concurrency, batches, expected }) => {
+      // Prepare: each call takes 150 ms at the emulator, so calls that may overlap do.
+      let emulatorEndpoint = '';
+      const proxy = await startCountingProxy(() => emulatorEndpoint);
+      const h = await startHarness({
+        flags: [`--write-concurrency=${concurrency}`],
+        emulator: { faults: { latencyMs: 150, throttleRate: 0, errorRate: 0 } },
+        writeEndpoint: (endpoint) => {
+          emulatorEndpoint = endpoint;
+          return proxy.url;
+        },
+      });
+      try {
+        // Act
+        const response = await h.post(
+          writeBody(nodeSeries(batches * 100, Date.now(), `parallel-${concurrency}`)),
+        );
+
+        // Assess
+        expect(response.status).toBe(204);
+        expect(proxy.maxInFlight()).toBe(expected);
+        expect(await countRows(h, `job = 'parallel-${concurrency}'`)).toBe(batches * 100);
+      } finally {
+        await h.stop();
+        await proxy.close();
+      }
+    },
+  );
+});
