@@ -1,0 +1,103 @@
+/**
+ * The `timestream-prometheus-connector` command as users run it (`npm start` runs it with
+ * `--emulator`). It runs the compiled CLI, which `npm test` builds first.
+ */
+import { type ChildProcessWithoutNullStreams, execFile, spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { CONFIG_OPTIONS } from '../src/config.js';
+import { nodeSeries, writeBody } from './helpers/harness.js';
+
+const BIN = join(__dirname, '../bin/timestream-prometheus-connector.js');
+const run = promisify(execFile);
+
+/** Resolves once `predicate` holds for what the process printed so far on stdout. */
+const waitForOutput = (
+  child: ChildProcessWithoutNullStreams,
+  predicate: (stdout: string) => boolean,
+): Promise<string> =>
+  new Promise((resolve, reject) => {
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+      if (predicate(stdout)) resolve(stdout);
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    child.on('exit', (code) =>
+      reject(new Error(`exited with ${code} before printing what was expected:\n${stdout}\n${stderr}`)),
+    );
+  });
+
+describe('timestream-prometheus-connector CLI', () => {
+  it('--help lists every option with its default', async () => {
+    const { stdout } = await run(process.execPath, [BIN, '--help']);
+    for (const spec of Object.values(CONFIG_OPTIONS)) expect(stdout).toContain(`--${spec.flag}`);
+    expect(stdout).toContain('--emulator');
+    expect(stdout).toMatch(/--web\.listen-address\s+address to listen on \(default :9201\)/);
+  });
+
+  it.each([
+    { argv: ['--default-table=t'], message: 'invalid configuration: --default-database: is required' },
+    {
+      argv: ['--default-database=db', '--default-table=t', '--fail-on-invalid-sample=true'],
+      message: '--fail-on-invalid-sample: unknown option',
+    },
+  ])('exits 1 with a message naming the option for $argv', async ({ argv, message }) => {
+    const error = await run(process.execPath, [BIN, ...argv]).then(
+      () => {
+        throw new Error('expected the command to fail');
+      },
+      (e: { code: number; stderr: string }) => e,
+    );
+    expect(error.code).toBe(1);
+    expect(error.stderr).toContain(message);
+    expect(error.stderr).toContain('Run with --help');
+  });
+
+  it('--emulator starts with the database and table created, prints a working prometheus.yml snippet, stops on SIGTERM', async () => {
+    // Prepare
+    const child = spawn(process.execPath, [
+      BIN,
+      '--emulator',
+      '--web.listen-address=127.0.0.1:0',
+      '--log.level=warn',
+    ]);
+    try {
+      const snippet = await waitForOutput(
+        child,
+        (out) =>
+          out.includes('remote_read:') &&
+          out.includes('password: local-secret\n', out.indexOf('remote_read:')),
+      );
+      const url = /url: (http:\/\/127\.0\.0\.1:\d+)\/write/.exec(snippet)?.[1];
+      const username = /username: (\S+)/.exec(snippet)?.[1];
+      const password = /password: (\S+)/.exec(snippet)?.[1];
+      expect(snippet).toMatch(/^# Add to prometheus\.yml/);
+      expect(snippet).toContain(`url: ${url}/read`);
+
+      // Act: write as Prometheus would with that snippet.
+      const response = await fetch(`${url}/write`, {
+        method: 'POST',
+        headers: {
+          'Content-Type': 'application/x-protobuf',
+          'Content-Encoding': 'snappy',
+          Authorization: `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`,
+        },
+        body: writeBody(nodeSeries(150, Date.now(), 'cli')),
+      });
+      const metrics = await (await fetch(`${url}/metrics`)).text();
+      const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+      child.kill('SIGTERM');
+
+      // Assess
+      expect(response.status).toBe(204);
+      expect(metrics).toMatch(/^timestream_connector_written_samples_total 150$/m);
+      expect(await exited).toBe(0);
+    } finally {
+      child.kill('SIGKILL');
+    }
+  }, 30_000);
+});
