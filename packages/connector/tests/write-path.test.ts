@@ -3,8 +3,11 @@
  * contract, retries that never duplicate, permanent rejections, per-caller credentials and
  * bounded parallelism.
  */
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer, request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { compressSnappyBlock, encodeWriteRequestV1 } from '@prometheus-timestream/codec';
 import {
   basicAuth,
@@ -378,6 +381,31 @@ describe('write path: core handler → real SDK client → emulator', () => {
       });
       expect(response.status).toBe(204);
       expect(h.emulator.requests().at(-1)?.accessKeyId).toBe('ASIATEMPORARY');
+    });
+
+    it('iam mode: writes with the connector’s own credentials once the bearer token matches', async () => {
+      const path = join(mkdtempSync(join(tmpdir(), 'connector-token-')), 'token');
+      writeFileSync(path, 'the-right-token\n');
+      const withToken = await startHarness({ flags: ['--auth=iam', `--auth-token-file=${path}`] });
+      try {
+        const body = writeBody(nodeSeries(2, Date.now(), 'iam'));
+        const statuses: number[] = [];
+        for (const authorization of [
+          undefined,
+          'Bearer the-wrong-token',
+          'Bearer the-right-toke',
+          basicAuth(),
+          'Bearer the-right-token',
+        ]) {
+          statuses.push((await withToken.post(body, { authorization })).status);
+        }
+        expect(statuses).toEqual([401, 401, 401, 401, 204]);
+        const writes = withToken.emulator.requests().filter((r) => r.operation === 'WriteRecords');
+        expect(writes.map((w) => w.accessKeyId)).toEqual(['AKIDCONNECTOR']);
+        expect(JSON.stringify(withToken.logs)).not.toMatch(/the-right-token|the-wrong-token/);
+      } finally {
+        await withToken.stop();
+      }
     });
 
     it('never writes a secret to the log', async () => {
