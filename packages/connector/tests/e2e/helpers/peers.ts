@@ -1,0 +1,478 @@
+/**
+ * The real peers of the end-to-end tests: node-exporter (something to scrape), Prometheus 2.42 and
+ * vmagent (the senders), and Prometheus's TSDB and VictoriaMetrics (the reference stores), with
+ * what it takes to read their samples back and to know they have sent everything.
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  assertRunning,
+  freePort,
+  httpGet,
+  type ManagedProcess,
+  requireBinary,
+  startProcess,
+  waitFor,
+  waitForHttp,
+} from './processes.js';
+import {
+  addSample,
+  type ExposedSample,
+  metricSum,
+  metricValues,
+  parseExposition,
+  parseGoFloat,
+  type SeriesSamples,
+  seriesKey,
+  sortSamples,
+} from './samples.js';
+
+/** A temporary directory and the processes started in it, stopped in reverse order. */
+export class Workspace {
+  public readonly dir: string;
+  private readonly processes: ManagedProcess[] = [];
+
+  public constructor(prefix: string) {
+    this.dir = mkdtempSync(join(tmpdir(), `${prefix}-`));
+  }
+
+  public path(name: string): string {
+    return join(this.dir, name);
+  }
+
+  public start(name: string, command: string, args: readonly string[]): ManagedProcess {
+    const child = startProcess(name, command, args, { cwd: this.dir, logFile: this.path(`${name}.log`) });
+    this.processes.push(child);
+    return child;
+  }
+
+  /** Stops every process (senders first: they were started last), then removes the directory. */
+  public async stop(keep = process.env.E2E_KEEP_TMP !== undefined): Promise<void> {
+    for (const child of [...this.processes].reverse()) await child.stop();
+    this.processes.length = 0;
+    if (keep) process.stderr.write(`e2e: kept ${this.dir}\n`);
+    else rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** Scrape every second: 60 s of scraping gives each series about 60 samples. */
+export const SCRAPE_INTERVAL = '1s';
+
+export interface NodeExporter {
+  readonly process: ManagedProcess;
+  /** `127.0.0.1:port` */
+  readonly target: string;
+}
+
+export const startNodeExporter = async (workspace: Workspace): Promise<NodeExporter> => {
+  const binary = requireBinary('prometheus-node-exporter');
+  const port = await freePort();
+  const child = workspace.start('node-exporter', binary, [
+    `--web.listen-address=127.0.0.1:${port}`,
+    // Needs systemd's D-Bus, which containers lack: it only logs an error on every scrape.
+    '--no-collector.systemd',
+    '--log.level=warn',
+  ]);
+  await waitForHttp(child, `http://127.0.0.1:${port}/metrics`);
+  return { process: child, target: `127.0.0.1:${port}` };
+};
+
+/** The peer's `/metrics`, parsed. */
+export const scrapeMetrics = async (url: string): Promise<ExposedSample[]> =>
+  parseExposition(await httpGet(url, 10_000));
+
+/** Lines of `log` that report a warning or an error, for failure messages. */
+export const problemLines = (log: string, limit = 20): string[] =>
+  log
+    .split('\n')
+    .filter((line) => /level=(warn|error)|\t(warn|error)\t/i.test(line))
+    .slice(0, limit);
+
+// ---------------------------------------------------------------------------------------------
+// Prometheus 2.42
+
+export interface RemoteWriteTarget {
+  readonly url: string;
+  readonly username: string;
+  readonly password: string;
+}
+
+export interface Prometheus {
+  readonly process: ManagedProcess;
+  readonly url: string;
+  /** Rewrites the configuration without scrape jobs and reloads it (SIGHUP): no new samples. */
+  readonly stopScraping: () => Promise<void>;
+}
+
+/** Prometheus's configuration as JSON, which is YAML too. */
+const prometheusConfig = (
+  scrapeTargets: Readonly<Record<string, string>>,
+  remoteWrite: RemoteWriteTarget,
+): string =>
+  JSON.stringify(
+    {
+      global: {
+        scrape_interval: SCRAPE_INTERVAL,
+        scrape_timeout: SCRAPE_INTERVAL,
+        evaluation_interval: '1m',
+      },
+      scrape_configs: Object.entries(scrapeTargets).map(([job, target]) => ({
+        job_name: job,
+        static_configs: [{ targets: [target] }],
+      })),
+      remote_write: [
+        {
+          url: remoteWrite.url,
+          name: 'timestream',
+          remote_timeout: '30s',
+          // Debian's 2.42 ignores `headers:` and `sigv4:`; basic_auth is what passthrough auth reads.
+          basic_auth: { username: remoteWrite.username, password: remoteWrite.password },
+          queue_config: { batch_send_deadline: '1s', min_backoff: '30ms', max_backoff: '1s' },
+          // Metadata-only requests (no samples) go out every 10 s and must be accepted too.
+          metadata_config: { send: true, send_interval: '10s' },
+        },
+      ],
+    },
+    null,
+    2,
+  );
+
+export const startPrometheus = async (
+  workspace: Workspace,
+  scrape: { readonly nodeExporter: string },
+  remoteWrite: RemoteWriteTarget,
+): Promise<Prometheus> => {
+  const binary = requireBinary('prometheus');
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const configFile = workspace.path('prometheus.yml');
+  const targets = { prometheus: `127.0.0.1:${port}`, node: scrape.nodeExporter };
+  writeFileSync(configFile, prometheusConfig(targets, remoteWrite));
+  mkdirSync(workspace.path('prometheus-data'));
+  const child = workspace.start('prometheus', binary, [
+    `--config.file=${configFile}`,
+    `--storage.tsdb.path=${workspace.path('prometheus-data')}`,
+    '--storage.tsdb.retention.time=1d',
+    `--web.listen-address=127.0.0.1:${port}`,
+  ]);
+  await waitForHttp(child, `${url}/-/ready`);
+  return {
+    process: child,
+    url,
+    stopScraping: async () => {
+      const metrics = await scrapeMetrics(`${url}/metrics`);
+      const before = metricSum(metrics, 'prometheus_config_last_reload_success_timestamp_seconds');
+      // The same global and remote_write sections: the remote-write queue keeps running.
+      writeFileSync(configFile, prometheusConfig({}, remoteWrite));
+      child.signal('SIGHUP');
+      await waitFor(
+        'Prometheus to reload its configuration',
+        async () => {
+          assertRunning(child);
+          const now = await scrapeMetrics(`${url}/metrics`);
+          if (metricSum(now, 'prometheus_config_last_reload_success_timestamp_seconds') <= before)
+            return undefined;
+          if (metricSum(now, 'prometheus_config_last_reload_successful') !== 1)
+            throw new Error('Prometheus could not reload its configuration');
+          return true;
+        },
+        { timeoutMs: 30_000, describe: () => child.logTail() },
+      );
+    },
+  };
+};
+
+/**
+ * Waits until Prometheus has sent all it ever will: scraping has stopped (`stopScraping`), so once
+ * the queue's highest sent timestamp has caught up with the highest timestamp written to the WAL,
+ * nothing is pending, and no counter moves for 5 s, every sample (and the end-of-run staleness
+ * markers) has been answered by the connector.
+ */
+export const waitUntilPrometheusSentEverything = async (prometheus: Prometheus): Promise<ExposedSample[]> => {
+  let last = '';
+  let stableSince = Date.now();
+  const started = Date.now();
+  return waitFor(
+    'Prometheus to send every sample to the connector',
+    async () => {
+      assertRunning(prometheus.process);
+      const metrics = await scrapeMetrics(`${prometheus.url}/metrics`);
+      const highestIn = metricSum(metrics, 'prometheus_remote_storage_highest_timestamp_in_seconds');
+      const highestSent = metricSum(
+        metrics,
+        'prometheus_remote_storage_queue_highest_sent_timestamp_seconds',
+      );
+      const pending = metricSum(metrics, 'prometheus_remote_storage_samples_pending');
+      const state = JSON.stringify([
+        highestIn,
+        highestSent,
+        pending,
+        metricSum(metrics, 'prometheus_remote_storage_samples_in_total'),
+        metricSum(metrics, 'prometheus_remote_storage_samples_total'),
+        metricSum(metrics, 'prometheus_remote_storage_samples_failed_total'),
+        metricSum(metrics, 'prometheus_remote_storage_samples_dropped_total'),
+      ]);
+      if (state !== last) {
+        last = state;
+        stableSince = Date.now();
+      }
+      const caughtUp = highestIn > 0 && highestSent >= highestIn && pending === 0;
+      return caughtUp && Date.now() - stableSince >= 5_000 && Date.now() - started >= 5_000
+        ? metrics
+        : undefined;
+    },
+    {
+      timeoutMs: 120_000,
+      intervalMs: 500,
+      describe: () => `last state [highest in, highest sent, pending, in, sent, failed, dropped]: ${last}`,
+    },
+  );
+};
+
+/**
+ * Every raw sample in Prometheus's own TSDB with `from <= t <= to`: a range-vector selector
+ * evaluated at `to` answers raw samples, not evaluated steps (staleness markers never appear).
+ */
+export const readPrometheusSamples = async (
+  prometheus: Prometheus,
+  from: number,
+  to: number,
+): Promise<SeriesSamples> => {
+  const rangeSeconds = Math.ceil((to - from) / 1000) + 2;
+  const params = new URLSearchParams({
+    query: `{__name__=~".+"}[${rangeSeconds}s]`,
+    time: (to / 1000).toFixed(3),
+  });
+  const body = JSON.parse(await httpGet(`${prometheus.url}/api/v1/query?${params}`, 60_000)) as {
+    status: string;
+    data: {
+      resultType: string;
+      result: { metric: Record<string, string>; values: [number, string][] }[];
+    };
+  };
+  if (body.status !== 'success' || body.data.resultType !== 'matrix')
+    throw new Error(`unexpected Prometheus answer: ${JSON.stringify(body).slice(0, 500)}`);
+  const samples: SeriesSamples = new Map();
+  for (const series of body.data.result) {
+    const key = seriesKey(series.metric);
+    for (const [seconds, value] of series.values) {
+      const t = Math.round(seconds * 1000);
+      if (t >= from && t <= to) addSample(samples, key, { t, v: parseGoFloat(value) });
+    }
+  }
+  return sortSamples(samples);
+};
+
+// ---------------------------------------------------------------------------------------------
+// VictoriaMetrics and vmagent (Debian's victoria-metrics 1.79)
+
+export interface VictoriaMetrics {
+  readonly process: ManagedProcess;
+  readonly url: string;
+}
+
+export const startVictoriaMetrics = async (workspace: Workspace): Promise<VictoriaMetrics> => {
+  const binary = requireBinary('victoria-metrics');
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const child = workspace.start('victoria-metrics', binary, [
+    `-storageDataPath=${workspace.path('victoria-metrics-data')}`,
+    `-httpListenAddr=127.0.0.1:${port}`,
+    '-retentionPeriod=100y',
+    // Make samples visible as soon as they are flushed, and never answer from a cache.
+    '-search.latencyOffset=0s',
+    '-search.disableCache',
+    // Keep every sample (deduplication is off unless this is > 0) and every label (default 30).
+    '-dedup.minScrapeInterval=0s',
+    '-maxLabelsPerTimeseries=1000',
+    '-loggerLevel=WARN',
+  ]);
+  await waitForHttp(child, `${url}/health`);
+  return { process: child, url };
+};
+
+/**
+ * Every sample VictoriaMetrics holds with `from <= t <= to`, raw, from `/api/v1/export` (after
+ * `/internal/force_flush`, which makes just-ingested samples searchable). NaN values (staleness
+ * markers, which VictoriaMetrics stores) and infinities come back as JSON-invalid bare words.
+ */
+export const readVictoriaMetricsSamples = async (
+  vm: VictoriaMetrics,
+  from: number,
+  to: number,
+): Promise<SeriesSamples> => {
+  await httpGet(`${vm.url}/internal/force_flush`);
+  const params = new URLSearchParams({
+    'match[]': '{__name__=~".+"}',
+    start: String(Math.floor(from / 1000) - 1),
+    end: String(Math.ceil(to / 1000) + 1),
+  });
+  const body = await httpGet(`${vm.url}/api/v1/export?${params}`, 60_000);
+  const samples: SeriesSamples = new Map();
+  for (const line of body.split('\n')) {
+    if (line.trim() === '') continue;
+    const quoted = line.replace(/(?<=[[,])\s*([+-]?Inf|NaN)\s*(?=[,\]])/g, '"$1"');
+    const series = JSON.parse(quoted) as {
+      metric: Record<string, string>;
+      values: (number | string)[];
+      timestamps: number[];
+    };
+    if (series.values.length !== series.timestamps.length)
+      throw new Error(
+        `export line with ${series.values.length} values and ${series.timestamps.length} timestamps`,
+      );
+    const key = seriesKey(series.metric);
+    series.timestamps.forEach((t, i) => {
+      const value = series.values[i] as number | string;
+      if (t >= from && t <= to)
+        addSample(samples, key, { t, v: typeof value === 'number' ? value : parseGoFloat(value) });
+    });
+  }
+  return sortSamples(samples);
+};
+
+export interface Vmagent {
+  readonly process: ManagedProcess;
+  readonly url: string;
+  /** Rewrites the scrape configuration without jobs and reloads it (SIGHUP): no new samples. */
+  readonly stopScraping: () => Promise<void>;
+}
+
+/**
+ * timestream-local keeps dimensions as DuckDB columns, whose names match case-insensitively, so
+ * it rejects a record whose label differs from an existing one only in case ("timestream-local
+ * cannot store 'GOARCH' beside 'goarch' …; Timestream can"). vmagent's own
+ * `go_info_ext{GOARCH, GOOS}` clashes so with node-exporter's `node_exporter_build_info{goarch,
+ * goos}`: the series is dropped at scrape time, for both destinations alike. This is the
+ * emulator's limit, not the connector's (real Timestream stores both).
+ */
+const EMULATOR_CASE_CLASHES = 'go_info_ext';
+
+const vmagentScrapeConfig = (targets: Readonly<Record<string, string>>): string =>
+  JSON.stringify(
+    {
+      global: { scrape_interval: SCRAPE_INTERVAL, scrape_timeout: SCRAPE_INTERVAL },
+      scrape_configs: Object.entries(targets).map(([job, target]) => ({
+        job_name: job,
+        static_configs: [{ targets: [target] }],
+        metric_relabel_configs: [
+          { source_labels: ['__name__'], regex: EMULATOR_CASE_CLASHES, action: 'drop' },
+        ],
+      })),
+    },
+    null,
+    2,
+  );
+
+/**
+ * vmagent scraping node-exporter and itself, remote-writing every sample to each of `destinations`
+ * (the connector with basic auth, VictoriaMetrics without). Debian's vmagent 1.79 predates the
+ * VictoriaMetrics remote-write protocol (zstd, v1.88+) and its `-remoteWrite.forcePromProto`
+ * flag: it only speaks Prometheus remote write 1.0 (snappy protobuf), to every URL.
+ */
+export const startVmagent = async (
+  workspace: Workspace,
+  scrape: { readonly nodeExporter: string },
+  destinations: readonly (RemoteWriteTarget | { readonly url: string })[],
+): Promise<Vmagent> => {
+  const binary = requireBinary('vmagent');
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const configFile = workspace.path('vmagent.yml');
+  writeFileSync(configFile, vmagentScrapeConfig({ vmagent: `127.0.0.1:${port}`, node: scrape.nodeExporter }));
+  // Per-URL flags are positional: the n-th -remoteWrite.basicAuth.* belongs to the n-th URL.
+  const perUrl = destinations.flatMap((destination) => [
+    `-remoteWrite.url=${destination.url}`,
+    `-remoteWrite.basicAuth.username=${'username' in destination ? destination.username : ''}`,
+    `-remoteWrite.basicAuth.password=${'password' in destination ? destination.password : ''}`,
+  ]);
+  const child = workspace.start('vmagent', binary, [
+    `-promscrape.config=${configFile}`,
+    `-httpListenAddr=127.0.0.1:${port}`,
+    `-remoteWrite.tmpDataPath=${workspace.path('vmagent-queue')}`,
+    '-remoteWrite.flushInterval=1s',
+    // Label the per-URL metrics with the URL instead of "1:secret-url".
+    '-remoteWrite.showURL',
+    ...perUrl,
+    '-loggerLevel=WARN',
+  ]);
+  await waitForHttp(child, `${url}/health`);
+  return {
+    process: child,
+    url,
+    stopScraping: async () => {
+      const reloads = metricSum(await scrapeMetrics(`${url}/metrics`), 'vm_promscrape_config_reloads_total');
+      writeFileSync(configFile, vmagentScrapeConfig({}));
+      child.signal('SIGHUP');
+      await waitFor(
+        'vmagent to reload its scrape configuration and drop its targets',
+        async () => {
+          assertRunning(child);
+          const metrics = await scrapeMetrics(`${url}/metrics`);
+          if (metricSum(metrics, 'vm_promscrape_config_reloads_total') <= reloads) return undefined;
+          return metricSum(metrics, 'vm_promscrape_targets') === 0 ? true : undefined;
+        },
+        { timeoutMs: 30_000, describe: () => child.logTail() },
+      );
+    },
+  };
+};
+
+/**
+ * Waits until vmagent has sent all it ever will: scraping has stopped (`stopScraping`), so once
+ * nothing is pending in memory or on disk for any URL, every block created has been sent, and no
+ * counter moves for 5 s, every destination has answered every sample.
+ */
+export const waitUntilVmagentSentEverything = async (vmagent: Vmagent): Promise<ExposedSample[]> => {
+  let last = '';
+  let stableSince = Date.now();
+  const started = Date.now();
+  return waitFor(
+    'vmagent to send every sample to every destination',
+    async () => {
+      assertRunning(vmagent.process);
+      const metrics = await scrapeMetrics(`${vmagent.url}/metrics`);
+      const pendingBytes = metricSum(metrics, 'vmagent_remotewrite_pending_data_bytes');
+      const pendingBlocks = metricSum(metrics, 'vmagent_remotewrite_pending_inmemory_blocks');
+      const created = metricSum(metrics, 'vmagent_remotewrite_block_size_rows_count');
+      const sent = metricSum(metrics, 'vmagent_remotewrite_blocks_sent_total');
+      const dropped = metricSum(metrics, 'vmagent_remotewrite_packets_dropped_total');
+      const state = JSON.stringify([
+        pendingBytes,
+        pendingBlocks,
+        created,
+        sent,
+        dropped,
+        metricSum(metrics, 'vmagent_remotewrite_rows_pushed_after_relabel_total'),
+        metricSum(metrics, 'vmagent_remotewrite_requests_total'),
+      ]);
+      if (state !== last) {
+        last = state;
+        stableSince = Date.now();
+      }
+      const drained = pendingBytes === 0 && pendingBlocks === 0 && created > 0 && sent + dropped >= created;
+      return drained && Date.now() - stableSince >= 5_000 && Date.now() - started >= 5_000
+        ? metrics
+        : undefined;
+    },
+    {
+      timeoutMs: 120_000,
+      intervalMs: 500,
+      describe: () =>
+        `last state [pending bytes, pending blocks, blocks created, sent, dropped, rows pushed, requests]: ${last}`,
+    },
+  );
+};
+
+/** Per-URL values of a vmagent metric labelled `url` (with `-remoteWrite.showURL`). */
+export const perUrl = (metrics: readonly ExposedSample[], name: string): Record<string, number> => {
+  const values: Record<string, number> = {};
+  for (const sample of metricValues(metrics, name)) {
+    const url = sample.labels.url ?? '';
+    const status = sample.labels.status_code;
+    const key = status === undefined ? url : `${url} ${status}`;
+    values[key] = (values[key] ?? 0) + sample.value;
+  }
+  return values;
+};
