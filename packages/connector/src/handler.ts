@@ -182,6 +182,12 @@ export const createConnector = (config: ConnectorConfig, dependencies: Connector
     recordTranslation(decoded, translated);
     log.records = translated.records;
     log.skipped = formatCounts(translated.skipped) || undefined;
+    // Label values only at debug: they can be sensitive and they make logs large.
+    if (logger.isDebugEnabled && translated.skippedSeries.length > 0)
+      logger.debug('series skipped', {
+        requestId: context.requestId,
+        series: translated.skippedSeries.join('; '),
+      });
     if (translated.batches.length === 0) return { status: 204, headers: writtenHeaders(0), body: '' };
 
     const client = clients.writeClient(credentials);

@@ -14,6 +14,7 @@ export const MAX_DIMENSION_NAME_BYTES = 60;
 export const MAX_MEASURE_NAME_BYTES = 256;
 export const MAX_DIMENSIONS = 128;
 export const MAX_RECORD_BYTES = 2048;
+const MAX_SKIPPED_SERIES_EXAMPLES = 5;
 /** What a record costs beside its names and values: the 8-byte time and the 8-byte double. */
 const RECORD_OVERHEAD_BYTES = 16;
 
@@ -55,6 +56,8 @@ export interface TranslatedWrite {
   /** Native histograms and exemplars are received but not stored (Timestream has no type for them). */
   readonly histogramsNotStored: number;
   readonly exemplarsNotStored: number;
+  /** The first few series skipped as a whole, described with their labels (for debug logs). */
+  readonly skippedSeries: readonly string[];
 }
 
 export interface TranslateOptions {
@@ -241,6 +244,7 @@ export const toTimestreamBatches = (
   const skip = (reason: SkipReason, count: number): void => {
     if (count > 0) skipped[reason] = (skipped[reason] ?? 0) + count;
   };
+  const skippedSeries: string[] = [];
   let records = 0;
   let histograms = 0;
   let exemplars = 0;
@@ -256,6 +260,8 @@ export const toTimestreamBatches = (
         );
       }
       skip(problem, series.samples.length);
+      if (skippedSeries.length < MAX_SKIPPED_SERIES_EXAMPLES)
+        skippedSeries.push(`${describeSeries(series.labels)}: ${problem}`);
       continue;
     }
     const key = seriesKey(series.labels);
@@ -295,5 +301,6 @@ export const toTimestreamBatches = (
     skipped,
     histogramsNotStored: histograms,
     exemplarsNotStored: exemplars,
+    skippedSeries,
   };
 };

@@ -196,6 +196,47 @@ describe('write path: core handler → real SDK client → emulator', () => {
     });
   });
 
+  it('logs one line per request with counts, and skipped series with their labels only at debug', async () => {
+    // Prepare
+    const longName = 'l'.repeat(61);
+    const body = writeBody([
+      ...nodeSeries(2, Date.now(), 'logged'),
+      {
+        labels: [
+          { name: '__name__', value: 'skipped_metric' },
+          { name: longName, value: 'v' },
+        ],
+        samples: [{ timestampMs: Date.now(), value: 1 }],
+      },
+    ]);
+    h.logs.length = 0;
+
+    // Act
+    await h.post(body);
+
+    // Assess
+    expect(h.logs).toEqual([
+      expect.objectContaining({
+        level: 'debug',
+        msg: 'series skipped',
+        series: `skipped_metric{${longName}="v"}: label_name_too_long`,
+      }),
+      expect.objectContaining({
+        level: 'info',
+        msg: 'request',
+        route: 'write',
+        status: 204,
+        series: 3,
+        samples: 3,
+        records: 2,
+        written: 2,
+        calls: 1,
+        skipped: 'label_name_too_long=1',
+      }),
+    ]);
+    expect(typeof h.logs[1]?.durationMs).toBe('number');
+  });
+
   describe('remote write 2.0', () => {
     it('answers with the Written headers, counting only what was stored', async () => {
       // Prepare: 3 float samples, 1 staleness marker, 1 NaN.
