@@ -10,9 +10,15 @@ import type { ConnectorConfig } from './config.js';
 
 export const USER_AGENT = 'prometheus-timestream-connector/0.1.0';
 
+export interface ClientLease {
+  readonly client: TimestreamWriteClient;
+  /** Ends this request's use of the client; an evicted client is destroyed after its last use. */
+  readonly release: () => void;
+}
+
 export interface ClientPool {
   /** The client for these credentials; undefined means the connector's own credential chain. */
-  readonly writeClient: (credentials: AwsCredentials | undefined) => TimestreamWriteClient;
+  readonly acquire: (credentials: AwsCredentials | undefined) => ClientLease;
   /** Clients currently cached (for tests and metrics). */
   readonly size: () => number;
   readonly destroy: () => void;
@@ -23,8 +29,11 @@ export interface ClientPoolOptions {
   readonly ownCredentials?: AwsCredentials;
 }
 
-/** How long an evicted client lives on, so calls still using it can finish. */
-const EVICTION_GRACE_MS = 120_000;
+interface CachedClient {
+  readonly client: TimestreamWriteClient;
+  inUse: number;
+  evicted: boolean;
+}
 
 export const createClientPool = (config: ConnectorConfig, options: ClientPoolOptions = {}): ClientPool => {
   const build = (credentials: AwsCredentials | undefined): TimestreamWriteClient =>
@@ -41,35 +50,52 @@ export const createClientPool = (config: ConnectorConfig, options: ClientPoolOpt
 
   if (config.auth === 'iam') {
     const client = build(options.ownCredentials);
-    return { writeClient: () => client, size: () => 1, destroy: () => client.destroy() };
+    const lease = { client, release: () => undefined };
+    return { acquire: () => lease, size: () => 1, destroy: () => client.destroy() };
   }
 
-  const cache = new Map<string, TimestreamWriteClient>();
+  const cache = new Map<string, CachedClient>();
+  // Evicted clients are destroyed as soon as no request uses them, so callers cycling through
+  // many (possibly bogus) keys cannot pile up clients and their sockets.
+  const evict = (entry: CachedClient): void => {
+    entry.evicted = true;
+    if (entry.inUse === 0) entry.client.destroy();
+  };
   return {
-    writeClient: (credentials) => {
+    acquire: (credentials) => {
       if (credentials === undefined) throw new Error('passthrough mode needs the caller’s credentials');
       // The key holds a hash of the secret, never the secret itself.
       const key = `${credentials.accessKeyId}:${createHash('sha256')
         .update(`${credentials.secretAccessKey}\u0000${credentials.sessionToken ?? ''}`)
         .digest('base64')}`;
-      let client = cache.get(key);
-      if (client !== undefined) {
+      let entry = cache.get(key);
+      if (entry === undefined) {
+        entry = { client: build(credentials), inUse: 0, evicted: false };
+        if (cache.size >= config.credentialCacheSize) {
+          const [oldestKey, oldest] = cache.entries().next().value as [string, CachedClient];
+          cache.delete(oldestKey);
+          evict(oldest);
+        }
+      } else {
         cache.delete(key);
-        cache.set(key, client);
-        return client;
       }
-      client = build(credentials);
-      cache.set(key, client);
-      if (cache.size > config.credentialCacheSize) {
-        const [oldestKey, oldest] = cache.entries().next().value as [string, TimestreamWriteClient];
-        cache.delete(oldestKey);
-        setTimeout(() => oldest.destroy(), EVICTION_GRACE_MS).unref();
-      }
-      return client;
+      cache.set(key, entry);
+      const leased = entry;
+      leased.inUse++;
+      let released = false;
+      return {
+        client: leased.client,
+        release: () => {
+          if (released) return;
+          released = true;
+          leased.inUse--;
+          if (leased.evicted && leased.inUse === 0) leased.client.destroy();
+        },
+      };
     },
     size: () => cache.size,
     destroy: () => {
-      for (const client of cache.values()) client.destroy();
+      for (const entry of cache.values()) evict(entry);
       cache.clear();
     },
   };

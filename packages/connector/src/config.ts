@@ -181,6 +181,13 @@ const OPTIONS = {
     defaultValue: 'passthrough',
     parse: oneOf<AuthMode>(['passthrough', 'iam']),
   },
+  enableSigv4Auth: {
+    flag: 'enable-sigv4-auth',
+    env: 'enable_sigv4_auth',
+    description: 'the Go connector’s switch: true means auth=iam (callers checked by API Gateway IAM auth)',
+    defaultValue: undefined,
+    parse: parseBoolean,
+  },
   authTokenFile: {
     flag: 'auth-token-file',
     env: 'auth_token_file',
@@ -348,7 +355,20 @@ const build = (raw: RawValues, env: Environment, nameOf: (key: OptionKey) => str
     }
     return spec.parse(text, nameOf(key)) as ReturnType<(typeof OPTIONS)[K]['parse']>;
   };
-  const auth = value('auth');
+  let auth = value('auth');
+  // Go connector deployments set enable_sigv4_auth (its Lambda default was true: the role's own
+  // credentials behind API Gateway IAM auth). Honour it, so a migrated function does not answer
+  // 401 to every request, and refuse a contradiction instead of guessing.
+  const sigv4 = value('enableSigv4Auth');
+  if (sigv4 !== undefined) {
+    const implied: AuthMode = sigv4 ? 'iam' : 'passthrough';
+    if (raw.auth !== undefined && auth !== implied)
+      invalid(
+        nameOf('enableSigv4Auth'),
+        `${String(sigv4)} means auth=${implied}, but ${nameOf('auth')} is ${auth}`,
+      );
+    auth = implied;
+  }
   const tokenFile = value('authTokenFile');
   const tokenFromEnv = env.AUTH_TOKEN?.trim();
   let authToken: string | undefined;
@@ -356,7 +376,7 @@ const build = (raw: RawValues, env: Environment, nameOf: (key: OptionKey) => str
   else if (tokenFromEnv !== undefined && tokenFromEnv !== '') authToken = tokenFromEnv;
   if (authToken !== undefined && auth !== 'iam')
     invalid(
-      nameOf('authTokenFile'),
+      tokenFile === undefined ? 'AUTH_TOKEN' : nameOf('authTokenFile'),
       'a bearer token only applies with auth=iam (passthrough uses basic auth)',
     );
   const tlsCertificate = value('tlsCertificate');
@@ -422,7 +442,8 @@ export const readFlags = (argv: readonly string[], env: Environment): ConnectorC
       text = 'true';
     else {
       const next = argv[i + 1];
-      if (next === undefined) return invalid(`--${flag}`, 'needs a value');
+      // `--region --enable-logging` is a forgotten value, not a region; `--name=--x` stays possible.
+      if (next === undefined || next.startsWith('--')) return invalid(`--${flag}`, 'needs a value');
       text = next;
       i++;
     }

@@ -5,19 +5,26 @@
  * So 5xx only for failures that go away by themselves or once an operator fixes the deployment,
  * 4xx only for requests that will never be accepted as they are.
  */
+export interface ConnectorErrorOptions extends ErrorOptions {
+  /** The text for logs when the message (the response body) holds label values. */
+  readonly logMessage?: string;
+}
+
 export class ConnectorError extends Error {
   public readonly status: number;
+  public readonly logMessage: string;
 
-  public constructor(status: number, message: string, options?: ErrorOptions) {
+  public constructor(status: number, message: string, options?: ConnectorErrorOptions) {
     super(message, options);
     this.name = 'ConnectorError';
     this.status = status;
+    this.logMessage = options?.logMessage ?? message;
   }
 }
 
 /** 400: the body or its data will never be accepted; Prometheus must not resend it. */
 export class BadRequestError extends ConnectorError {
-  public constructor(message: string, options?: ErrorOptions) {
+  public constructor(message: string, options?: ConnectorErrorOptions) {
     super(400, message, options);
     this.name = 'BadRequestError';
   }

@@ -176,7 +176,7 @@ export const createConnector = (config: ConnectorConfig, dependencies: Connector
     } catch (error) {
       metrics.receivedSamples(decoded.counts.samples);
       if (!(error instanceof ConnectorError)) throw error;
-      log.error = error.message;
+      log.error = error.logMessage;
       return errorResponse(error, writtenHeaders(0));
     }
     recordTranslation(decoded, translated);
@@ -190,7 +190,7 @@ export const createConnector = (config: ConnectorConfig, dependencies: Connector
       });
     if (translated.batches.length === 0) return { status: 204, headers: writtenHeaders(0), body: '' };
 
-    const client = clients.writeClient(credentials);
+    const lease = clients.acquire(credentials);
     const abort = new AbortController();
     // Every call in flight (and each SDK attempt) listens to this one signal.
     setMaxListeners(4 * config.writeConcurrency + 10, abort.signal);
@@ -200,7 +200,7 @@ export const createConnector = (config: ConnectorConfig, dependencies: Connector
     );
     let outcome: WriteOutcome;
     try {
-      outcome = await writeBatches(client, destination, translated.batches, {
+      outcome = await writeBatches(lease.client, destination, translated.batches, {
         concurrency: config.writeConcurrency,
         signal: abort.signal,
         auth: config.auth,
@@ -208,6 +208,7 @@ export const createConnector = (config: ConnectorConfig, dependencies: Connector
       });
     } finally {
       clearTimeout(timer);
+      lease.release();
     }
     metrics.writtenSamples(outcome.written);
     for (const [reason, count] of Object.entries(outcome.rejectedByReason))
@@ -216,7 +217,7 @@ export const createConnector = (config: ConnectorConfig, dependencies: Connector
     log.rejected = outcome.rejected || undefined;
     log.calls = outcome.calls;
     if (outcome.failure !== undefined) {
-      log.error = outcome.failure.message;
+      log.error = outcome.failure.logMessage;
       return errorResponse(outcome.failure, writtenHeaders(outcome.written));
     }
     if (outcome.rejected > 0) {
@@ -252,7 +253,7 @@ export const createConnector = (config: ConnectorConfig, dependencies: Connector
         response = text(500, 'internal error; see the connector log');
       } else {
         response = errorResponse(error);
-        log.error = error.message;
+        log.error = error.logMessage;
       }
     }
     log.status = response.status;

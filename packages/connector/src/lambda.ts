@@ -45,21 +45,31 @@ export type LambdaHandler = (event: ApiGatewayEvent, context: LambdaContext) => 
 /** Time kept back from Lambda's own timeout to send the answer. */
 const LAMBDA_ANSWER_MARGIN_MS = 1_000;
 
-/** Converts an API Gateway event to the core's request; the body stays bytes (never decoded as text). */
+const text = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
+const record = (value: unknown): Readonly<Record<string, unknown>> =>
+  typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : {};
+
+/**
+ * Converts an API Gateway event to the core's request; the body stays bytes (never decoded as
+ * text). Fields of an unexpected type are ignored rather than trusted, so no event can crash it.
+ */
 export const toCoreRequest = (event: ApiGatewayEvent): CoreRequest => {
+  const fields = record(event);
   const headers: Record<string, string> = {};
-  for (const [name, values] of Object.entries(event.multiValueHeaders ?? {})) {
-    if (values !== undefined && values.length > 0) headers[name.toLowerCase()] = values.join(',');
+  for (const [name, values] of Object.entries(record(fields.multiValueHeaders))) {
+    if (Array.isArray(values) && values.length > 0 && values.every((v) => typeof v === 'string'))
+      headers[name.toLowerCase()] = values.join(',');
   }
-  for (const [name, value] of Object.entries(event.headers ?? {})) {
-    if (value !== undefined) headers[name.toLowerCase()] = value;
+  for (const [name, value] of Object.entries(record(fields.headers))) {
+    if (typeof value === 'string') headers[name.toLowerCase()] = value;
   }
-  const body = event.body ?? '';
+  const http = record(record(fields.requestContext).http);
+  const body = text(fields.body) ?? '';
   return {
-    method: (event.requestContext?.http?.method ?? event.httpMethod ?? 'GET').toUpperCase(),
-    path: event.rawPath ?? event.requestContext?.http?.path ?? event.path ?? '/',
+    method: (text(http.method) ?? text(fields.httpMethod) ?? 'GET').toUpperCase(),
+    path: text(fields.rawPath) ?? text(http.path) ?? text(fields.path) ?? '/',
     headers,
-    body: event.isBase64Encoded === true ? Buffer.from(body, 'base64') : Buffer.from(body, 'utf8'),
+    body: fields.isBase64Encoded === true ? Buffer.from(body, 'base64') : Buffer.from(body, 'utf8'),
   };
 };
 

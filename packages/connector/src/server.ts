@@ -45,13 +45,22 @@ class BodyTooLargeError extends Error {
   }
 }
 
-const readBody = (request: IncomingMessage, limit: number): Promise<Buffer> =>
+class BodyTimeoutError extends Error {
+  public constructor() {
+    super('body not received in time');
+    this.name = 'BodyTimeoutError';
+  }
+}
+
+const readBody = (request: IncomingMessage, limit: number, timeoutMs: number): Promise<Buffer> =>
   new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
+    const timer = setTimeout(() => reject(new BodyTimeoutError()), timeoutMs);
     request.on('data', (chunk: Buffer) => {
       size += chunk.length;
       if (size > limit) {
+        clearTimeout(timer);
         request.removeAllListeners('data');
         request.resume();
         reject(new BodyTooLargeError());
@@ -59,10 +68,14 @@ const readBody = (request: IncomingMessage, limit: number): Promise<Buffer> =>
       }
       chunks.push(chunk);
     });
-    request.on('end', () =>
-      resolve(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size)),
-    );
-    request.on('error', reject);
+    request.on('end', () => {
+      clearTimeout(timer);
+      resolve(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size));
+    });
+    request.on('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
   });
 
 const flattenHeaders = (request: IncomingMessage): Record<string, string> => {
@@ -132,11 +145,24 @@ export const startServer = async (
     try {
       let body: Buffer;
       try {
-        body = await readBody(request, config.maxBodyBytes);
+        body = await readBody(
+          request,
+          config.maxBodyBytes,
+          Math.max(0, started + config.requestTimeoutMs - Date.now()),
+        );
       } catch (error) {
         if (error instanceof BodyTooLargeError) {
           metrics.httpRequest('body', 413);
           return send(response, plain(413, `request body exceeds ${config.maxBodyBytes} bytes`), true);
+        }
+        if (error instanceof BodyTimeoutError) {
+          // No answer at all: Node's own 408 would be a 4xx, which makes Prometheus drop the
+          // batch, while a slow network is transient. A dropped connection is retried.
+          logger.warn('request body not received within the request timeout; connection closed', {
+            timeoutMs: config.requestTimeoutMs,
+          });
+          request.socket.destroy();
+          return;
         }
         throw error;
       }
@@ -152,7 +178,7 @@ export const startServer = async (
 
   const onRequest = (request: IncomingMessage, response: ServerResponse): void => {
     listener(request, response).catch((error: unknown) => {
-      logger.error('request failed before the handler', {
+      logger.warn('request failed before the handler', {
         error: error instanceof Error ? error.message : String(error),
       });
       if (!response.headersSent) send(response, plain(500, 'internal error'), true);
@@ -161,7 +187,9 @@ export const startServer = async (
   };
 
   const options = {
-    requestTimeout: config.requestTimeoutMs,
+    // The body deadline is enforced by readBody's caller (closing, not answering 408); headers
+    // still have to arrive within HEADERS_TIMEOUT_MS, which cuts slow-loris connections.
+    requestTimeout: 0,
     headersTimeout: Math.min(HEADERS_TIMEOUT_MS, config.requestTimeoutMs),
     keepAliveTimeout: 65_000,
     // Node checks the two timeouts above only this often (30 s by default).

@@ -5,12 +5,7 @@
  */
 import { type TimestreamWriteClient, WriteRecordsCommand } from '@aws-sdk/client-timestream-write';
 import type { AuthMode } from './config.js';
-import {
-  type ConnectorError,
-  DestinationMisconfiguredError,
-  TimestreamUnavailableError,
-  UnauthorizedError,
-} from './errors.js';
+import { type ConnectorError, DestinationMisconfiguredError, TimestreamUnavailableError } from './errors.js';
 import type { WriteBatch } from './translate.js';
 
 export interface Destination {
@@ -22,6 +17,7 @@ export interface Destination {
 export type RejectionReason =
   | 'outside_retention'
   | 'conflicting_value'
+  | 'name_clash'
   | 'limit'
   | 'invalid_request'
   | 'other';
@@ -52,6 +48,8 @@ const MAX_REJECTION_EXAMPLES = 3;
 export const rejectionReasonOf = (reason: string): RejectionReason => {
   if (/outside the time range/i.test(reason)) return 'outside_retention';
   if (/already exists|existing version|higher (record )?version/i.test(reason)) return 'conflicting_value';
+  // A name used as a measure in one series and as a dimension in another (table-wide).
+  if (/already used as a (dimension|measure) name|name of a dimension/i.test(reason)) return 'name_clash';
   if (/limit|exceed|must be|too (long|large|many)/i.test(reason)) return 'limit';
   return 'other';
 };
@@ -62,6 +60,8 @@ interface SdkErrorShape {
   readonly code?: string;
   readonly $metadata?: { readonly httpStatusCode?: number };
   readonly RejectedRecords?: readonly { readonly RecordIndex?: number; readonly Reason?: string }[];
+  /** Set by the SDK's endpoint discovery when DescribeEndpoints failed: the real error. */
+  readonly reason?: unknown;
 }
 
 /** Credentials AWS does not accept: the caller's keys in passthrough mode, ours in iam mode. */
@@ -85,6 +85,10 @@ export const classifyWriteError = (
   auth: AuthMode,
 ): ConnectorError | undefined => {
   const shape = (typeof error === 'object' && error !== null ? error : {}) as SdkErrorShape;
+  // Without a custom endpoint every call first discovers one; a failure there (bad credentials,
+  // access denied) arrives wrapped in a plain Error whose `reason` is what went wrong.
+  if (shape.reason instanceof Error && /discover endpoint/i.test(shape.message ?? ''))
+    return classifyWriteError(shape.reason, destination, auth);
   const name = shape.name ?? '';
   const detail = `${name}: ${shape.message ?? String(error)}`;
   const where = `table "${destination.table}" of database "${destination.database}"`;
@@ -102,17 +106,16 @@ export const classifyWriteError = (
     );
   }
   if (CREDENTIAL_ERRORS.has(name)) {
-    return auth === 'passthrough'
-      ? new UnauthorizedError(
-          `AWS did not accept the credentials of the basic-auth header (${detail}); set the access key id as username and the secret key (optionally ":" and a session token) as password`,
-          { cause: error },
-        )
-      : new DestinationMisconfiguredError(
-          `the connector's own AWS credentials were not accepted (${detail})`,
-          {
-            cause: error,
-          },
-        );
+    // 503 rather than 401: an expired session token, a clock skew or a key rotated on one side
+    // only is fixed by an operator, and Prometheus keeps the data until then instead of dropping it.
+    const whose =
+      auth === 'passthrough'
+        ? 'the credentials of the basic-auth header (username: access key id, password: secret key[:session token])'
+        : "the connector's own credentials";
+    return new DestinationMisconfiguredError(
+      `AWS did not accept ${whose} (${detail}). The connector answers 503 so Prometheus keeps the data until this is fixed.`,
+      { cause: error },
+    );
   }
   if (name === 'AbortError') {
     return new TimestreamUnavailableError(
@@ -168,14 +171,17 @@ export const writeBatches = async (
       options.onCall?.((performance.now() - started) / 1000, 'ok');
     } catch (error) {
       const shape = error as SdkErrorShape;
-      if (shape?.name === 'RejectedRecordsException' && Array.isArray(shape.RejectedRecords)) {
+      if (shape?.name === 'RejectedRecordsException') {
         const indexes = new Set<number>();
-        for (const { RecordIndex, Reason } of shape.RejectedRecords) {
-          if (RecordIndex === undefined || indexes.has(RecordIndex)) continue;
+        for (const { RecordIndex, Reason } of shape.RejectedRecords ?? []) {
+          if (RecordIndex === undefined || RecordIndex >= batch.records.length || indexes.has(RecordIndex))
+            continue;
           indexes.add(RecordIndex);
           reject(rejectionReasonOf(Reason ?? ''), 1, Reason);
         }
-        written += batch.records.length - indexes.size;
+        // Without usable indexes nothing says which records were stored: count none as written.
+        if (indexes.size === 0) reject('other', batch.records.length, shape.message);
+        else written += batch.records.length - indexes.size;
         options.onCall?.((performance.now() - started) / 1000, 'rejected');
         return;
       }

@@ -27,6 +27,7 @@ export type SkipReason =
   | 'metric_name_too_long'
   | 'label_name_too_long'
   | 'reserved_label_name'
+  | 'metric_name_is_label_name'
   | 'too_many_dimensions'
   | 'record_too_large';
 
@@ -38,6 +39,7 @@ export const SKIP_REASONS: readonly SkipReason[] = [
   'metric_name_too_long',
   'label_name_too_long',
   'reserved_label_name',
+  'metric_name_is_label_name',
   'too_many_dimensions',
   'record_too_large',
 ];
@@ -81,7 +83,10 @@ const isReservedDimensionName = (name: string): boolean =>
   name.includes(':');
 
 const isReservedMeasureName = (name: string): boolean =>
-  name === 'time' || name === 'measure_name' || name.startsWith('measure_value');
+  name === 'time' ||
+  name === 'measure_name' ||
+  name === 'measure_value' ||
+  name.startsWith('measure_value::');
 
 /**
  * The shortest decimal that reads back as the same double (`1e-7`, `1e+300`), never fixed
@@ -100,6 +105,13 @@ export const describeSeries = (labels: readonly Label[]): string => {
   return text.length > 300 ? `${text.slice(0, 297)}...` : text;
 };
 
+/** The metric and label names only: what logs may show of a series (values can be sensitive). */
+const describeSeriesNames = (labels: readonly Label[]): string =>
+  `${labels.find((label) => label.name === METRIC_NAME_LABEL)?.value ?? ''}{${labels
+    .filter((label) => label.name !== METRIC_NAME_LABEL)
+    .map((label) => label.name)
+    .join(', ')}}`.slice(0, 300);
+
 const SERIES_PROBLEMS: Readonly<Record<Exclude<SkipReason, 'stale_marker' | 'non_finite_value'>, string>> = {
   missing_metric_name: 'has no metric name (__name__)',
   invalid_labels: 'has an invalid label set (empty, duplicate or non-UTF-8 label names)',
@@ -107,6 +119,8 @@ const SERIES_PROBLEMS: Readonly<Record<Exclude<SkipReason, 'stale_marker' | 'non
   label_name_too_long: `has a label name over ${MAX_DIMENSION_NAME_BYTES} bytes, Timestream's dimension-name limit`,
   reserved_label_name:
     'uses a name Timestream reserves (time, measure_name, measure_value…, ts_…, or one with ":")',
+  metric_name_is_label_name:
+    'has a label named like its metric; Timestream cannot give a measure and a dimension one name',
   too_many_dimensions: `has more than ${MAX_DIMENSIONS} labels besides __name__, Timestream's dimension limit`,
   record_too_large: `has labels over ${MAX_RECORD_BYTES} bytes in total, Timestream's record-size limit`,
 };
@@ -119,7 +133,9 @@ const seriesProblem = (series: DecodedSeries): SeriesProblem | undefined => {
   if (series.invalidLabels !== null) return 'invalid_labels';
   let bytes = RECORD_OVERHEAD_BYTES;
   let dimensions = 0;
+  const metricName = series.labels.find((label) => label.name === METRIC_NAME_LABEL)?.value;
   for (const { name, value } of series.labels) {
+    if (name === metricName) return 'metric_name_is_label_name';
     if (name === METRIC_NAME_LABEL) {
       if (exceedsBytes(value, MAX_MEASURE_NAME_BYTES)) return 'metric_name_too_long';
       if (isReservedMeasureName(value)) return 'reserved_label_name';
@@ -255,8 +271,12 @@ export const toTimestreamBatches = (
     const problem = seriesProblem(series);
     if (problem !== undefined) {
       if (options.failOnLongLabel) {
+        const consequence = 'nothing was written (fail-on-long-label is set)';
         throw new BadRequestError(
-          `series ${describeSeries(series.labels)} ${SERIES_PROBLEMS[problem]}; nothing was written (fail-on-long-label is set)`,
+          `series ${describeSeries(series.labels)} ${SERIES_PROBLEMS[problem]}; ${consequence}`,
+          {
+            logMessage: `series ${describeSeriesNames(series.labels)} ${SERIES_PROBLEMS[problem]}; ${consequence}`,
+          },
         );
       }
       skip(problem, series.samples.length);
@@ -273,9 +293,10 @@ export const toTimestreamBatches = (
       }
       if (!Number.isFinite(sample.value)) {
         if (options.failOnInvalidSampleValue) {
-          throw new BadRequestError(
-            `series ${describeSeries(series.labels)} has the value ${sample.value} at ${sample.timestampMs}, which Timestream cannot store; nothing was written (fail-on-invalid-sample-value is set)`,
-          );
+          const problem = `has the value ${sample.value} at ${sample.timestampMs}, which Timestream cannot store; nothing was written (fail-on-invalid-sample-value is set)`;
+          throw new BadRequestError(`series ${describeSeries(series.labels)} ${problem}`, {
+            logMessage: `series ${describeSeriesNames(series.labels)} ${problem}`,
+          });
         }
         skip('non_finite_value', 1);
         continue;

@@ -157,6 +157,12 @@ describe('readFlags (standalone)', () => {
       message: /unknown option/,
     },
     { argv: [...REQUIRED, '--region'], option: '--region', message: /needs a value/ },
+    { argv: [...REQUIRED, '--region', '--enable-logging'], option: '--region', message: /needs a value/ },
+    {
+      argv: [...REQUIRED, '--enable-sigv4-auth=true', '--auth=passthrough'],
+      option: '--enable-sigv4-auth',
+      message: /true means auth=iam, but --auth is passthrough/,
+    },
     { argv: [...REQUIRED, 'stray'], option: 'stray', message: /unexpected argument/ },
     {
       argv: [...REQUIRED, '--web.telemetry-path=metrics'],
@@ -190,10 +196,10 @@ describe('readFlags (standalone)', () => {
       expect(error.message).toMatch(/--auth-token-file: cannot read "\/nonexistent\/token"/);
     });
 
-    it('refuses a token in passthrough mode, where it would be ignored', () => {
-      expect(failure(() => readFlags(REQUIRED, { AUTH_TOKEN: 'x' })).message).toMatch(
-        /only applies with auth=iam/,
-      );
+    it('refuses a token in passthrough mode, where it would be ignored, naming where it came from', () => {
+      const error = failure(() => readFlags(REQUIRED, { AUTH_TOKEN: 'x' }));
+      expect(error.option).toBe('AUTH_TOKEN');
+      expect(error.message).toMatch(/only applies with auth=iam/);
     });
   });
 });
@@ -222,6 +228,13 @@ describe('readEnvironment (Lambda)', () => {
       writeBaseEndpoint: 'https://ingest-cell2.timestream.eu-central-1.amazonaws.com',
       auth: 'iam',
     });
+  });
+
+  it.each([
+    { value: 'true', auth: 'iam' },
+    { value: 'false', auth: 'passthrough' },
+  ])('maps the Go connector’s enable_sigv4_auth=$value to auth=$auth', ({ value, auth }) => {
+    expect(readEnvironment({ ...LAMBDA_REQUIRED, enable_sigv4_auth: value }).auth).toBe(auth);
   });
 
   it('lets the region variable override AWS_REGION', () => {

@@ -124,6 +124,26 @@ describe('toCoreRequest', () => {
     );
   });
 
+  it.each([
+    { description: 'null', event: null },
+    { description: 'a string', event: 'POST /write' },
+    {
+      description: 'non-array multiValueHeaders and non-string headers',
+      event: { multiValueHeaders: { a: 'x', b: [1] }, headers: { c: 3, d: null } },
+    },
+    {
+      description: 'a non-string body and method',
+      event: { body: { x: 1 }, httpMethod: 7, requestContext: { http: null } },
+    },
+  ])('ignores fields of the wrong type instead of crashing: $description', ({ event }) => {
+    expect(toCoreRequest(event as never)).toEqual({
+      method: 'GET',
+      path: '/',
+      headers: {},
+      body: Buffer.alloc(0),
+    });
+  });
+
   it('survives an event without headers or body', () => {
     expect(toCoreRequest({})).toEqual({ method: 'GET', path: '/', headers: {}, body: Buffer.alloc(0) });
   });

@@ -125,6 +125,25 @@ describe('standalone server', () => {
     }
   });
 
+  it('closes, without a 4xx Prometheus would drop the batch for, a connection whose body is too slow', async () => {
+    const slow = await serve(h, ['--web.request-timeout=2s']);
+    try {
+      const answer = await rawExchange(
+        slow.port,
+        'POST /write HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-protobuf\r\nContent-Length: 100\r\n\r\nonly part of it',
+        10_000,
+      );
+      expect(answer).toBe('');
+      expect(
+        h.logs.some(
+          (line) => line.msg === 'request body not received within the request timeout; connection closed',
+        ),
+      ).toBe(true);
+    } finally {
+      await slow.close();
+    }
+  });
+
   it('finishes a write in flight when stopped, then refuses new connections', async () => {
     // Prepare: every WriteRecords call takes 600 ms.
     const stopping = await serve(h);

@@ -3,12 +3,9 @@ import {
   InternalServerException,
   ThrottlingException,
 } from '@aws-sdk/client-timestream-write';
-import {
-  DestinationMisconfiguredError,
-  TimestreamUnavailableError,
-  UnauthorizedError,
-} from '../src/errors.js';
-import { classifyWriteError, rejectionReasonOf } from '../src/timestream-write.js';
+import { DestinationMisconfiguredError, TimestreamUnavailableError } from '../src/errors.js';
+import { classifyWriteError, rejectionReasonOf, writeBatches } from '../src/timestream-write.js';
+import type { WriteBatch } from '../src/translate.js';
 
 const destination = { database: 'prom', table: 'metrics' };
 const named = (name: string, message = 'boom') => Object.assign(new Error(message), { name });
@@ -51,11 +48,21 @@ describe('classifyWriteError: every WriteRecords failure gets the answer Prometh
     {
       error: named('UnrecognizedClientException'),
       auth: 'passthrough',
-      type: UnauthorizedError,
-      status: 401,
+      type: DestinationMisconfiguredError,
+      status: 503,
     },
-    { error: named('InvalidSignatureException'), auth: 'passthrough', type: UnauthorizedError, status: 401 },
-    { error: named('ExpiredTokenException'), auth: 'passthrough', type: UnauthorizedError, status: 401 },
+    {
+      error: named('InvalidSignatureException'),
+      auth: 'passthrough',
+      type: DestinationMisconfiguredError,
+      status: 503,
+    },
+    {
+      error: named('ExpiredTokenException'),
+      auth: 'passthrough',
+      type: DestinationMisconfiguredError,
+      status: 503,
+    },
     {
       error: named('UnrecognizedClientException'),
       auth: 'iam',
@@ -67,6 +74,25 @@ describe('classifyWriteError: every WriteRecords failure gets the answer Prometh
     expect(classified).toBeInstanceOf(type);
     expect(classified?.status).toBe(status);
     expect(classified?.cause).toBe(error);
+  });
+
+  it('sees through endpoint discovery to the error that made it fail (production has no custom endpoint)', () => {
+    // What @aws-sdk/middleware-endpoint-discovery throws when DescribeEndpoints fails.
+    const wrapped = Object.assign(
+      new Error(
+        'The operation to discover endpoint failed. Please retry, or provide a custom endpoint and disable endpoint discovery to proceed.',
+      ),
+      { reason: named('ResourceNotFoundException', 'no such table') },
+    );
+    expect(classifyWriteError(wrapped, destination, 'iam')?.message).toMatch(
+      /^Timestream table "metrics" of database "prom" does not exist/,
+    );
+    const credentials = Object.assign(new Error('The operation to discover endpoint failed.'), {
+      reason: named('UnrecognizedClientException'),
+    });
+    expect(classifyWriteError(credentials, destination, 'passthrough')?.message).toMatch(
+      /^AWS did not accept the credentials of the basic-auth header/,
+    );
   });
 
   it('leaves a ValidationException to be counted as a permanent rejection of the batch', () => {
@@ -98,8 +124,54 @@ describe('rejectionReasonOf', () => {
       category: 'conflicting_value',
     },
     { reason: 'The table would exceed the limit of 128 dimensions.', category: 'limit' },
+    {
+      reason: "Measure name 'job' is already used as a dimension name in this table.",
+      category: 'name_clash',
+    },
+    {
+      reason: "Dimension name 'up' is already used as a measure name in this table.",
+      category: 'name_clash',
+    },
     { reason: 'Something new', category: 'other' },
   ])('$category', ({ reason, category }) => {
     expect(rejectionReasonOf(reason)).toBe(category);
+  });
+});
+
+describe('writeBatches', () => {
+  const batch: WriteBatch = {
+    commonAttributes: {},
+    records: [
+      { MeasureValue: '1', Time: '1' },
+      { MeasureValue: '2', Time: '2' },
+    ],
+  };
+  const failingWith = (error: unknown) => ({ send: () => Promise.reject(error) }) as never;
+  const options = { concurrency: 2, signal: new AbortController().signal, auth: 'iam' as const };
+
+  it('counts a RejectedRecordsException without usable indexes as the whole batch rejected, none written', async () => {
+    const outcome = await writeBatches(
+      failingWith(Object.assign(named('RejectedRecordsException'), { RejectedRecords: [] })),
+      destination,
+      [batch],
+      options,
+    );
+    expect(outcome).toMatchObject({
+      written: 0,
+      rejected: 2,
+      rejectedByReason: { other: 2 },
+      failure: undefined,
+    });
+  });
+
+  it('ignores rejected indexes outside the batch', async () => {
+    const error = Object.assign(named('RejectedRecordsException'), {
+      RejectedRecords: [
+        { RecordIndex: 1, Reason: 'x' },
+        { RecordIndex: 7, Reason: 'y' },
+      ],
+    });
+    const outcome = await writeBatches(failingWith(error), destination, [batch], options);
+    expect(outcome).toMatchObject({ written: 1, rejected: 1 });
   });
 });

@@ -265,6 +265,10 @@ describe('toTimestreamBatches', () => {
         ),
       },
       {
+        reason: 'metric_name_is_label_name',
+        series: series({ __name__: 'version', version: '1.2' }, [sample(1), sample(2)]),
+      },
+      {
         reason: 'record_too_large',
         series: series({ __name__: 'up', job: long(2030) }, [sample(1), sample(2)]),
       },
@@ -287,11 +291,13 @@ describe('toTimestreamBatches', () => {
         ),
         // 16 bytes (time, value) + 2 (name) + 3 (label name) + 2027 (value) = 2048
         series({ __name__: 'up', job: long(2027) }, [sample(1)]),
+        // Only `measure_value::…` is reserved for measure names, not every name starting so.
+        series({ __name__: 'measure_value_total' }, [sample(1)]),
       ]);
 
       // Assess
       expect(result.skipped).toEqual({});
-      expect(result.records).toBe(3);
+      expect(result.records).toBe(4);
     });
 
     it('skips staleness markers, NaN and ±Inf sample by sample', () => {
@@ -348,6 +354,8 @@ describe('toTimestreamBatches', () => {
       expect(error).toBeInstanceOf(BadRequestError);
       expect(error.status).toBe(400);
       expect(error.message).toMatch(/^series up\{l+="v"\} has a label name over 60 bytes/);
+      // Logs get the names only: label values can be sensitive.
+      expect(error.logMessage).toMatch(/^series up\{l+\} has a label name over 60 bytes/);
     });
 
     it('fail-on-invalid-sample-value refuses NaN and Inf', () => {

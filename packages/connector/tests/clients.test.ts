@@ -1,0 +1,57 @@
+import { createClientPool } from '../src/clients.js';
+import { readFlags } from '../src/config.js';
+
+const config = readFlags(
+  [
+    '--default-database=prom',
+    '--default-table=metrics',
+    '--credential-cache-size=2',
+    '--write-base-endpoint=http://127.0.0.1:9',
+  ],
+  {},
+);
+const caller = (n: number) => ({ accessKeyId: `AKIDCALLER${n}`, secretAccessKey: `secret-${n}` });
+
+describe('createClientPool (passthrough)', () => {
+  it('gives each caller its own client and the same caller the same client', () => {
+    const pool = createClientPool(config);
+    const first = pool.acquire(caller(1));
+    const again = pool.acquire(caller(1));
+    const other = pool.acquire(caller(2));
+    const sameKeyOtherSecret = pool.acquire({ accessKeyId: 'AKIDCALLER1', secretAccessKey: 'different' });
+    expect(again.client).toBe(first.client);
+    expect(other.client).not.toBe(first.client);
+    expect(sameKeyOtherSecret.client).not.toBe(first.client);
+    pool.destroy();
+  });
+
+  it('keeps at most credential-cache-size clients and destroys an evicted one after its last request', () => {
+    // Prepare
+    const pool = createClientPool(config);
+    const inFlight = pool.acquire(caller(1));
+    const destroyInFlight = jest.spyOn(inFlight.client, 'destroy');
+    const idle = pool.acquire(caller(2));
+    idle.release();
+    const destroyIdle = jest.spyOn(idle.client, 'destroy');
+
+    // Act: two more callers evict both.
+    pool.acquire(caller(3)).release();
+    pool.acquire(caller(4)).release();
+
+    // Assess
+    expect(pool.size()).toBe(2);
+    expect(destroyIdle).toHaveBeenCalledTimes(1);
+    expect(destroyInFlight).not.toHaveBeenCalled();
+    inFlight.release();
+    inFlight.release();
+    expect(destroyInFlight).toHaveBeenCalledTimes(1);
+    pool.destroy();
+  });
+
+  it('does not grow with callers cycling through many keys', () => {
+    const pool = createClientPool(config);
+    for (let i = 0; i < 500; i++) pool.acquire(caller(i)).release();
+    expect(pool.size()).toBe(2);
+    pool.destroy();
+  });
+});
