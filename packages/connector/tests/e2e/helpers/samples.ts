@@ -52,16 +52,23 @@ const utf8Bytes = (text: string): number => Buffer.byteLength(text, 'utf8');
  * Why Timestream cannot store a series with these labels, as the connector documents it (README,
  * `--fail-on-long-label`): such series are skipped, not written. Written out here independently of
  * the connector's code, from Timestream's limits: measure name ≤ 256 bytes and not `time`,
- * `measure_name` or `measure_value…`; dimension names ≤ 60 bytes, not `time`, `measure_name`,
- * `measure_value…`, `ts_…` and without `:`; at most 128 dimensions; a record (names and values
+ * `measure_name`, `measure_value` or `measure_value::…`, nor the name of one of its labels;
+ * dimension names ≤ 60 bytes, not `time`, `measure_name`, `measure_value…`, `ts_…` and without `:`; at most 128 dimensions; a record (names and values
  * plus the 8-byte time and 8-byte double) ≤ 2 KiB. Undefined when the series can be stored.
  */
 export const unstorableReason = (labels: Labels): string | undefined => {
   const name = labels.__name__;
   if (name === undefined || name === '') return 'no metric name';
   if (utf8Bytes(name) > 256) return 'metric name over 256 bytes';
-  if (name === 'time' || name === 'measure_name' || name.startsWith('measure_value'))
+  if (
+    name === 'time' ||
+    name === 'measure_name' ||
+    name === 'measure_value' ||
+    name.startsWith('measure_value::')
+  )
     return 'reserved measure name';
+  // A measure and a dimension of one record cannot share a name.
+  if (Object.hasOwn(labels, name) && name !== '__name__') return 'label named like the metric';
   let bytes = 16 + utf8Bytes(name);
   let dimensions = 0;
   for (const [label, value] of Object.entries(labels)) {
