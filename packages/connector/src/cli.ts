@@ -38,12 +38,7 @@ remote_write:
       password: ${LOCAL_SECRET}       # AWS secret access key[:session token]
     queue_config:
       retry_on_http_429: true
-remote_read:
-  - url: ${url}/read
-    read_recent: true
-    basic_auth:
-      username: ${LOCAL_ACCESS_KEY_ID}
-      password: ${LOCAL_SECRET}
+# remote_read (POST ${url}/read) answers 501 until the read path is implemented.
 `;
 
 interface CliArguments {

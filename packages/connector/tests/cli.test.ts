@@ -66,17 +66,14 @@ describe('timestream-prometheus-connector CLI', () => {
       '--log.level=warn',
     ]);
     try {
-      const snippet = await waitForOutput(
-        child,
-        (out) =>
-          out.includes('remote_read:') &&
-          out.includes('password: local-secret\n', out.indexOf('remote_read:')),
+      const snippet = await waitForOutput(child, (out) =>
+        out.includes('until the read path is implemented.\n'),
       );
       const url = /url: (http:\/\/127\.0\.0\.1:\d+)\/write/.exec(snippet)?.[1];
       const username = /username: (\S+)/.exec(snippet)?.[1];
       const password = /password: (\S+)/.exec(snippet)?.[1];
       expect(snippet).toMatch(/^# Add to prometheus\.yml/);
-      expect(snippet).toContain(`url: ${url}/read`);
+      expect(snippet).toContain(`POST ${url}/read`);
 
       // Act: write as Prometheus would with that snippet.
       const response = await fetch(`${url}/write`, {
