@@ -64,6 +64,7 @@ interface OptionSpec<T> {
   readonly description: string;
   /** The default as the user would type it; undefined for options without one. */
   readonly defaultValue: string | undefined;
+  readonly required?: true;
   readonly parse: Parser<T>;
 }
 
@@ -158,6 +159,7 @@ const OPTIONS = {
     env: 'default_database',
     description: 'Timestream database to write to and read from (required)',
     defaultValue: undefined,
+    required: true,
     parse: timestreamName,
   },
   defaultTable: {
@@ -165,6 +167,7 @@ const OPTIONS = {
     env: 'default_table',
     description: 'Timestream table to write to and read from (required)',
     defaultValue: undefined,
+    required: true,
     parse: timestreamName,
   },
   region: {
@@ -350,7 +353,7 @@ const build = (raw: RawValues, env: Environment, nameOf: (key: OptionKey) => str
     const spec: OptionSpec<unknown> = OPTIONS[key];
     const text = raw[key] ?? spec.defaultValue;
     if (text === undefined) {
-      if (spec.parse === timestreamName) invalid(nameOf(key), 'is required (the Timestream destination)');
+      if (spec.required) invalid(nameOf(key), 'is required (the Timestream destination)');
       return undefined as ReturnType<(typeof OPTIONS)[K]['parse']>;
     }
     return spec.parse(text, nameOf(key)) as ReturnType<(typeof OPTIONS)[K]['parse']>;

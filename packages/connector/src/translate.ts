@@ -199,13 +199,11 @@ const buildBatch = (segments: readonly Segment[]): WriteBatch => {
     const own =
       sharedNames.size === 0 ? group.dimensions : group.dimensions.filter((d) => !sharedNames.has(d.Name));
     for (let i = start; i < end; i++) {
+      // Completed in place: each record belongs to exactly one batch of this request.
       const record = group.records[i] as TimestreamRecord;
-      records.push({
-        ...(own.length === 0 ? {} : { Dimensions: own as Dimension[] }),
-        ...(measureName === undefined ? { MeasureName: group.measureName } : {}),
-        MeasureValue: record.MeasureValue,
-        Time: record.Time,
-      } as TimestreamRecord);
+      if (own.length > 0) record.Dimensions = own as Dimension[];
+      if (measureName === undefined) record.MeasureName = group.measureName;
+      records.push(record);
     }
   }
   return {
