@@ -1,0 +1,108 @@
+/**
+ * The generated SQL run by the emulator through the real query client: the series each matcher
+ * set selects equal an independent in-memory evaluation of Prometheus's semantics.
+ */
+import type { LabelMatcher } from '@prometheus-timestream/codec';
+import { buildReadSql } from '../src/read-query.js';
+import { DATABASE, type Harness, startHarness, TABLE, writeBody } from './helpers/harness.js';
+
+const T = Date.now() - 60_000;
+const SERIES: Record<string, string>[] = [
+  { __name__: 'up', job: 'node', instance: 'a' },
+  { __name__: 'up', job: 'api', instance: 'b' },
+  { __name__: 'up', job: 'api-canary', instance: 'c' },
+  { __name__: 'up', instance: 'd' },
+  { __name__: 'node_load1', job: 'node', instance: 'a' },
+  { __name__: 'node_cpu', job: 'node', instance: 'a', mode: 'idle' },
+  { __name__: 'node_cpu', job: 'node', instance: 'a', mode: "it's" },
+];
+const DIMENSIONS = new Set(['instance', 'job', 'mode']);
+
+const m = (type: LabelMatcher['type'], name: string, value: string): LabelMatcher => ({ type, name, value });
+
+/** Prometheus's semantics, evaluated without SQL: an absent label is "", regexes fully anchored. */
+const matches = (labels: Record<string, string>, matchers: readonly LabelMatcher[]): boolean =>
+  matchers.every(({ type, name, value }) => {
+    const actual = labels[name] ?? '';
+    // JavaScript spells RE2's named group (?P<n>…) as (?<n>…); nothing else here differs.
+    const regex = new RegExp(`^(?:${value.replaceAll('(?P<', '(?<')})$`);
+    return type === 'EQ'
+      ? actual === value
+      : type === 'NEQ'
+        ? actual !== value
+        : type === 'RE'
+          ? regex.test(actual)
+          : !regex.test(actual);
+  });
+
+const keyOf = (labels: Record<string, string | null | undefined>): string =>
+  JSON.stringify(
+    Object.entries(labels)
+      .filter(([, v]) => v !== null && v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : 1)),
+  );
+
+describe('generated read SQL against the emulator', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness();
+    const status = (
+      await h.post(
+        writeBody(
+          SERIES.map((labels) => ({
+            labels: Object.entries(labels)
+              .sort(([a], [b]) => (a < b ? -1 : 1))
+              .map(([name, value]) => ({ name, value })),
+            samples: [{ timestampMs: T, value: 1 }],
+          })),
+        ),
+      )
+    ).status;
+    expect(status).toBe(204);
+  });
+  afterAll(() => h.stop());
+
+  it.each(
+    [
+      [m('EQ', '__name__', 'up')],
+      [m('EQ', '__name__', 'up'), m('RE', 'job', 'api')],
+      [m('EQ', '__name__', 'up'), m('NEQ', 'job', 'node')],
+      [m('EQ', '__name__', 'up'), m('EQ', 'job', '')],
+      [m('EQ', '__name__', 'up'), m('NEQ', 'job', '')],
+      [m('RE', '__name__', 'node_.*'), m('NRE', 'mode', 'idle')],
+      [m('RE', 'job', 'api.*|')],
+      [m('NRE', '__name__', 'up|node_cpu')],
+      [m('EQ', 'mode', "it's")],
+      [m('RE', 'nonexistent', '.*'), m('EQ', '__name__', 'up')],
+      [m('RE', 'nonexistent', '.+')],
+      [m('NEQ', 'nonexistent', 'x'), m('EQ', 'instance', 'a')],
+      [m('RE', '__name__', '(?P<n>up)')],
+    ].map((matchers) => ({
+      matchers,
+      title: matchers
+        .map((x) => `${x.name}${{ EQ: '=', NEQ: '!=', RE: '=~', NRE: '!~' }[x.type]}"${x.value}"`)
+        .join(', '),
+    })),
+  )('{$title}', async ({ matchers }) => {
+    // Prepare
+    const expected = SERIES.filter((labels) => matches(labels, matchers))
+      .map(keyOf)
+      .sort();
+
+    // Act
+    const sql = buildReadSql(
+      { startTimestampMs: T - 1, endTimestampMs: T + 1, matchers, hints: null },
+      { database: DATABASE, table: TABLE },
+      DIMENSIONS,
+    );
+    const rows = sql === undefined ? [] : await h.query(sql);
+
+    // Assess
+    const actual = rows
+      .map(({ measure_name, time: _time, 'measure_value::double': _value, ...dimensions }) =>
+        keyOf({ __name__: measure_name, ...dimensions }),
+      )
+      .sort();
+    expect(actual).toEqual(expected);
+  });
+});
