@@ -88,14 +88,19 @@ const fromCodecError = (error: CodecError): ConnectorError =>
   CODEC_ERRORS[error.kind]?.(error) ??
   new BadRequestError(`malformed request: ${error.message}`, { cause: error });
 
-const text = (status: number, message: string, headers: Record<string, string> = {}): CoreResponse => ({
+/** A plain-text answer; every message the connector sends ends with a newline. */
+export const textResponse = (
+  status: number,
+  message: string,
+  headers: Record<string, string> = {},
+): CoreResponse => ({
   status,
   headers: { 'Content-Type': 'text/plain; charset=utf-8', ...headers },
   body: `${message}\n`,
 });
 
 const errorResponse = (error: ConnectorError, headers: Record<string, string> = {}): CoreResponse =>
-  text(
+  textResponse(
     error.status,
     error.message,
     error instanceof MethodNotAllowedError ? { ...headers, Allow: error.allow } : headers,
@@ -144,8 +149,7 @@ export const createConnector = (config: ConnectorConfig, dependencies: Connector
     }
   };
 
-  const recordTranslation = (decoded: DecodedWriteRequest, translated: TranslatedWrite): void => {
-    metrics.receivedSamples(decoded.counts.samples);
+  const recordTranslation = (translated: TranslatedWrite): void => {
     for (const [reason, count] of Object.entries(translated.skipped))
       metrics.skippedSamples(reason as SkipReason, count);
     if (translated.histogramsNotStored > 0) metrics.unstored('histogram', translated.histogramsNotStored);
@@ -162,6 +166,7 @@ export const createConnector = (config: ConnectorConfig, dependencies: Connector
     log.version = decoded.version;
     log.series = decoded.counts.series;
     log.samples = decoded.counts.samples;
+    metrics.receivedSamples(decoded.counts.samples);
     const writtenHeaders = (samples: number): Record<string, string> =>
       decoded.version === '2.0'
         ? {
@@ -174,12 +179,11 @@ export const createConnector = (config: ConnectorConfig, dependencies: Connector
     try {
       translated = toTimestreamBatches(decoded, config);
     } catch (error) {
-      metrics.receivedSamples(decoded.counts.samples);
       if (!(error instanceof ConnectorError)) throw error;
       log.error = error.logMessage;
       return errorResponse(error, writtenHeaders(0));
     }
-    recordTranslation(decoded, translated);
+    recordTranslation(translated);
     log.records = translated.records;
     log.skipped = formatCounts(translated.skipped) || undefined;
     // Label values only at debug: they can be sensitive and they make logs large.
@@ -221,7 +225,11 @@ export const createConnector = (config: ConnectorConfig, dependencies: Connector
       return errorResponse(outcome.failure, writtenHeaders(outcome.written));
     }
     if (outcome.rejected > 0) {
-      return text(400, rejectionMessage(outcome, translated.records), writtenHeaders(outcome.written));
+      return textResponse(
+        400,
+        rejectionMessage(outcome, translated.records),
+        writtenHeaders(outcome.written),
+      );
     }
     return { status: 204, headers: writtenHeaders(outcome.written), body: '' };
   };
@@ -250,7 +258,7 @@ export const createConnector = (config: ConnectorConfig, dependencies: Connector
           ...log,
           error: error instanceof Error ? error.stack : String(error),
         });
-        response = text(500, 'internal error; see the connector log');
+        response = textResponse(500, 'internal error; see the connector log');
       } else {
         response = errorResponse(error);
         log.error = error.logMessage;

@@ -15,7 +15,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { ConnectorConfig } from './config.js';
 import { InvalidConfigError } from './errors.js';
-import type { Connector, CoreResponse } from './handler.js';
+import { type Connector, type CoreResponse, textResponse } from './handler.js';
 import type { Logger } from './logger.js';
 import type { ConnectorMetrics } from './metrics.js';
 
@@ -96,12 +96,6 @@ const send = (response: ServerResponse, answer: CoreResponse, closeConnection = 
   response.end(body);
 };
 
-const plain = (status: number, message: string): CoreResponse => ({
-  status,
-  headers: { 'Content-Type': 'text/plain; charset=utf-8' },
-  body: `${message}\n`,
-});
-
 const readTlsFile = (path: string, option: string): Buffer => {
   try {
     return readFileSync(path);
@@ -122,7 +116,7 @@ export const startServer = async (
 
   const listener = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
     const path = (request.url ?? '/').split('?', 1)[0] ?? '/';
-    if (request.method === 'GET' && path === '/healthz') return send(response, plain(200, 'ok'));
+    if (request.method === 'GET' && path === '/healthz') return send(response, textResponse(200, 'ok'));
     if (request.method === 'GET' && path === config.telemetryPath) {
       return send(response, {
         status: 200,
@@ -137,7 +131,7 @@ export const startServer = async (
       metrics.httpRequest('body', 413);
       return send(
         response,
-        plain(413, `request body of ${declared} bytes exceeds ${config.maxBodyBytes}`),
+        textResponse(413, `request body of ${declared} bytes exceeds ${config.maxBodyBytes}`),
         true,
       );
     }
@@ -153,7 +147,7 @@ export const startServer = async (
       } catch (error) {
         if (error instanceof BodyTooLargeError) {
           metrics.httpRequest('body', 413);
-          return send(response, plain(413, `request body exceeds ${config.maxBodyBytes} bytes`), true);
+          return send(response, textResponse(413, `request body exceeds ${config.maxBodyBytes} bytes`), true);
         }
         if (error instanceof BodyTimeoutError) {
           // No answer at all: Node's own 408 would be a 4xx, which makes Prometheus drop the
@@ -181,7 +175,7 @@ export const startServer = async (
       logger.warn('request failed before the handler', {
         error: error instanceof Error ? error.message : String(error),
       });
-      if (!response.headersSent) send(response, plain(500, 'internal error'), true);
+      if (!response.headersSent) send(response, textResponse(500, 'internal error'), true);
       else response.destroy();
     });
   };

@@ -94,23 +94,19 @@ const isReservedMeasureName = (name: string): boolean =>
  */
 export const formatMeasureValue = (value: number): string => (Object.is(value, -0) ? '-0' : String(value));
 
-/** The label set as Prometheus prints it, shortened, for 400 bodies that must name a series. */
-export const describeSeries = (labels: readonly Label[]): string => {
+/**
+ * The label set as Prometheus prints it, shortened: with values for the 400 bodies that must name
+ * a series, names only for logs (label values can be sensitive).
+ */
+export const describeSeries = (labels: readonly Label[], withValues = true): string => {
   const name = labels.find((label) => label.name === METRIC_NAME_LABEL)?.value ?? '';
   const rest = labels
     .filter((label) => label.name !== METRIC_NAME_LABEL)
-    .map((label) => `${label.name}=${JSON.stringify(label.value)}`)
+    .map((label) => (withValues ? `${label.name}=${JSON.stringify(label.value)}` : label.name))
     .join(', ');
   const text = `${name}{${rest}}`;
   return text.length > 300 ? `${text.slice(0, 297)}...` : text;
 };
-
-/** The metric and label names only: what logs may show of a series (values can be sensitive). */
-const describeSeriesNames = (labels: readonly Label[]): string =>
-  `${labels.find((label) => label.name === METRIC_NAME_LABEL)?.value ?? ''}{${labels
-    .filter((label) => label.name !== METRIC_NAME_LABEL)
-    .map((label) => label.name)
-    .join(', ')}}`.slice(0, 300);
 
 const SERIES_PROBLEMS: Readonly<Record<Exclude<SkipReason, 'stale_marker' | 'non_finite_value'>, string>> = {
   missing_metric_name: 'has no metric name (__name__)',
@@ -273,7 +269,7 @@ export const toTimestreamBatches = (
         throw new BadRequestError(
           `series ${describeSeries(series.labels)} ${SERIES_PROBLEMS[problem]}; ${consequence}`,
           {
-            logMessage: `series ${describeSeriesNames(series.labels)} ${SERIES_PROBLEMS[problem]}; ${consequence}`,
+            logMessage: `series ${describeSeries(series.labels, false)} ${SERIES_PROBLEMS[problem]}; ${consequence}`,
           },
         );
       }
@@ -293,7 +289,7 @@ export const toTimestreamBatches = (
         if (options.failOnInvalidSampleValue) {
           const problem = `has the value ${sample.value} at ${sample.timestampMs}, which Timestream cannot store; nothing was written (fail-on-invalid-sample-value is set)`;
           throw new BadRequestError(`series ${describeSeries(series.labels)} ${problem}`, {
-            logMessage: `series ${describeSeriesNames(series.labels)} ${problem}`,
+            logMessage: `series ${describeSeries(series.labels, false)} ${problem}`,
           });
         }
         skip('non_finite_value', 1);
