@@ -38,7 +38,12 @@ remote_write:
       password: ${LOCAL_SECRET}       # AWS secret access key[:session token]
     queue_config:
       retry_on_http_429: true
-# remote_read (POST ${url}/read) answers 501 until the read path is implemented.
+remote_read:
+  - url: ${url}/read
+    read_recent: true   # also read ranges the local TSDB still holds (see README)
+    basic_auth:
+      username: ${LOCAL_ACCESS_KEY_ID}
+      password: ${LOCAL_SECRET}
 `;
 
 interface CliArguments {

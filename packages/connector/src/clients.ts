@@ -1,9 +1,11 @@
 /**
- * Timestream SDK clients, built once and reused: one per distinct passthrough caller (a bounded
- * LRU cache, so no client state is ever shared between callers), or one for the connector's own
- * credentials in `iam` mode.
+ * Timestream SDK clients, built once and reused: one pair (write, query) per distinct passthrough
+ * caller (a bounded LRU cache, so no client state is ever shared between callers), or one pair for
+ * the connector's own credentials in `iam` mode. Each client of a pair is built on first use, so a
+ * Lambda container that only writes never builds a query client.
  */
 import { createHash } from 'node:crypto';
+import { TimestreamQueryClient } from '@aws-sdk/client-timestream-query';
 import { TimestreamWriteClient } from '@aws-sdk/client-timestream-write';
 import type { AwsCredentials } from './auth.js';
 import type { ConnectorConfig } from './config.js';
@@ -11,15 +13,16 @@ import type { ConnectorConfig } from './config.js';
 export const USER_AGENT = 'prometheus-timestream-connector/0.1.0';
 
 export interface ClientLease {
-  readonly client: TimestreamWriteClient;
-  /** Ends this request's use of the client; an evicted client is destroyed after its last use. */
+  readonly writeClient: TimestreamWriteClient;
+  readonly queryClient: TimestreamQueryClient;
+  /** Ends this request's use of the clients; an evicted pair is destroyed after its last use. */
   readonly release: () => void;
 }
 
 export interface ClientPool {
-  /** The client for these credentials; undefined means the connector's own credential chain. */
+  /** The clients for these credentials; undefined means the connector's own credential chain. */
   readonly acquire: (credentials: AwsCredentials | undefined) => ClientLease;
-  /** Clients currently cached (for tests and metrics). */
+  /** Client pairs currently cached (for tests and metrics). */
   readonly size: () => number;
   readonly destroy: () => void;
 }
@@ -29,37 +32,73 @@ export interface ClientPoolOptions {
   readonly ownCredentials?: AwsCredentials;
 }
 
-interface CachedClient {
-  readonly client: TimestreamWriteClient;
+interface ClientPair {
+  readonly credentials: AwsCredentials | undefined;
+  write: TimestreamWriteClient | undefined;
+  query: TimestreamQueryClient | undefined;
   inUse: number;
   evicted: boolean;
 }
 
+const destroyPair = (pair: ClientPair): void => {
+  pair.write?.destroy();
+  pair.query?.destroy();
+};
+
 export const createClientPool = (config: ConnectorConfig, options: ClientPoolOptions = {}): ClientPool => {
-  const build = (credentials: AwsCredentials | undefined): TimestreamWriteClient =>
-    new TimestreamWriteClient({
-      region: config.region,
+  // A custom endpoint turns endpoint discovery off by itself; passing endpointDiscoveryEnabled at
+  // all (even false) would make the SDK throw.
+  const common = (credentials: AwsCredentials | undefined, endpoint: string | undefined) => ({
+    region: config.region,
+    customUserAgent: USER_AGENT,
+    ...(endpoint === undefined ? {} : { endpoint }),
+    ...(credentials === undefined ? {} : { credentials }),
+  });
+  const writeClientOf = (pair: ClientPair): TimestreamWriteClient => {
+    pair.write ??= new TimestreamWriteClient({
+      ...common(pair.credentials, config.writeBaseEndpoint),
       maxAttempts: config.maxWriteRetries,
-      customUserAgent: USER_AGENT,
-      // A custom endpoint turns endpoint discovery off by itself; passing endpointDiscoveryEnabled
-      // at all (even false) would make the SDK throw.
-      ...(config.writeBaseEndpoint === undefined ? {} : { endpoint: config.writeBaseEndpoint }),
-      ...(credentials === undefined ? {} : { credentials }),
       requestHandler: { connectionTimeout: 5_000, requestTimeout: 20_000 },
     });
+    return pair.write;
+  };
+  const queryClientOf = (pair: ClientPair): TimestreamQueryClient => {
+    pair.query ??= new TimestreamQueryClient({
+      ...common(pair.credentials, config.queryBaseEndpoint),
+      maxAttempts: config.maxReadRetries,
+      // Timestream answers every Query call within 60 s (with a NextToken if need be).
+      requestHandler: { connectionTimeout: 5_000, requestTimeout: 65_000 },
+    });
+    return pair.query;
+  };
+  const leaseOf = (pair: ClientPair, release: () => void): ClientLease => ({
+    get writeClient() {
+      return writeClientOf(pair);
+    },
+    get queryClient() {
+      return queryClientOf(pair);
+    },
+    release,
+  });
 
   if (config.auth === 'iam') {
-    const client = build(options.ownCredentials);
-    const lease = { client, release: () => undefined };
-    return { acquire: () => lease, size: () => 1, destroy: () => client.destroy() };
+    const own: ClientPair = {
+      credentials: options.ownCredentials,
+      write: undefined,
+      query: undefined,
+      inUse: 0,
+      evicted: false,
+    };
+    const lease = leaseOf(own, () => undefined);
+    return { acquire: () => lease, size: () => 1, destroy: () => destroyPair(own) };
   }
 
-  const cache = new Map<string, CachedClient>();
-  // Evicted clients are destroyed as soon as no request uses them, so callers cycling through
-  // many (possibly bogus) keys cannot pile up clients and their sockets.
-  const evict = (entry: CachedClient): void => {
-    entry.evicted = true;
-    if (entry.inUse === 0) entry.client.destroy();
+  const cache = new Map<string, ClientPair>();
+  // Evicted pairs are destroyed as soon as no request uses them, so callers cycling through many
+  // (possibly bogus) keys cannot pile up clients and their sockets.
+  const evict = (pair: ClientPair): void => {
+    pair.evicted = true;
+    if (pair.inUse === 0) destroyPair(pair);
   };
   return {
     acquire: (credentials) => {
@@ -68,34 +107,31 @@ export const createClientPool = (config: ConnectorConfig, options: ClientPoolOpt
       const key = `${credentials.accessKeyId}:${createHash('sha256')
         .update(`${credentials.secretAccessKey}\u0000${credentials.sessionToken ?? ''}`)
         .digest('base64')}`;
-      let entry = cache.get(key);
-      if (entry === undefined) {
-        entry = { client: build(credentials), inUse: 0, evicted: false };
+      let pair = cache.get(key);
+      if (pair === undefined) {
+        pair = { credentials, write: undefined, query: undefined, inUse: 0, evicted: false };
         if (cache.size >= config.credentialCacheSize) {
-          const [oldestKey, oldest] = cache.entries().next().value as [string, CachedClient];
+          const [oldestKey, oldest] = cache.entries().next().value as [string, ClientPair];
           cache.delete(oldestKey);
           evict(oldest);
         }
       } else {
         cache.delete(key);
       }
-      cache.set(key, entry);
-      const leased = entry;
+      cache.set(key, pair);
+      const leased = pair;
       leased.inUse++;
       let released = false;
-      return {
-        client: leased.client,
-        release: () => {
-          if (released) return;
-          released = true;
-          leased.inUse--;
-          if (leased.evicted && leased.inUse === 0) leased.client.destroy();
-        },
-      };
+      return leaseOf(leased, () => {
+        if (released) return;
+        released = true;
+        leased.inUse--;
+        if (leased.evicted && leased.inUse === 0) destroyPair(leased);
+      });
     },
     size: () => cache.size,
     destroy: () => {
-      for (const entry of cache.values()) evict(entry);
+      for (const pair of cache.values()) evict(pair);
       cache.clear();
     },
   };

@@ -37,6 +37,13 @@ export interface ConnectorConfig {
   readonly writeConcurrency: number;
   readonly failOnLongLabel: boolean;
   readonly failOnInvalidSampleValue: boolean;
+  /** Store staleness markers as records with the marker dimension instead of skipping them. */
+  readonly storeStalenessMarkers: boolean;
+  /** Remote-read budget: samples and response bytes per request. */
+  readonly maxReadSamples: number;
+  readonly maxReadResponseBytes: number;
+  /** How long a fetched list of the table's dimension columns is used before it is fetched again. */
+  readonly dimensionCacheTtlMs: number;
   /** Largest request body accepted as sent (compressed). */
   readonly maxBodyBytes: number;
   /** Largest body accepted once snappy-decompressed. */
@@ -243,9 +250,39 @@ const OPTIONS = {
   failOnInvalidSampleValue: {
     flag: 'fail-on-invalid-sample-value',
     env: 'fail_on_invalid_sample_value',
-    description: 'answer 400 instead of skipping NaN/±Inf samples (staleness markers are always skipped)',
+    description: 'answer 400 instead of skipping NaN/±Inf samples (staleness markers never fail a request)',
     defaultValue: 'false',
     parse: parseBoolean,
+  },
+  storeStalenessMarkers: {
+    flag: 'store-staleness-markers',
+    env: 'store_staleness_markers',
+    description:
+      'store staleness markers as records with a __stale__ dimension, so remote read ends series where Prometheus does',
+    defaultValue: 'false',
+    parse: parseBoolean,
+  },
+  maxReadSamples: {
+    flag: 'max-read-samples',
+    env: 'max_read_samples',
+    description: 'most samples one remote-read request may return (more answers 400)',
+    defaultValue: '1000000',
+    parse: integerIn(1000, 1_000_000_000),
+  },
+  maxReadResponseBytes: {
+    flag: 'max-read-response-bytes',
+    env: 'max_read_response_bytes',
+    description:
+      'largest remote-read response body (more answers 400); the default fits Lambda’s 6 MB once base64-encoded',
+    defaultValue: String(4 * MIB),
+    parse: integerIn(64 * 1024, 1024 * MIB),
+  },
+  dimensionCacheTtl: {
+    flag: 'read-dimension-cache-ttl',
+    env: 'read_dimension_cache_ttl',
+    description: 'how long the read path trusts its list of the table’s dimension columns (DESCRIBE)',
+    defaultValue: '1m',
+    parse: duration(0, 3_600_000),
   },
   maxBodyBytes: {
     flag: 'max-body-bytes',
@@ -403,6 +440,10 @@ const build = (raw: RawValues, env: Environment, nameOf: (key: OptionKey) => str
     writeConcurrency: value('writeConcurrency'),
     failOnLongLabel: value('failOnLongLabel'),
     failOnInvalidSampleValue: value('failOnInvalidSampleValue'),
+    storeStalenessMarkers: value('storeStalenessMarkers'),
+    maxReadSamples: value('maxReadSamples'),
+    maxReadResponseBytes: value('maxReadResponseBytes'),
+    dimensionCacheTtlMs: value('dimensionCacheTtl'),
     maxBodyBytes: value('maxBodyBytes'),
     maxDecodedBytes: value('maxDecodedBytes'),
     requestTimeoutMs: value('requestTimeout'),

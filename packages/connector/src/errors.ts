@@ -71,13 +71,6 @@ export class UnsupportedMediaTypeError extends ConnectorError {
   }
 }
 
-export class NotImplementedError extends ConnectorError {
-  public constructor(message: string) {
-    super(501, message);
-    this.name = 'NotImplementedError';
-  }
-}
-
 /**
  * 503: Timestream is throttling, failing, unreachable or too slow for the request's deadline.
  * Prometheus resends the batch; records already stored are accepted again as identical.

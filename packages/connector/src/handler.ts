@@ -4,7 +4,22 @@
  * status-code contract; the Lambda handler and the HTTP server only convert shapes.
  */
 import { setMaxListeners } from 'node:events';
-import { CodecError, type DecodedWriteRequest, decodeWriteRequest } from '@prometheus-timestream/codec';
+import {
+  assertSnappyEncoding,
+  type ChunkedReadSeries,
+  CodecError,
+  type DecodedReadRequest,
+  type DecodedWriteRequest,
+  decodeReadRequest,
+  decodeWriteRequest,
+  encodeChunkedReadResponse,
+  encodeReadResponse,
+  negotiateResponseType,
+  type ResponseType,
+  SAMPLES_CONTENT_ENCODING,
+  SAMPLES_CONTENT_TYPE,
+  STREAMED_CONTENT_TYPE,
+} from '@prometheus-timestream/codec';
 import { type AwsCredentials, bearerTokenCheck, credentialsFromBasicAuth } from './auth.js';
 import type { ClientPool } from './clients.js';
 import type { ConnectorConfig } from './config.js';
@@ -13,12 +28,12 @@ import {
   ConnectorError,
   MethodNotAllowedError,
   NotFoundError,
-  NotImplementedError,
   PayloadTooLargeError,
   UnsupportedMediaTypeError,
 } from './errors.js';
 import type { Logger } from './logger.js';
 import type { ConnectorMetrics } from './metrics.js';
+import { createDimensionCache, readQueries } from './timestream-read.js';
 import { type RejectionReason, type WriteOutcome, writeBatches } from './timestream-write.js';
 import { type SkipReason, type TranslatedWrite, toTimestreamBatches } from './translate.js';
 
@@ -122,6 +137,22 @@ export const createConnector = (config: ConnectorConfig, dependencies: Connector
   const { clients, logger, metrics } = dependencies;
   const checkBearer = config.authToken === undefined ? undefined : bearerTokenCheck(config.authToken);
   const destination = { database: config.defaultDatabase, table: config.defaultTable };
+  const dimensions = createDimensionCache(destination, {
+    ttlMs: config.dimensionCacheTtlMs,
+    expectMarkers: config.storeStalenessMarkers,
+  });
+
+  /** Aborts the Timestream calls of a request in time to answer before its deadline. */
+  const deadlineSignal = (context: RequestContext, listeners: number) => {
+    const abort = new AbortController();
+    // Every call in flight (and each SDK attempt) listens to this one signal.
+    setMaxListeners(listeners, abort.signal);
+    const timer = setTimeout(
+      () => abort.abort(),
+      Math.max(0, context.deadline - ANSWER_MARGIN_MS - Date.now()),
+    );
+    return { signal: abort.signal, clear: () => clearTimeout(timer) };
+  };
 
   const authenticate = (request: CoreRequest): AwsCredentials | undefined => {
     if (config.auth === 'passthrough') return credentialsFromBasicAuth(request.headers.authorization);
@@ -129,25 +160,37 @@ export const createConnector = (config: ConnectorConfig, dependencies: Connector
     return undefined;
   };
 
-  const decode = (request: CoreRequest): DecodedWriteRequest => {
+  /** Runs a codec decoder on the body, its size checked first and its errors mapped to statuses. */
+  const decodeBody = <T>(request: CoreRequest, decoder: (body: Uint8Array) => T): T => {
     if (request.body.length > config.maxBodyBytes)
       throw new PayloadTooLargeError(
         `request body of ${request.body.length} bytes exceeds ${config.maxBodyBytes}`,
       );
     try {
-      return decodeWriteRequest(
-        request.body,
-        {
-          contentType: request.headers['content-type'],
-          contentEncoding: request.headers['content-encoding'],
-        },
-        { maxDecodedBytes: config.maxDecodedBytes },
-      );
+      return decoder(request.body);
     } catch (error) {
       if (error instanceof CodecError) throw fromCodecError(error);
       throw error;
     }
   };
+
+  const decodeWrite = (request: CoreRequest): DecodedWriteRequest =>
+    decodeBody(request, (body) =>
+      decodeWriteRequest(
+        body,
+        {
+          contentType: request.headers['content-type'],
+          contentEncoding: request.headers['content-encoding'],
+        },
+        { maxDecodedBytes: config.maxDecodedBytes },
+      ),
+    );
+
+  const decodeRead = (request: CoreRequest): DecodedReadRequest =>
+    decodeBody(request, (body) => {
+      assertSnappyEncoding(request.headers['content-encoding']);
+      return decodeReadRequest(body, { maxDecodedBytes: config.maxDecodedBytes });
+    });
 
   const recordTranslation = (translated: TranslatedWrite): void => {
     for (const [reason, count] of Object.entries(translated.skipped))
@@ -162,7 +205,7 @@ export const createConnector = (config: ConnectorConfig, dependencies: Connector
     log: Record<string, string | number | boolean | undefined>,
   ): Promise<CoreResponse> => {
     const credentials = authenticate(request);
-    const decoded = decode(request);
+    const decoded = decodeWrite(request);
     log.version = decoded.version;
     log.series = decoded.counts.series;
     log.samples = decoded.counts.samples;
@@ -195,25 +238,21 @@ export const createConnector = (config: ConnectorConfig, dependencies: Connector
     if (translated.batches.length === 0) return { status: 204, headers: writtenHeaders(0), body: '' };
 
     const lease = clients.acquire(credentials);
-    const abort = new AbortController();
-    // Every call in flight (and each SDK attempt) listens to this one signal.
-    setMaxListeners(4 * config.writeConcurrency + 10, abort.signal);
-    const timer = setTimeout(
-      () => abort.abort(),
-      Math.max(0, context.deadline - ANSWER_MARGIN_MS - Date.now()),
-    );
+    const deadline = deadlineSignal(context, 4 * config.writeConcurrency + 10);
     let outcome: WriteOutcome;
     try {
-      outcome = await writeBatches(lease.client, destination, translated.batches, {
+      outcome = await writeBatches(lease.writeClient, destination, translated.batches, {
         concurrency: config.writeConcurrency,
-        signal: abort.signal,
+        signal: deadline.signal,
         auth: config.auth,
         onCall: metrics.writeCall,
       });
     } finally {
-      clearTimeout(timer);
+      deadline.clear();
       lease.release();
     }
+    if (outcome.written > 0)
+      dimensions.noteWritten(decoded.series, config.storeStalenessMarkers && decoded.counts.staleMarkers > 0);
     metrics.writtenSamples(outcome.written);
     for (const [reason, count] of Object.entries(outcome.rejectedByReason))
       metrics.rejectedSamples(reason as RejectionReason, count);
@@ -234,6 +273,66 @@ export const createConnector = (config: ConnectorConfig, dependencies: Connector
     return { status: 204, headers: writtenHeaders(outcome.written), body: '' };
   };
 
+  const encodeReadAnswer = (
+    responseType: ResponseType,
+    results: readonly (readonly ChunkedReadSeries[])[],
+  ): CoreResponse => {
+    const samples = responseType === 'SAMPLES';
+    const body = samples
+      ? encodeReadResponse(results.map((series) => ({ series })))
+      : Buffer.concat(results.flatMap((series, index) => encodeChunkedReadResponse(index, series)));
+    if (body.length > config.maxReadResponseBytes)
+      throw new BadRequestError(
+        `remote read answer of ${body.length} bytes exceeds the connector's limit of ${config.maxReadResponseBytes} (max-read-response-bytes); query a shorter time range or fewer series`,
+      );
+    return {
+      status: 200,
+      headers: samples
+        ? { 'Content-Type': SAMPLES_CONTENT_TYPE, 'Content-Encoding': SAMPLES_CONTENT_ENCODING }
+        : { 'Content-Type': STREAMED_CONTENT_TYPE },
+      body,
+    };
+  };
+
+  const read = async (
+    request: CoreRequest,
+    context: RequestContext,
+    log: Record<string, string | number | boolean | undefined>,
+  ): Promise<CoreResponse> => {
+    const started = performance.now();
+    const credentials = authenticate(request);
+    const decoded = decodeRead(request);
+    let responseType: ResponseType;
+    try {
+      responseType = negotiateResponseType(decoded.acceptedResponseTypes);
+    } catch (error) {
+      if (error instanceof CodecError) throw new BadRequestError(error.message, { cause: error });
+      throw error;
+    }
+    log.queries = decoded.queries.length;
+    log.responseType = responseType;
+    const lease = clients.acquire(credentials);
+    const deadline = deadlineSignal(context, 10);
+    try {
+      const outcome = await readQueries(lease.queryClient, decoded.queries, {
+        destination,
+        dimensions,
+        auth: config.auth,
+        signal: deadline.signal,
+        maxSamples: config.maxReadSamples,
+      });
+      log.series = outcome.results.reduce((sum, series) => sum + series.length, 0);
+      log.samples = outcome.samples;
+      log.pages = outcome.pages;
+      const response = encodeReadAnswer(responseType, outcome.results);
+      metrics.readRequest((performance.now() - started) / 1000, outcome.samples);
+      return response;
+    } finally {
+      deadline.clear();
+      lease.release();
+    }
+  };
+
   const handle = async (request: CoreRequest, context: RequestContext): Promise<CoreResponse> => {
     const started = performance.now();
     const route = routeOf(request);
@@ -249,8 +348,7 @@ export const createConnector = (config: ConnectorConfig, dependencies: Connector
           'not found: POST remote-write bodies to /write and remote-read bodies to /read',
         );
       if (request.method !== 'POST') throw new MethodNotAllowedError(request.method, 'POST');
-      if (route === 'read') throw new NotImplementedError('remote read is not implemented yet');
-      response = await write(request, context, log);
+      response = route === 'read' ? await read(request, context, log) : await write(request, context, log);
     } catch (error) {
       if (!(error instanceof ConnectorError)) {
         // A bug, not the caller's fault: 500 keeps the data in Prometheus's WAL for a retry.

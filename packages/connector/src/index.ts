@@ -21,7 +21,6 @@ export {
   InvalidConfigError,
   MethodNotAllowedError,
   NotFoundError,
-  NotImplementedError,
   PayloadTooLargeError,
   TimestreamUnavailableError,
   UnauthorizedError,

@@ -45,7 +45,7 @@ export interface ConnectorMetrics {
   readonly unstored: (kind: 'histogram' | 'exemplar', count: number) => void;
   readonly writeCall: (durationSeconds: number, outcome: 'ok' | 'rejected' | 'error') => void;
   readonly httpRequest: (handler: string, status: number) => void;
-  readonly readRequest: (durationSeconds: number) => void;
+  readonly readRequest: (durationSeconds: number, samples: number) => void;
   /** The exposition text for `GET /metrics`. */
   readonly render: () => string;
 }
@@ -91,7 +91,14 @@ export const createMetrics = (now: () => number = Date.now): ConnectorMetrics =>
     'WriteRecords calls, by outcome (ok, rejected: some records rejected, error: the call failed).',
     true,
   );
-  const readRequests = counter('timestream_connector_read_requests_total', 'Remote-read requests answered.');
+  const readRequests = counter(
+    'timestream_connector_read_requests_total',
+    'Remote-read requests answered with data.',
+  );
+  const readSamples = counter(
+    'timestream_connector_read_samples_total',
+    'Samples returned by remote reads (staleness markers included).',
+  );
   const http = counter(
     'timestream_connector_http_requests_total',
     'HTTP requests answered, by handler and status code.',
@@ -128,8 +135,9 @@ export const createMetrics = (now: () => number = Date.now): ConnectorMetrics =>
       observe(writeDuration, seconds);
     },
     httpRequest: (handler, status) => add(http, { handler, code: String(status) }, 1),
-    readRequest: (seconds) => {
+    readRequest: (seconds, samples) => {
       add(readRequests, {}, 1);
+      add(readSamples, {}, samples);
       observe(readDuration, seconds);
     },
     render: () => {

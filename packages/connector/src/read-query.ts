@@ -169,7 +169,8 @@ const matcherPredicate = (matcher: LabelMatcher, dimensions: ReadonlySet<string>
 
 /**
  * The SQL for one remote-read query over the table's known dimension columns, or `undefined`
- * when no row can match (an empty time range, a matcher that is false for every series).
+ * when no row can match (an empty time range, a matcher that is false for every series). The
+ * staleness-marker column, when the table has one, is selected but never matched: it is no label.
  *
  * @throws BadRequestError for a regex that cannot be translated
  * @example
@@ -182,6 +183,7 @@ export const buildReadSql = (
   query: ReadQuery,
   destination: Destination,
   dimensions: ReadonlySet<string>,
+  markerColumn?: string,
 ): string | undefined => {
   const start = Math.max(0, query.startTimestampMs);
   const end = Math.min(MAX_TIMESTREAM_MS, query.endTimestampMs);
@@ -194,6 +196,7 @@ export const buildReadSql = (
   }
   const columns = [
     ...[...dimensions].sort().map(quoteIdentifier),
+    ...(markerColumn === undefined ? [] : [quoteIdentifier(markerColumn)]),
     'measure_name',
     'time',
     '"measure_value::double"',

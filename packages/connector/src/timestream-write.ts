@@ -5,13 +5,11 @@
  */
 import { type TimestreamWriteClient, WriteRecordsCommand } from '@aws-sdk/client-timestream-write';
 import type { AuthMode } from './config.js';
-import { type ConnectorError, DestinationMisconfiguredError, TimestreamUnavailableError } from './errors.js';
+import { type ConnectorError, TimestreamUnavailableError } from './errors.js';
+import { classifyTimestreamError, type Destination, type SdkErrorShape } from './timestream-errors.js';
 import type { WriteBatch } from './translate.js';
 
-export interface Destination {
-  readonly database: string;
-  readonly table: string;
-}
+export type { Destination } from './timestream-errors.js';
 
 /** Why Timestream rejected records for good, from its RejectedRecords reasons. */
 export type RejectionReason =
@@ -54,27 +52,6 @@ export const rejectionReasonOf = (reason: string): RejectionReason => {
   return 'other';
 };
 
-interface SdkErrorShape {
-  readonly name?: string;
-  readonly message?: string;
-  readonly code?: string;
-  readonly $metadata?: { readonly httpStatusCode?: number };
-  readonly RejectedRecords?: readonly { readonly RecordIndex?: number; readonly Reason?: string }[];
-  /** Set by the SDK's endpoint discovery when DescribeEndpoints failed: the real error. */
-  readonly reason?: unknown;
-}
-
-/** Credentials AWS does not accept: the caller's keys in passthrough mode, ours in iam mode. */
-const CREDENTIAL_ERRORS = new Set([
-  'UnrecognizedClientException',
-  'InvalidSignatureException',
-  'ExpiredTokenException',
-  'InvalidClientTokenId',
-  'IncompleteSignature',
-  'MissingAuthenticationToken',
-  'CredentialsProviderError',
-]);
-
 /**
  * Maps a WriteRecords failure (after the SDK's own retries) to the answer Prometheus needs.
  * `undefined` means the batch was refused for good as a whole (a ValidationException).
@@ -83,52 +60,7 @@ export const classifyWriteError = (
   error: unknown,
   destination: Destination,
   auth: AuthMode,
-): ConnectorError | undefined => {
-  const shape = (typeof error === 'object' && error !== null ? error : {}) as SdkErrorShape;
-  // Without a custom endpoint every call first discovers one; a failure there (bad credentials,
-  // access denied) arrives wrapped in a plain Error whose `reason` is what went wrong.
-  if (shape.reason instanceof Error && /discover endpoint/i.test(shape.message ?? ''))
-    return classifyWriteError(shape.reason, destination, auth);
-  const name = shape.name ?? '';
-  const detail = `${name}: ${shape.message ?? String(error)}`;
-  const where = `table "${destination.table}" of database "${destination.database}"`;
-  if (name === 'ValidationException') return undefined;
-  if (name === 'ResourceNotFoundException') {
-    return new DestinationMisconfiguredError(
-      `Timestream ${where} does not exist; create it or fix default-database/default-table (${detail}). The connector answers 503 so Prometheus keeps the data until this is fixed.`,
-      { cause: error },
-    );
-  }
-  if (name === 'AccessDeniedException' || name === 'ServiceQuotaExceededException') {
-    return new DestinationMisconfiguredError(
-      `Timestream refused access to ${where}; the credentials need timestream:WriteRecords on it and timestream:DescribeEndpoints (${detail}). The connector answers 503 so Prometheus keeps the data until this is fixed.`,
-      { cause: error },
-    );
-  }
-  if (CREDENTIAL_ERRORS.has(name)) {
-    // 503 rather than 401: an expired session token, a clock skew or a key rotated on one side
-    // only is fixed by an operator, and Prometheus keeps the data until then instead of dropping it.
-    const whose =
-      auth === 'passthrough'
-        ? 'the credentials of the basic-auth header (username: access key id, password: secret key[:session token])'
-        : "the connector's own credentials";
-    return new DestinationMisconfiguredError(
-      `AWS did not accept ${whose} (${detail}). The connector answers 503 so Prometheus keeps the data until this is fixed.`,
-      { cause: error },
-    );
-  }
-  if (name === 'AbortError') {
-    return new TimestreamUnavailableError(
-      'the request deadline passed before Timestream answered every WriteRecords call; Prometheus will retry',
-      { cause: error },
-    );
-  }
-  // Throttling, 5xx, network errors, timeouts and anything unrecognized: retrying loses nothing
-  // (identical records are accepted again), refusing would drop the batch for good.
-  return new TimestreamUnavailableError(`Timestream is unavailable (${detail}); Prometheus will retry`, {
-    cause: error,
-  });
-};
+): ConnectorError | undefined => classifyTimestreamError(error, destination, auth, 'write');
 
 /**
  * Writes the batches, at most `concurrency` calls at a time. After a retryable failure no new

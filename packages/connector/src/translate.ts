@@ -18,6 +18,17 @@ const MAX_SKIPPED_SERIES_EXAMPLES = 5;
 /** What a record costs beside its names and values: the 8-byte time and the 8-byte double. */
 const RECORD_OVERHEAD_BYTES = 16;
 
+/**
+ * The dimension that marks a record as a Prometheus staleness marker (Timestream cannot store
+ * NaN, let alone StaleNaN's bits). Prometheus reserves `__`-prefixed label names, so no stored
+ * series carries it as a label; the write path refuses it as one all the same.
+ */
+export const STALE_MARKER_DIMENSION = '__stale__';
+const STALE_MARKER_VALUE = 'true';
+/** The stored value of a marker record; the read path never returns it. */
+const STALE_MARKER_MEASURE_VALUE = '0';
+const STALE_MARKER_BYTES = STALE_MARKER_DIMENSION.length + STALE_MARKER_VALUE.length;
+
 /** Why a float sample was not sent to Timestream. */
 export type SkipReason =
   | 'stale_marker'
@@ -51,7 +62,7 @@ export interface WriteBatch {
 
 export interface TranslatedWrite {
   readonly batches: readonly WriteBatch[];
-  /** Records in all batches: the float samples that will be sent. */
+  /** Records in all batches: the float samples (and stored staleness markers) that will be sent. */
   readonly records: number;
   /** Float samples not sent, by reason; reasons with no sample are absent. */
   readonly skipped: Readonly<Partial<Record<SkipReason, number>>>;
@@ -65,8 +76,10 @@ export interface TranslatedWrite {
 export interface TranslateOptions {
   /** Answer 400 instead of skipping a series whose labels Timestream cannot store. */
   readonly failOnLongLabel: boolean;
-  /** Answer 400 instead of skipping NaN and ±Inf (staleness markers are always skipped). */
+  /** Answer 400 instead of skipping NaN and ±Inf (staleness markers never fail a request). */
   readonly failOnInvalidSampleValue: boolean;
+  /** Store staleness markers as records with the marker dimension instead of skipping them. */
+  readonly storeStalenessMarkers?: boolean;
 }
 
 /** Fast path: an ASCII-or-not string of n UTF-16 units is at most 3n UTF-8 bytes. */
@@ -80,7 +93,8 @@ const isReservedDimensionName = (name: string): boolean =>
   name === 'measure_name' ||
   name.startsWith('measure_value') ||
   name.startsWith('ts_') ||
-  name.includes(':');
+  name.includes(':') ||
+  name === STALE_MARKER_DIMENSION;
 
 const isReservedMeasureName = (name: string): boolean =>
   name === 'time' ||
@@ -114,7 +128,7 @@ const SERIES_PROBLEMS: Readonly<Record<Exclude<SkipReason, 'stale_marker' | 'non
   metric_name_too_long: `has a metric name over ${MAX_MEASURE_NAME_BYTES} bytes, Timestream's measure-name limit`,
   label_name_too_long: `has a label name over ${MAX_DIMENSION_NAME_BYTES} bytes, Timestream's dimension-name limit`,
   reserved_label_name:
-    'uses a name Timestream reserves (time, measure_name, measure_value…, ts_…, or one with ":")',
+    'uses a name Timestream or the connector reserves (time, measure_name, measure_value…, ts_…, __stale__, or one with ":")',
   metric_name_is_label_name:
     'has a label named like its metric; Timestream cannot give a measure and a dimension one name',
   too_many_dimensions: `has more than ${MAX_DIMENSIONS} labels besides __name__, Timestream's dimension limit`,
@@ -123,8 +137,11 @@ const SERIES_PROBLEMS: Readonly<Record<Exclude<SkipReason, 'stale_marker' | 'non
 
 type SeriesProblem = keyof typeof SERIES_PROBLEMS;
 
-/** Why Timestream could never store this series, or undefined when it can. */
-const seriesProblem = (series: DecodedSeries): SeriesProblem | undefined => {
+/**
+ * Why Timestream could never store this series, or, when it can, whether a staleness marker
+ * (one more dimension) still fits Timestream's limits.
+ */
+const seriesProblem = (series: DecodedSeries): SeriesProblem | { readonly markerFits: boolean } => {
   if (series.invalidLabels === 'missing_metric_name') return 'missing_metric_name';
   if (series.invalidLabels !== null) return 'invalid_labels';
   let bytes = RECORD_OVERHEAD_BYTES;
@@ -144,7 +161,7 @@ const seriesProblem = (series: DecodedSeries): SeriesProblem | undefined => {
   }
   if (dimensions > MAX_DIMENSIONS) return 'too_many_dimensions';
   if (bytes > MAX_RECORD_BYTES) return 'record_too_large';
-  return undefined;
+  return { markerFits: dimensions < MAX_DIMENSIONS && bytes + STALE_MARKER_BYTES <= MAX_RECORD_BYTES };
 };
 
 /** The samples of one label set, gathered from every TimeSeries of the request that carries it. */
@@ -159,6 +176,9 @@ const seriesKey = (labels: readonly Label[]): string => {
   for (const { name, value } of labels) key += `${name}\u0000${value}\u0001`;
   return key;
 };
+
+const measureNameOf = (labels: readonly Label[]): string =>
+  labels.find((label) => label.name === METRIC_NAME_LABEL)?.value as string;
 
 const toDimensions = (labels: readonly Label[]): Dimension[] => {
   const dimensions: Dimension[] = [];
@@ -263,7 +283,7 @@ export const toTimestreamBatches = (
     exemplars += series.exemplars.length;
     if (series.samples.length === 0) continue;
     const problem = seriesProblem(series);
-    if (problem !== undefined) {
+    if (typeof problem === 'string') {
       if (options.failOnLongLabel) {
         const consequence = 'nothing was written (fail-on-long-label is set)';
         throw new BadRequestError(
@@ -280,9 +300,29 @@ export const toTimestreamBatches = (
     }
     const key = seriesKey(series.labels);
     let group = groups.get(key);
+    const storeMarkers = options.storeStalenessMarkers === true && problem.markerFits;
     for (const sample of series.samples) {
       if (sample.stale) {
-        skip('stale_marker', 1);
+        if (!storeMarkers) {
+          skip('stale_marker', 1);
+          continue;
+        }
+        // Markers form their own group: their dimension set differs from the samples'.
+        const markerKey = `${key}\u0002`;
+        let markers = groups.get(markerKey);
+        if (markers === undefined) {
+          markers = {
+            measureName: measureNameOf(series.labels),
+            dimensions: [
+              ...toDimensions(series.labels),
+              { Name: STALE_MARKER_DIMENSION, Value: STALE_MARKER_VALUE },
+            ],
+            records: [],
+          };
+          groups.set(markerKey, markers);
+        }
+        markers.records.push({ MeasureValue: STALE_MARKER_MEASURE_VALUE, Time: String(sample.timestampMs) });
+        records++;
         continue;
       }
       if (!Number.isFinite(sample.value)) {
@@ -297,7 +337,7 @@ export const toTimestreamBatches = (
       }
       if (group === undefined) {
         group = {
-          measureName: series.labels.find((label) => label.name === METRIC_NAME_LABEL)?.value as string,
+          measureName: measureNameOf(series.labels),
           dimensions: toDimensions(series.labels),
           records: [],
         };

@@ -5,6 +5,7 @@
 import { type ChildProcessWithoutNullStreams, execFile, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { decodeReadResponse, encodeReadRequest } from '@prometheus-timestream/codec';
 import { CONFIG_OPTIONS } from '../src/config.js';
 import { nodeSeries, writeBody } from './helpers/harness.js';
 
@@ -66,14 +67,14 @@ describe('timestream-prometheus-connector CLI', () => {
       '--log.level=warn',
     ]);
     try {
-      const snippet = await waitForOutput(child, (out) =>
-        out.includes('until the read path is implemented.\n'),
-      );
+      const snippet = await waitForOutput(child, (out) => /remote_read:[\s\S]*password: \S+\n/.test(out));
       const url = /url: (http:\/\/127\.0\.0\.1:\d+)\/write/.exec(snippet)?.[1];
       const username = /username: (\S+)/.exec(snippet)?.[1];
       const password = /password: (\S+)/.exec(snippet)?.[1];
       expect(snippet).toMatch(/^# Add to prometheus\.yml/);
-      expect(snippet).toContain(`POST ${url}/read`);
+      expect(snippet).toContain(`url: ${url}/read`);
+      const authorization = `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
+      const now = Date.now();
 
       // Act: write as Prometheus would with that snippet.
       const response = await fetch(`${url}/write`, {
@@ -81,16 +82,37 @@ describe('timestream-prometheus-connector CLI', () => {
         headers: {
           'Content-Type': 'application/x-protobuf',
           'Content-Encoding': 'snappy',
-          Authorization: `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`,
+          Authorization: authorization,
         },
-        body: writeBody(nodeSeries(150, Date.now(), 'cli')),
+        body: writeBody(nodeSeries(150, now, 'cli')),
       });
+      // ...and read it back as Prometheus would.
+      const read = await fetch(`${url}/read`, {
+        method: 'POST',
+        headers: {
+          'Content-Type': 'application/x-protobuf',
+          'Content-Encoding': 'snappy',
+          Authorization: authorization,
+        },
+        body: encodeReadRequest({
+          queries: [
+            {
+              startTimestampMs: now - 60_000,
+              endTimestampMs: now,
+              matchers: [{ type: 'EQ', name: 'job', value: 'cli' }],
+            },
+          ],
+        }),
+      });
+      const [result] = decodeReadResponse(new Uint8Array(await read.arrayBuffer()));
       const metrics = await (await fetch(`${url}/metrics`)).text();
       const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
       child.kill('SIGTERM');
 
       // Assess
       expect(response.status).toBe(204);
+      expect([read.status, read.headers.get('content-encoding')]).toEqual([200, 'snappy']);
+      expect(result?.series).toHaveLength(150);
       expect(metrics).toMatch(/^timestream_connector_written_samples_total 150$/m);
       expect(await exited).toBe(0);
     } finally {

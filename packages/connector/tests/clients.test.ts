@@ -19,9 +19,9 @@ describe('createClientPool (passthrough)', () => {
     const again = pool.acquire(caller(1));
     const other = pool.acquire(caller(2));
     const sameKeyOtherSecret = pool.acquire({ accessKeyId: 'AKIDCALLER1', secretAccessKey: 'different' });
-    expect(again.client).toBe(first.client);
-    expect(other.client).not.toBe(first.client);
-    expect(sameKeyOtherSecret.client).not.toBe(first.client);
+    expect(again.writeClient).toBe(first.writeClient);
+    expect(other.writeClient).not.toBe(first.writeClient);
+    expect(sameKeyOtherSecret.writeClient).not.toBe(first.writeClient);
     pool.destroy();
   });
 
@@ -29,10 +29,10 @@ describe('createClientPool (passthrough)', () => {
     // Prepare
     const pool = createClientPool(config);
     const inFlight = pool.acquire(caller(1));
-    const destroyInFlight = jest.spyOn(inFlight.client, 'destroy');
+    const destroyInFlight = jest.spyOn(inFlight.writeClient, 'destroy');
     const idle = pool.acquire(caller(2));
     idle.release();
-    const destroyIdle = jest.spyOn(idle.client, 'destroy');
+    const destroyIdle = jest.spyOn(idle.writeClient, 'destroy');
 
     // Act: two more callers evict both.
     pool.acquire(caller(3)).release();

@@ -36,6 +36,10 @@ describe('readFlags (standalone)', () => {
       writeConcurrency: 20,
       failOnLongLabel: false,
       failOnInvalidSampleValue: false,
+      storeStalenessMarkers: false,
+      maxReadSamples: 1_000_000,
+      maxReadResponseBytes: 4 * 1024 * 1024,
+      dimensionCacheTtlMs: 60_000,
       maxBodyBytes: 10 * 1024 * 1024,
       maxDecodedBytes: 32 * 1024 * 1024,
       requestTimeoutMs: 30_000,
@@ -71,6 +75,10 @@ describe('readFlags (standalone)', () => {
         '--write-base-endpoint=http://127.0.0.1:8000',
         '--write-concurrency=4',
         '--web.request-timeout=1500ms',
+        '--store-staleness-markers',
+        '--max-read-samples=5000',
+        '--max-read-response-bytes=1048576',
+        '--read-dimension-cache-ttl=0',
       ],
       { AWS_REGION: 'ignored-when-flag-set' },
     );
@@ -91,6 +99,10 @@ describe('readFlags (standalone)', () => {
       writeBaseEndpoint: 'http://127.0.0.1:8000',
       writeConcurrency: 4,
       requestTimeoutMs: 1500,
+      storeStalenessMarkers: true,
+      maxReadSamples: 5000,
+      maxReadResponseBytes: 1024 * 1024,
+      dimensionCacheTtlMs: 0,
     });
   });
 
@@ -112,6 +124,21 @@ describe('readFlags (standalone)', () => {
       message: /integer from 1 to 100, got "ten"/,
     },
     { argv: [...REQUIRED, '--max-read-retries=0'], option: '--max-read-retries', message: /integer from 1/ },
+    {
+      argv: [...REQUIRED, '--max-read-samples=10'],
+      option: '--max-read-samples',
+      message: /integer from 1000/,
+    },
+    {
+      argv: [...REQUIRED, '--max-read-response-bytes=6mb'],
+      option: '--max-read-response-bytes',
+      message: /integer from 65536/,
+    },
+    {
+      argv: [...REQUIRED, '--read-dimension-cache-ttl=2h'],
+      option: '--read-dimension-cache-ttl',
+      message: /duration from 0 ms to 3600 s/,
+    },
     {
       argv: [...REQUIRED, '--fail-on-long-label=yes'],
       option: '--fail-on-long-label',

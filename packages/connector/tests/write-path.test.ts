@@ -160,15 +160,14 @@ describe('write path: core handler → real SDK client → emulator', () => {
       expect(text(response).trim()).toMatch(message);
     });
 
-    it('405 with Allow for GET /write, 404 elsewhere, 501 for /read until the read path lands', async () => {
-      const get = await h.handle({ method: 'GET', path: '/write', headers: {}, body: new Uint8Array() });
-      expect([get.status, get.headers.Allow]).toEqual([405, 'POST']);
+    it('405 with Allow for GET /write and GET /read, 404 elsewhere', async () => {
+      for (const path of ['/write', '/read']) {
+        const get = await h.handle({ method: 'GET', path, headers: {}, body: new Uint8Array() });
+        expect([get.status, get.headers.Allow]).toEqual([405, 'POST']);
+      }
       expect(
         (await h.handle({ method: 'POST', path: '/elsewhere', headers: {}, body: new Uint8Array() })).status,
       ).toBe(404);
-      expect(
-        (await h.handle({ method: 'POST', path: '/read', headers: {}, body: new Uint8Array() })).status,
-      ).toBe(501);
     });
 
     it('routes /<stage>/write and, without a known path, by the remote-write version header', async () => {

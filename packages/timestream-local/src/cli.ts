@@ -11,6 +11,7 @@ const USAGE = `Usage: timestream-local [options]
   --throttle-rate R      answer a fraction R (0-1) of calls with ThrottlingException
   --error-rate R         answer a fraction R (0-1) of calls with InternalServerException
   --empty-first-page     answer the first page of every query empty, with a NextToken
+  --page-rows N          rows per page when a query does not set MaxRows (default 1000)
   --log-level LEVEL      error | warn | info | debug (default info)
 Admin API: POST/GET/DELETE /__admin/faults, GET/DELETE /__admin/metering, GET /__admin/requests`;
 
@@ -40,6 +41,7 @@ const main = async (): Promise<void> => {
         'throttle-rate': { type: 'string' },
         'error-rate': { type: 'string' },
         'empty-first-page': { type: 'boolean' },
+        'page-rows': { type: 'string' },
         'log-level': { type: 'string' },
         help: { type: 'boolean' },
       },
@@ -67,6 +69,7 @@ const main = async (): Promise<void> => {
       errorRate: number(values['error-rate'] as string | undefined, '--error-rate', 0, 1) ?? 0,
     },
     emptyFirstPage: values['empty-first-page'] === true,
+    pageRows: number(values['page-rows'] as string | undefined, '--page-rows', 1, 1000),
     logLevel: logLevel as LogLevel,
   });
   process.stdout.write(`timestream-local listening on ${emulator.endpoint}\n`);

@@ -25,6 +25,8 @@ export interface TimestreamLocalOptions {
   readonly faults?: Partial<FaultSettings>;
   /** Answer the first page of every query empty, with a NextToken, as the service sometimes does. @default false */
   readonly emptyFirstPage?: boolean;
+  /** Rows per page when a query does not set MaxRows, to force pagination in tests. @default 1000 */
+  readonly pageRows?: number | undefined;
   /** @default 'warn' */
   readonly logLevel?: LogLevel;
   /** The service's clock in epoch milliseconds (retention windows, ago(), now()). @default Date.now */
@@ -66,6 +68,7 @@ export const startTimestreamLocal = async (
   const server = new EmulatorServer(store, {
     faults: { ...NO_FAULTS, ...options.faults },
     emptyFirstPage: options.emptyFirstPage ?? false,
+    pageRows: options.pageRows,
     logLevel: options.logLevel ?? 'warn',
   });
   let address: { port: number };

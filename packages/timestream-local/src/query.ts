@@ -48,6 +48,8 @@ interface Cursor {
 export interface QueryOptions {
   /** Answer the first page of every query with no rows and a NextToken, as the service sometimes does. */
   readonly emptyFirstPage?: boolean;
+  /** Rows per page when the request does not set MaxRows (the service fills pages up to 1 MB). */
+  readonly pageRows?: number | undefined;
 }
 
 export interface QueryMetering {
@@ -210,7 +212,7 @@ export class QueryService {
     const rows: Row[] = [];
     if (!empty) {
       let bytes = 0;
-      const limit = maxRows ?? MAX_ROWS_PER_PAGE;
+      const limit = maxRows ?? this.options.pageRows ?? MAX_ROWS_PER_PAGE;
       while (cursor.offset < cursor.rows.length && rows.length < limit) {
         const row = cursor.rows[cursor.offset] as Row;
         const size = rowBytes(row);

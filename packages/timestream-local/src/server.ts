@@ -22,6 +22,7 @@ const LEVELS: readonly LogLevel[] = ['error', 'warn', 'info', 'debug'];
 export interface ServerOptions {
   readonly faults: FaultSettings;
   readonly emptyFirstPage: boolean;
+  readonly pageRows?: number | undefined;
   readonly logLevel: LogLevel;
 }
 
@@ -98,7 +99,10 @@ export class EmulatorServer {
     private readonly store: TimestreamStore,
     private readonly options: ServerOptions,
   ) {
-    this.queries = new QueryService(store, { emptyFirstPage: options.emptyFirstPage });
+    this.queries = new QueryService(store, {
+      emptyFirstPage: options.emptyFirstPage,
+      pageRows: options.pageRows,
+    });
     this.metering = newMetering(this.queries);
     this.http = createServer((request, response) => {
       this.handle(request, response).catch((error: unknown) => {

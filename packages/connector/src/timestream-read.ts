@@ -1,0 +1,381 @@
+/**
+ * The read path's Timestream side: which dimension columns the table has (a cached DESCRIBE),
+ * every page of each query, and the rows gathered into Prometheus series.
+ */
+import {
+  type ColumnInfo,
+  QueryCommand,
+  type Row,
+  type TimestreamQueryClient,
+} from '@aws-sdk/client-timestream-query';
+import {
+  type ChunkedReadSeries,
+  compareUtf8,
+  type DecodedSeries,
+  type FloatSample,
+  type Label,
+  METRIC_NAME_LABEL,
+  type ReadQuery,
+} from '@prometheus-timestream/codec';
+import type { AuthMode } from './config.js';
+import { BadRequestError, ConnectorError, DestinationMisconfiguredError } from './errors.js';
+import { buildReadSql, quoteIdentifier } from './read-query.js';
+import { classifyTimestreamError, type Destination, sdkErrorOf } from './timestream-errors.js';
+import { STALE_MARKER_DIMENSION } from './translate.js';
+
+const MEASURE_NAME_COLUMN = 'measure_name';
+const TIME_COLUMN = 'time';
+const DOUBLE_COLUMN = 'measure_value::double';
+
+/**
+ * Least time between two DESCRIBEs forced by something the cache does not know (a matcher on an
+ * unknown label, a label written here that is not a known column): a reader whose external labels
+ * are never stored sends such a matcher with every query.
+ */
+const MIN_REFRESH_INTERVAL_MS = 5_000;
+
+export interface TableColumns {
+  /** Dimension columns that hold labels (never the staleness-marker column). */
+  readonly dimensions: ReadonlySet<string>;
+  /** The table holds staleness-marker records. */
+  readonly staleMarkers: boolean;
+  /** The table holds DOUBLE records at all; until it does, `measure_value::double` is no column. */
+  readonly doubles: boolean;
+}
+
+export interface DimensionCache {
+  /**
+   * The table's columns for a query matching on `labelNames`: the cached list while it is
+   * younger than the TTL and knows every name, else a fresh DESCRIBE.
+   */
+  readonly columnsFor: (
+    client: TimestreamQueryClient,
+    labelNames: readonly string[],
+    signal: AbortSignal,
+  ) => Promise<TableColumns>;
+  /** A fresh DESCRIBE, whatever the cache holds (a query said a column does not exist). */
+  readonly refresh: (client: TimestreamQueryClient, signal: AbortSignal) => Promise<TableColumns>;
+  /** Tells the cache what this process wrote, so a new label or the first marker is noticed at once. */
+  readonly noteWritten: (series: readonly DecodedSeries[], markersStored: boolean) => void;
+}
+
+export interface DimensionCacheOptions {
+  readonly ttlMs: number;
+  /** Markers may be written (this deployment stores them): look for their column more often. */
+  readonly expectMarkers: boolean;
+  readonly now?: () => number;
+}
+
+/** Every page of a query, in order, until Timestream sends no NextToken (a page may be empty). */
+const forEachPage = async (
+  client: TimestreamQueryClient,
+  sql: string,
+  signal: AbortSignal,
+  onPage: (columns: readonly ColumnInfo[], rows: readonly Row[]) => void,
+): Promise<number> => {
+  let nextToken: string | undefined;
+  let pages = 0;
+  do {
+    const page = await client.send(
+      new QueryCommand({ QueryString: sql, ...(nextToken === undefined ? {} : { NextToken: nextToken }) }),
+      { abortSignal: signal },
+    );
+    pages++;
+    onPage(page.ColumnInfo ?? [], page.Rows ?? []);
+    nextToken = page.NextToken;
+  } while (nextToken !== undefined);
+  return pages;
+};
+
+const columnIndex = (columns: readonly ColumnInfo[], name: string): number =>
+  columns.findIndex((column) => column.Name === name);
+
+const describeTable = async (
+  client: TimestreamQueryClient,
+  destination: Destination,
+  signal: AbortSignal,
+): Promise<TableColumns> => {
+  const dimensions = new Set<string>();
+  let staleMarkers = false;
+  let doubles = false;
+  const sql = `DESCRIBE ${quoteIdentifier(destination.database)}.${quoteIdentifier(destination.table)}`;
+  await forEachPage(client, sql, signal, (columns, rows) => {
+    const nameAt = columnIndex(columns, 'Column');
+    const kindAt = columnIndex(columns, 'Timestream attribute type');
+    for (const row of rows) {
+      const name = row.Data?.[nameAt]?.ScalarValue;
+      const kind = row.Data?.[kindAt]?.ScalarValue;
+      if (name === undefined) continue;
+      if (kind === 'DIMENSION') {
+        if (name === STALE_MARKER_DIMENSION) staleMarkers = true;
+        else dimensions.add(name);
+      } else if (name === DOUBLE_COLUMN) doubles = true;
+    }
+  });
+  return { dimensions, staleMarkers, doubles };
+};
+
+export const createDimensionCache = (
+  destination: Destination,
+  options: DimensionCacheOptions,
+): DimensionCache => {
+  const now = options.now ?? Date.now;
+  let cached: TableColumns | undefined;
+  let fetchedAt = 0;
+  let outdated = false;
+
+  const refresh = async (client: TimestreamQueryClient, signal: AbortSignal): Promise<TableColumns> => {
+    const started = now();
+    const columns = await describeTable(client, destination, signal);
+    cached = columns;
+    fetchedAt = started;
+    outdated = false;
+    return columns;
+  };
+
+  return {
+    columnsFor: (client, labelNames, signal) => {
+      const age = now() - fetchedAt;
+      if (cached === undefined || age >= options.ttlMs) return refresh(client, signal);
+      const known = cached;
+      const suspect =
+        outdated ||
+        // Until the first marker exists, one may be written by another Lambda container any time.
+        (options.expectMarkers && !known.staleMarkers) ||
+        labelNames.some((name) => name !== METRIC_NAME_LABEL && !known.dimensions.has(name));
+      if (suspect && age >= MIN_REFRESH_INTERVAL_MS) return refresh(client, signal);
+      return Promise.resolve(known);
+    },
+    refresh,
+    noteWritten: (series, markersStored) => {
+      if (cached === undefined || outdated) return;
+      if (markersStored && !cached.staleMarkers) {
+        outdated = true;
+        return;
+      }
+      for (const { labels } of series)
+        for (const { name } of labels)
+          if (name !== METRIC_NAME_LABEL && !cached.dimensions.has(name)) {
+            outdated = true;
+            return;
+          }
+    },
+  };
+};
+
+/** `2021-05-06 06:35:38.123456789` (UTC, as Timestream writes TIMESTAMP values) → epoch ms. */
+export const parseTimestamp = (text: string): number => {
+  const ms =
+    Date.UTC(
+      Number(text.slice(0, 4)),
+      Number(text.slice(5, 7)) - 1,
+      Number(text.slice(8, 10)),
+      Number(text.slice(11, 13)),
+      Number(text.slice(14, 16)),
+      Number(text.slice(17, 19)),
+    ) + (text.length > 20 ? Number(text.slice(20, 23).padEnd(3, '0')) : 0);
+  if (!Number.isSafeInteger(ms) || text[4] !== '-' || text[10] !== ' ')
+    throw new Error(`Timestream returned the timestamp "${text}", not YYYY-MM-DD hh:mm:ss.fffffffff`);
+  return ms;
+};
+
+interface LabelColumn {
+  readonly name: string;
+  readonly index: number;
+}
+
+interface CollectedSeries {
+  readonly labels: readonly Label[];
+  readonly samples: FloatSample[];
+}
+
+const compareLabelSets = (a: readonly Label[], b: readonly Label[]): number => {
+  const length = Math.min(a.length, b.length);
+  for (let i = 0; i < length; i++) {
+    const x = a[i] as Label;
+    const y = b[i] as Label;
+    const order = compareUtf8(x.name, y.name) || compareUtf8(x.value, y.value);
+    if (order !== 0) return order;
+  }
+  return a.length - b.length;
+};
+
+/** Ascending by time, one sample per timestamp (a sample wins over a marker at the same time). */
+const sortedUnique = (samples: FloatSample[]): FloatSample[] => {
+  let sorted = true;
+  for (let i = 1; i < samples.length && sorted; i++)
+    sorted = (samples[i - 1] as FloatSample).timestampMs < (samples[i] as FloatSample).timestampMs;
+  if (sorted) return samples;
+  samples.sort((a, b) => a.timestampMs - b.timestampMs || Number(a.stale) - Number(b.stale));
+  const unique: FloatSample[] = [];
+  for (const sample of samples)
+    if (unique.length === 0 || (unique[unique.length - 1] as FloatSample).timestampMs !== sample.timestampMs)
+      unique.push(sample);
+  return unique;
+};
+
+/**
+ * Gathers rows into series by their full label set, across all pages: `__name__` from
+ * `measure_name`, a NULL dimension is an absent label, labels sorted by name. Rows without a
+ * DOUBLE value (another writer's types) are not samples; marker rows become StaleNaN.
+ */
+export const createSeriesCollector = (maxSamples: number) => {
+  const series = new Map<string, CollectedSeries>();
+  let samples = 0;
+
+  const add = (columns: readonly ColumnInfo[], rows: readonly Row[]): void => {
+    if (rows.length === 0) return;
+    const timeAt = columnIndex(columns, TIME_COLUMN);
+    const valueAt = columnIndex(columns, DOUBLE_COLUMN);
+    const markerAt = columnIndex(columns, STALE_MARKER_DIMENSION);
+    const labelColumns: LabelColumn[] = [];
+    columns.forEach((column, index) => {
+      const name = column.Name ?? '';
+      if (name === MEASURE_NAME_COLUMN) labelColumns.push({ name: METRIC_NAME_LABEL, index });
+      else if (name !== TIME_COLUMN && name !== DOUBLE_COLUMN && name !== STALE_MARKER_DIMENSION)
+        labelColumns.push({ name, index });
+    });
+    labelColumns.sort((a, b) => compareUtf8(a.name, b.name));
+    if (timeAt < 0 || valueAt < 0)
+      throw new Error(`Timestream answered without the ${TIME_COLUMN} and ${DOUBLE_COLUMN} columns`);
+
+    for (const row of rows) {
+      const data = row.Data ?? [];
+      const stale = markerAt >= 0 && data[markerAt]?.ScalarValue !== undefined;
+      const valueText = data[valueAt]?.ScalarValue;
+      if (!stale && valueText === undefined) continue;
+      // Length-prefixed values keep the key unambiguous whatever characters a value holds.
+      let key = '';
+      for (const { index } of labelColumns) {
+        const value = data[index]?.ScalarValue;
+        key += value === undefined ? '|' : `${value.length}:${value}`;
+      }
+      let entry = series.get(key);
+      if (entry === undefined) {
+        const labels: Label[] = [];
+        for (const { name, index } of labelColumns) {
+          const value = data[index]?.ScalarValue;
+          if (value !== undefined && value !== '') labels.push({ name, value });
+        }
+        entry = { labels, samples: [] };
+        series.set(key, entry);
+      }
+      if (++samples > maxSamples) {
+        throw new BadRequestError(
+          `remote read would return more than ${maxSamples} samples, the connector's limit (max-read-samples); query a shorter time range or fewer series`,
+        );
+      }
+      entry.samples.push({
+        timestampMs: parseTimestamp(data[timeAt]?.ScalarValue ?? ''),
+        value: stale ? Number.NaN : Number(valueText),
+        stale,
+        startTimestampMs: 0,
+      });
+    }
+  };
+
+  return {
+    add,
+    /** Samples gathered so far (markers included). */
+    samples: () => samples,
+    /** The series, sorted by label set, each with ascending, unique timestamps. */
+    finish: (): ChunkedReadSeries[] =>
+      [...series.values()]
+        .map(({ labels, samples: collected }) => ({ labels, samples: sortedUnique(collected) }))
+        .sort((a, b) => compareLabelSets(a.labels, b.labels)),
+  };
+};
+
+export interface ReadOptions {
+  readonly destination: Destination;
+  readonly dimensions: DimensionCache;
+  readonly auth: AuthMode;
+  readonly signal: AbortSignal;
+  /** Samples the whole request may return. */
+  readonly maxSamples: number;
+}
+
+export interface ReadOutcome {
+  /** One entry per query, in query order. */
+  readonly results: readonly (readonly ChunkedReadSeries[])[];
+  readonly samples: number;
+  readonly pages: number;
+}
+
+const COLUMN_MISSING = /Column '.*' does not exist/;
+const DESTINATION_MISSING = /Requested database .* not found|Table '.*' does not exist/;
+
+/** A Query or DESCRIBE failure as the answer Prometheus shows (a query warning). */
+export const classifyReadError = (
+  error: unknown,
+  destination: Destination,
+  auth: AuthMode,
+): ConnectorError => {
+  const classified = classifyTimestreamError(error, destination, auth, 'read');
+  if (classified !== undefined) return classified;
+  const message = sdkErrorOf(error).message ?? String(error);
+  if (DESTINATION_MISSING.test(message)) {
+    return new DestinationMisconfiguredError(
+      `Timestream table "${destination.table}" of database "${destination.database}" does not exist; create it or fix default-database/default-table (${message})`,
+      { cause: error },
+    );
+  }
+  return new BadRequestError(`Timestream refused the query: ${message}`, { cause: error });
+};
+
+const isColumnMissing = (error: unknown): boolean => {
+  const shape = sdkErrorOf(error);
+  return shape.name === 'ValidationException' && COLUMN_MISSING.test(shape.message ?? '');
+};
+
+/**
+ * Answers each remote-read query with one Timestream query, every page read, within the
+ * request's budget. A query naming a column the table no longer has (a stale cache) is run once
+ * more after a fresh DESCRIBE.
+ *
+ * @throws ConnectorError 400 for an untranslatable regex, a query Timestream refuses or a blown
+ *   budget; 503 for throttling, failures, a passed deadline or a misconfigured destination
+ */
+export const readQueries = async (
+  client: TimestreamQueryClient,
+  queries: readonly ReadQuery[],
+  options: ReadOptions,
+): Promise<ReadOutcome> => {
+  const { destination, auth, signal } = options;
+  const results: ChunkedReadSeries[][] = [];
+  let samples = 0;
+  let pages = 0;
+  const run = async (query: ReadQuery, columns: TableColumns): Promise<ChunkedReadSeries[]> => {
+    const collector = createSeriesCollector(options.maxSamples - samples);
+    // Without any DOUBLE record the table has no value column yet: nothing to read.
+    if (!columns.doubles) return [];
+    const sql = buildReadSql(
+      query,
+      destination,
+      columns.dimensions,
+      columns.staleMarkers ? STALE_MARKER_DIMENSION : undefined,
+    );
+    if (sql === undefined) return [];
+    pages += await forEachPage(client, sql, signal, collector.add);
+    samples += collector.samples();
+    return collector.finish();
+  };
+  try {
+    for (const query of queries) {
+      const labelNames = query.matchers.map((matcher) => matcher.name);
+      const columns = await options.dimensions.columnsFor(client, labelNames, signal);
+      let result: ChunkedReadSeries[];
+      try {
+        result = await run(query, columns);
+      } catch (error) {
+        if (!isColumnMissing(error)) throw error;
+        result = await run(query, await options.dimensions.refresh(client, signal));
+      }
+      results.push(result);
+    }
+  } catch (error) {
+    if (error instanceof ConnectorError) throw error;
+    throw classifyReadError(error, destination, auth);
+  }
+  return { results, samples, pages };
+};
