@@ -251,8 +251,7 @@ export const createConnector = (config: ConnectorConfig, dependencies: Connector
       deadline.clear();
       lease.release();
     }
-    if (outcome.written > 0)
-      dimensions.noteWritten(decoded.series, config.storeStalenessMarkers && decoded.counts.staleMarkers > 0);
+    if (outcome.written > 0) dimensions.noteWritten(translated.batches);
     metrics.writtenSamples(outcome.written);
     for (const [reason, count] of Object.entries(outcome.rejectedByReason))
       metrics.rejectedSamples(reason as RejectionReason, count);

@@ -2,16 +2,17 @@
  * The read path's Timestream side: which dimension columns the table has (a cached DESCRIBE),
  * every page of each query, and the rows gathered into Prometheus series.
  */
+
 import {
   type ColumnInfo,
   QueryCommand,
   type Row,
   type TimestreamQueryClient,
 } from '@aws-sdk/client-timestream-query';
+import type { Dimension } from '@aws-sdk/client-timestream-write';
 import {
   type ChunkedReadSeries,
   compareUtf8,
-  type DecodedSeries,
   type FloatSample,
   type Label,
   METRIC_NAME_LABEL,
@@ -21,16 +22,16 @@ import type { AuthMode } from './config.js';
 import { BadRequestError, ConnectorError, DestinationMisconfiguredError } from './errors.js';
 import { buildReadSql, quoteIdentifier } from './read-query.js';
 import { classifyTimestreamError, type Destination, sdkErrorOf } from './timestream-errors.js';
-import { STALE_MARKER_DIMENSION } from './translate.js';
+import { STALE_MARKER_DIMENSION, type WriteBatch } from './translate.js';
 
 const MEASURE_NAME_COLUMN = 'measure_name';
 const TIME_COLUMN = 'time';
 const DOUBLE_COLUMN = 'measure_value::double';
 
 /**
- * Least time between two DESCRIBEs forced by something the cache does not know (a matcher on an
- * unknown label, a label written here that is not a known column): a reader whose external labels
- * are never stored sends such a matcher with every query.
+ * Least time between two DESCRIBEs prompted by a suspicion (a matcher on a label the cache does
+ * not know, a marker column that may have appeared): a reader whose external labels are never
+ * stored sends such a matcher with every query.
  */
 const MIN_REFRESH_INTERVAL_MS = 5_000;
 
@@ -55,8 +56,8 @@ export interface DimensionCache {
   ) => Promise<TableColumns>;
   /** A fresh DESCRIBE, whatever the cache holds (a query said a column does not exist). */
   readonly refresh: (client: TimestreamQueryClient, signal: AbortSignal) => Promise<TableColumns>;
-  /** Tells the cache what this process wrote, so a new label or the first marker is noticed at once. */
-  readonly noteWritten: (series: readonly DecodedSeries[], markersStored: boolean) => void;
+  /** Tells the cache what this process wrote, so a new label or the first marker is read at once. */
+  readonly noteWritten: (batches: readonly WriteBatch[]) => void;
 }
 
 export interface DimensionCacheOptions {
@@ -137,9 +138,9 @@ export const createDimensionCache = (
     columnsFor: (client, labelNames, signal) => {
       const age = now() - fetchedAt;
       if (cached === undefined || age >= options.ttlMs) return refresh(client, signal);
+      if (outdated) return refresh(client, signal);
       const known = cached;
       const suspect =
-        outdated ||
         // Until the first marker exists, one may be written by another Lambda container any time.
         (options.expectMarkers && !known.staleMarkers) ||
         labelNames.some((name) => name !== METRIC_NAME_LABEL && !known.dimensions.has(name));
@@ -147,18 +148,26 @@ export const createDimensionCache = (
       return Promise.resolve(known);
     },
     refresh,
-    noteWritten: (series, markersStored) => {
+    noteWritten: (batches) => {
       if (cached === undefined || outdated) return;
-      if (markersStored && !cached.staleMarkers) {
-        outdated = true;
-        return;
-      }
-      for (const { labels } of series)
-        for (const { name } of labels)
-          if (name !== METRIC_NAME_LABEL && !cached.dimensions.has(name)) {
+      const known = cached;
+      const isKnown = (dimensions: readonly Dimension[] | undefined): boolean =>
+        dimensions === undefined ||
+        dimensions.every(({ Name }) =>
+          Name === STALE_MARKER_DIMENSION ? known.staleMarkers : known.dimensions.has(Name as string),
+        );
+      for (const { commonAttributes, records } of batches) {
+        let checked: readonly Dimension[] | undefined;
+        for (const { Dimensions } of [commonAttributes, ...records]) {
+          // A series' records share one dimension array: check each array once.
+          if (Dimensions === checked) continue;
+          checked = Dimensions;
+          if (!isKnown(Dimensions)) {
             outdated = true;
             return;
           }
+        }
+      }
     },
   };
 };

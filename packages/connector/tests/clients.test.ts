@@ -48,6 +48,31 @@ describe('createClientPool (passthrough)', () => {
     pool.destroy();
   });
 
+  it('gives each caller a query client of its own too, destroyed with its write client on eviction', async () => {
+    // Prepare
+    const pool = createClientPool(config);
+    const first = pool.acquire(caller(1));
+    const again = pool.acquire(caller(1));
+    const other = pool.acquire(caller(2));
+    expect(again.queryClient).toBe(first.queryClient);
+    expect(other.queryClient).not.toBe(first.queryClient);
+    expect(await first.queryClient.config.credentials()).toMatchObject({ accessKeyId: 'AKIDCALLER1' });
+    expect(await other.queryClient.config.credentials()).toMatchObject({ accessKeyId: 'AKIDCALLER2' });
+    const destroyQuery = jest.spyOn(first.queryClient, 'destroy');
+    const destroyWrite = jest.spyOn(first.writeClient, 'destroy');
+
+    // Act: both leases end, then two other callers evict the pair.
+    first.release();
+    again.release();
+    other.release();
+    pool.acquire(caller(3)).release();
+    pool.acquire(caller(4)).release();
+
+    // Assess
+    expect([destroyQuery.mock.calls.length, destroyWrite.mock.calls.length]).toEqual([1, 1]);
+    pool.destroy();
+  });
+
   it('does not grow with callers cycling through many keys', () => {
     const pool = createClientPool(config);
     for (let i = 0; i < 500; i++) pool.acquire(caller(i)).release();

@@ -2,6 +2,7 @@
  * The Lambda adapter with the event shapes API Gateway really sends (HTTP API payload 2.0, REST /
  * payload 1.0, Function URLs), through the core handler and the real SDK client to the emulator.
  */
+import { decodeReadResponse, encodeReadRequest } from '@prometheus-timestream/codec';
 import {
   type ApiGatewayEvent,
   createLambdaHandler,
@@ -198,6 +199,37 @@ describe('Lambda handler through the emulator', () => {
     expect(Number(rows[0]?.n)).toBe(150);
     const writes = h.emulator.requests().filter((r) => r.operation === 'WriteRecords');
     expect(writes.at(-1)?.accessKeyId).toBe(caller);
+  });
+
+  it('HTTP API payload 2.0: answers a remote read with the protobuf body base64-encoded', async () => {
+    // Prepare
+    const lambda = createLambdaHandler(h.connector);
+    const now = Date.now();
+    expect(
+      (await lambda(httpApiV2Event(writeBody(nodeSeries(3, now, 'lambda-read'))), context())).statusCode,
+    ).toBe(204);
+    const query = encodeReadRequest({
+      queries: [
+        {
+          startTimestampMs: now - 1000,
+          endTimestampMs: now,
+          matchers: [{ type: 'EQ', name: 'job', value: 'lambda-read' }],
+        },
+      ],
+    });
+    const event = httpApiV2Event(query, { rawPath: '/dev/read' });
+
+    // Act
+    const result = await lambda(event, context());
+
+    // Assess
+    expect(result).toMatchObject({
+      statusCode: 200,
+      isBase64Encoded: true,
+      headers: { 'Content-Type': 'application/x-protobuf', 'Content-Encoding': 'snappy' },
+    });
+    const [answer] = decodeReadResponse(Buffer.from(result.body, 'base64'));
+    expect(answer?.series.map((s) => s.samples.length)).toEqual([1, 1, 1]);
   });
 
   it('answers errors as text with the right status, never throwing', async () => {

@@ -5,6 +5,7 @@
 import type { LabelMatcher } from '@prometheus-timestream/codec';
 import { buildReadSql } from '../src/read-query.js';
 import { DATABASE, type Harness, startHarness, TABLE, writeBody } from './helpers/harness.js';
+import { matchesAll } from './helpers/oracle.js';
 
 const T = Date.now() - 60_000;
 const SERIES: Record<string, string>[] = [
@@ -19,21 +20,6 @@ const SERIES: Record<string, string>[] = [
 const DIMENSIONS = new Set(['instance', 'job', 'mode']);
 
 const m = (type: LabelMatcher['type'], name: string, value: string): LabelMatcher => ({ type, name, value });
-
-/** Prometheus's semantics, evaluated without SQL: an absent label is "", regexes fully anchored. */
-const matches = (labels: Record<string, string>, matchers: readonly LabelMatcher[]): boolean =>
-  matchers.every(({ type, name, value }) => {
-    const actual = labels[name] ?? '';
-    // JavaScript spells RE2's named group (?P<n>…) as (?<n>…); nothing else here differs.
-    const regex = new RegExp(`^(?:${value.replaceAll('(?P<', '(?<')})$`);
-    return type === 'EQ'
-      ? actual === value
-      : type === 'NEQ'
-        ? actual !== value
-        : type === 'RE'
-          ? regex.test(actual)
-          : !regex.test(actual);
-  });
 
 const keyOf = (labels: Record<string, string | null | undefined>): string =>
   JSON.stringify(
@@ -85,7 +71,7 @@ describe('generated read SQL against the emulator', () => {
     })),
   )('{$title}', async ({ matchers }) => {
     // Prepare
-    const expected = SERIES.filter((labels) => matches(labels, matchers))
+    const expected = SERIES.filter((labels) => matchesAll(labels, matchers))
       .map(keyOf)
       .sort();
 

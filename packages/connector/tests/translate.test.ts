@@ -7,11 +7,12 @@ import {
   formatMeasureValue,
   MAX_RECORDS_PER_BATCH,
   type TranslatedWrite,
+  type TranslateOptions,
   toTimestreamBatches,
   type WriteBatch,
 } from '../src/translate.js';
 
-const DEFAULTS = { failOnLongLabel: false, failOnInvalidSampleValue: false };
+const DEFAULTS: TranslateOptions = { failOnLongLabel: false, failOnInvalidSampleValue: false };
 const T = 1_700_000_000_000;
 
 const labels = (record: Record<string, string>): Label[] =>
@@ -315,6 +316,49 @@ describe('toTimestreamBatches', () => {
       // Assess
       expect(result.skipped).toEqual({ stale_marker: 1, non_finite_value: 3 });
       expect(merged(result.batches).map((r) => r.value)).toEqual(['7']);
+    });
+
+    it('store-staleness-markers: a marker is a record of its own series with the __stale__ dimension', () => {
+      // Act
+      const result = translate(
+        [
+          series({ __name__: 'up', job: 'a' }, [
+            sample(1, T),
+            sample(Number.NaN, T + 1, true),
+            sample(Number.NaN, T + 2),
+          ]),
+          // A marker that would push the record past 2 KiB is skipped, never sent to be rejected.
+          series({ __name__: 'big', job: 'x'.repeat(2048 - 16 - 3 - 3 - 1) }, [sample(Number.NaN, T, true)]),
+        ],
+        { ...DEFAULTS, storeStalenessMarkers: true },
+      );
+
+      // Assess
+      expect(merged(result.batches)).toEqual([
+        {
+          measureName: 'up',
+          dimensions: ['job=a'],
+          value: '1',
+          time: String(T),
+          type: 'DOUBLE',
+          unit: 'MILLISECONDS',
+        },
+        {
+          measureName: 'up',
+          dimensions: ['__stale__=true', 'job=a'],
+          value: '0',
+          time: String(T + 1),
+          type: 'DOUBLE',
+          unit: 'MILLISECONDS',
+        },
+      ]);
+      expect(result.skipped).toEqual({ non_finite_value: 1, stale_marker: 1 });
+      expect(result.records).toBe(2);
+    });
+
+    it('refuses a label named __stale__ as reserved, so no sample reads back as a marker', () => {
+      const result = translate([series({ __name__: 'up', __stale__: 'true' }, [sample(1)])]);
+      expect([result.records, result.skipped]).toEqual([0, { reserved_label_name: 1 }]);
     });
 
     it('counts histograms and exemplars as not stored and still writes the float samples beside them', () => {

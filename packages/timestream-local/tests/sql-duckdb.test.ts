@@ -173,6 +173,11 @@ describe('translated queries on DuckDB', () => {
       [[5n]],
     ],
     [
+      "Java's POSIX classes, outside and inside a class, plain and negated",
+      "SELECT regexp_like('host1', '^\\p{Alpha}+\\p{Digit}$'), regexp_like('a-1', '^[\\p{Alpha}\\p{Punct}\\d]+$'), regexp_like('1', '^\\P{Digit}$'), regexp_like('x', '^[\\P{Digit}]$'), regexp_like('p{Alpha}', '\\Q\\p{Alpha}\\E')",
+      [[true, true, false, true, false]],
+    ],
+    [
       'IS NULL finds the rows without a dimension',
       "SELECT instance FROM prom.samples WHERE (job IS NULL OR job = '')",
       [['host3:9100']],

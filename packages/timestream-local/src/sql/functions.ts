@@ -157,6 +157,72 @@ const javaOnlyRegexSyntax = (pattern: string): string | undefined => {
   return undefined;
 };
 
+/** Java's POSIX classes (`\p{Alpha}`: US-ASCII only, as RE2's `[:alpha:]`) by Java name. */
+const POSIX_CLASS_NAMES: ReadonlyMap<string, string> = new Map(
+  [
+    'Lower',
+    'Upper',
+    'ASCII',
+    'Alpha',
+    'Digit',
+    'Alnum',
+    'Punct',
+    'Graph',
+    'Print',
+    'Blank',
+    'Cntrl',
+    'XDigit',
+    'Space',
+  ].map((name) => [name, name.toLowerCase()]),
+);
+
+/**
+ * Rewrites Java's `\p{Alpha}` / `\P{Alpha}` POSIX classes, which RE2 does not know by those names,
+ * as RE2's `[[:alpha:]]` / `[[:^alpha:]]` (without the outer brackets inside a class). Everything
+ * else is left to RE2, which shares the rest of the syntax or refuses it.
+ */
+export const javaPosixClassesToRe2 = (pattern: string): string => {
+  let out = '';
+  let inClass = false;
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i] as string;
+    if (c === '\\') {
+      const next = pattern[i + 1];
+      const name = /^\{(\w+)\}/.exec(pattern.slice(i + 2))?.[1];
+      const posix = name === undefined ? undefined : POSIX_CLASS_NAMES.get(name);
+      if ((next === 'p' || next === 'P') && posix !== undefined && name !== undefined) {
+        const item = `[:${next === 'P' ? '^' : ''}${posix}:]`;
+        out += inClass ? item : `[${item}]`;
+        i += 2 + name.length + 1;
+        continue;
+      }
+      if (next === 'Q') {
+        const end = pattern.indexOf('\\E', i + 2);
+        const stop = end === -1 ? pattern.length : end + 2;
+        out += pattern.slice(i, stop);
+        i = stop - 1;
+        continue;
+      }
+      out += pattern.slice(i, i + 2);
+      i++;
+      continue;
+    }
+    if (inClass) {
+      if (c === ']') inClass = false;
+    } else if (c === '[') {
+      inClass = true;
+      // A `]` right after `[` or `[^` is a literal in both dialects, not the end of the class.
+      let open = '[';
+      if (pattern[i + 1] === '^') open += pattern[++i];
+      if (pattern[i + 1] === ']') open += pattern[++i];
+      out += open;
+      continue;
+    }
+    out += c;
+  }
+  return out;
+};
+
 const checkRegexLiteral = (call: CallSite): void => {
   const pattern = call.exprs[1];
   if (pattern?.kind !== 'string') return;
@@ -254,7 +320,9 @@ export const FUNCTIONS: ReadonlyMap<string, FunctionSpec> = new Map<string, Func
     'regexp_like',
     scalar([sig('boolean', 'varchar', 'varchar')], ([s, p], call) => {
       checkRegexLiteral(call);
-      return `regexp_matches(${s}, ${p})`;
+      const pattern = call.exprs[1];
+      const re2 = pattern?.kind === 'string' ? quoteString(javaPosixClassesToRe2(pattern.value)) : p;
+      return `regexp_matches(${s}, ${re2})`;
     }),
   ],
   ['lower', renamed('lower', [sig('varchar', 'varchar')])],

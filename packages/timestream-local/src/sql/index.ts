@@ -25,7 +25,8 @@ import { lookupTable, translateSelect } from './translate.js';
  *   text, the rest (missing table, unsupported features, syntax errors) are best-effort.
  * - Intervals exist only as literals (so `timestamp - timestamp` is refused) and must be whole
  *   microseconds; `INTERVAL 'n' unit` takes whole DAY/HOUR/MINUTE/SECOND counts only.
- * - regexp_like runs on RE2: Java-only syntax fails in DuckDB (the executor reports it);
+ * - regexp_like runs on RE2, with Java's POSIX classes (`\p{Alpha}`) rewritten into RE2's: other
+ *   Java-only syntax fails in DuckDB (the executor reports it);
  *   constructs RE2 would silently read differently are refused here (see functions.ts). `.`
  *   and `$` treat `\r`, U+0085, U+2028 and U+2029 as ordinary characters, unlike Java.
  * - DuckDB raises errors where Trino returns NaN/-Infinity (sqrt, ln, log10 of values outside
