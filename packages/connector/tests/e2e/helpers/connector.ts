@@ -26,12 +26,15 @@ export interface ConnectorStack {
   readonly server: RunningServer;
   /** `<connector>/write` */
   readonly writeUrl: string;
+  /** `<connector>/read` */
+  readonly readUrl: string;
   /** Connector log lines at warn and above (each request answered 4xx or 5xx logs one). */
   readonly warnings: string[];
   readonly stop: () => Promise<void>;
 }
 
-export const startConnectorStack = async (): Promise<ConnectorStack> => {
+/** @param flags - options beyond the destination, endpoints, address and log level */
+export const startConnectorStack = async (flags: readonly string[] = []): Promise<ConnectorStack> => {
   const emulator = await startTimestreamLocal({
     port: 0,
     create: [`${DATABASE}.${TABLE}`],
@@ -47,6 +50,7 @@ export const startConnectorStack = async (): Promise<ConnectorStack> => {
         `--query-base-endpoint=${emulator.endpoint}`,
         '--web.listen-address=127.0.0.1:0',
         '--log.level=warn',
+        ...flags,
       ],
       {},
     );
@@ -69,6 +73,7 @@ export const startConnectorStack = async (): Promise<ConnectorStack> => {
       emulator,
       server,
       writeUrl: `${server.url}/write`,
+      readUrl: `${server.url}/read`,
       warnings,
       stop: async () => {
         await server.close(5_000);

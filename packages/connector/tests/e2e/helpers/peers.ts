@@ -184,6 +184,43 @@ export const startPrometheus = async (
 };
 
 /**
+ * A Prometheus with no scrape jobs whose only data is what `remote_read` answers: every range is
+ * read remotely (`read_recent: true`), so its query answers can be compared with the writer's.
+ */
+export const startPrometheusReader = async (
+  workspace: Workspace,
+  remoteRead: RemoteWriteTarget,
+): Promise<{ readonly process: ManagedProcess; readonly url: string }> => {
+  const binary = requireBinary('prometheus');
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const configFile = workspace.path('prometheus-reader.yml');
+  writeFileSync(
+    configFile,
+    JSON.stringify({
+      global: { scrape_interval: SCRAPE_INTERVAL, evaluation_interval: '1m' },
+      remote_read: [
+        {
+          url: remoteRead.url,
+          name: 'timestream',
+          read_recent: true,
+          remote_timeout: '30s',
+          basic_auth: { username: remoteRead.username, password: remoteRead.password },
+        },
+      ],
+    }),
+  );
+  mkdirSync(workspace.path('prometheus-reader-data'));
+  const child = workspace.start('prometheus-reader', binary, [
+    `--config.file=${configFile}`,
+    `--storage.tsdb.path=${workspace.path('prometheus-reader-data')}`,
+    `--web.listen-address=127.0.0.1:${port}`,
+  ]);
+  await waitForHttp(child, `${url}/-/ready`);
+  return { process: child, url };
+};
+
+/**
  * Waits until Prometheus has sent all it ever will: scraping has stopped (`stopScraping`), so once
  * the queue's highest sent timestamp has caught up with the highest timestamp written to the WAL,
  * nothing is pending, and no counter moves for 5 s, every sample (and the end-of-run staleness
