@@ -94,6 +94,8 @@ export class EmulatorServer {
   private readonly recent: RecentRequest[] = [];
   private rules: FaultRule[] = [];
   private readonly http: Server;
+  /** Requests still being handled: the store must outlive them. */
+  private readonly inFlight = new Set<Promise<void>>();
 
   public constructor(
     private readonly store: TimestreamStore,
@@ -105,11 +107,13 @@ export class EmulatorServer {
     });
     this.metering = newMetering(this.queries);
     this.http = createServer((request, response) => {
-      this.handle(request, response).catch((error: unknown) => {
+      const handled = this.handle(request, response).catch((error: unknown) => {
         this.log('error', `unhandled: ${error instanceof Error ? error.stack : String(error)}`);
         if (!response.headersSent)
           this.send(response, 500, new TimestreamError('InternalServerException', 'Internal error').toBody());
       });
+      this.inFlight.add(handled);
+      void handled.finally(() => this.inFlight.delete(handled));
     });
   }
 
@@ -120,11 +124,13 @@ export class EmulatorServer {
     });
   }
 
-  public close(): Promise<void> {
-    return new Promise((resolve) => {
+  /** Stops listening, drops the connections, and resolves once every request being handled is done. */
+  public async close(): Promise<void> {
+    await new Promise<void>((resolve) => {
       this.http.close(() => resolve());
       this.http.closeAllConnections();
     });
+    await Promise.allSettled([...this.inFlight]);
   }
 
   /** Requests seen, newest last (at most 1000), with the access key each was signed with. */
