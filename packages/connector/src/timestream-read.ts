@@ -223,14 +223,19 @@ const sortedUnique = (samples: FloatSample[]): FloatSample[] => {
   return unique;
 };
 
+/** Samples one request may return, shared by its queries; markers count as samples. */
+export interface SampleBudget {
+  readonly limit: number;
+  used: number;
+}
+
 /**
  * Gathers rows into series by their full label set, across all pages: `__name__` from
  * `measure_name`, a NULL dimension is an absent label, labels sorted by name. Rows without a
  * DOUBLE value (another writer's types) are not samples; marker rows become StaleNaN.
  */
-export const createSeriesCollector = (maxSamples: number) => {
+export const createSeriesCollector = (budget: SampleBudget) => {
   const series = new Map<string, CollectedSeries>();
-  let samples = 0;
 
   const add = (columns: readonly ColumnInfo[], rows: readonly Row[]): void => {
     if (rows.length === 0) return;
@@ -269,9 +274,9 @@ export const createSeriesCollector = (maxSamples: number) => {
         entry = { labels, samples: [] };
         series.set(key, entry);
       }
-      if (++samples > maxSamples) {
+      if (++budget.used > budget.limit) {
         throw new BadRequestError(
-          `remote read would return more than ${maxSamples} samples, the connector's limit (max-read-samples); query a shorter time range or fewer series`,
+          `remote read would return more than ${budget.limit} samples, the connector's limit (max-read-samples); query a shorter time range or fewer series`,
         );
       }
       entry.samples.push({
@@ -285,8 +290,6 @@ export const createSeriesCollector = (maxSamples: number) => {
 
   return {
     add,
-    /** Samples gathered so far (markers included). */
-    samples: () => samples,
     /** The series, sorted by label set, each with ascending, unique timestamps. */
     finish: (): ChunkedReadSeries[] =>
       [...series.values()]
@@ -352,12 +355,12 @@ export const readQueries = async (
 ): Promise<ReadOutcome> => {
   const { destination, auth, signal } = options;
   const results: ChunkedReadSeries[][] = [];
-  let samples = 0;
+  const budget: SampleBudget = { limit: options.maxSamples, used: 0 };
   let pages = 0;
   const run = async (query: ReadQuery, columns: TableColumns): Promise<ChunkedReadSeries[]> => {
-    const collector = createSeriesCollector(options.maxSamples - samples);
     // Without any DOUBLE record the table has no value column yet: nothing to read.
     if (!columns.doubles) return [];
+    const collector = createSeriesCollector(budget);
     const sql = buildReadSql(
       query,
       destination,
@@ -365,8 +368,14 @@ export const readQueries = async (
       columns.staleMarkers ? STALE_MARKER_DIMENSION : undefined,
     );
     if (sql === undefined) return [];
-    pages += await forEachPage(client, sql, signal, collector.add);
-    samples += collector.samples();
+    const used = budget.used;
+    try {
+      pages += await forEachPage(client, sql, signal, collector.add);
+    } catch (error) {
+      // The query may run again (a stale column): what it gathered so far is not returned.
+      budget.used = used;
+      throw error;
+    }
     return collector.finish();
   };
   try {
@@ -386,5 +395,5 @@ export const readQueries = async (
     if (error instanceof ConnectorError) throw error;
     throw classifyReadError(error, destination, auth);
   }
-  return { results, samples, pages };
+  return { results, samples: budget.used, pages };
 };

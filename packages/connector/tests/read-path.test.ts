@@ -317,6 +317,11 @@ describe('remote read limits and failures', () => {
       const response = await read(h, { queries: [query] });
       expect(response.status).toBe(400);
       expect(text(response)).toMatch(/more than 1000 samples.*\(max-read-samples\)/);
+      // The budget is per request: two queries of 600 samples each, both under it alone, exceed it together.
+      const half = (re: string) => ({ ...query, matchers: [...query.matchers, m('RE', 'instance', re)] });
+      expect((await read(h, { queries: [half('host-[0-9]')] })).status).toBe(200);
+      const both = await read(h, { queries: [half('host-[0-9]'), half('host-1[0-9]')] });
+      expect([both.status, text(both)]).toEqual([400, expect.stringMatching(/more than 1000 samples/)]);
     } finally {
       await h.stop();
     }

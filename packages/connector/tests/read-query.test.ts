@@ -127,6 +127,15 @@ describe('buildReadSql: one predicate per matcher, Prometheus semantics', () => 
     });
   });
 
+  it('selects the staleness-marker column when the table has one, and never matches on it', () => {
+    expect(
+      buildReadSql(query(m('EQ', '__stale__', 'true')), destination, DIMENSIONS, '__stale__'),
+    ).toBeUndefined();
+    expect(buildReadSql(query(m('NEQ', 'job', 'a')), destination, DIMENSIONS, '__stale__')).toBe(
+      `SELECT "instance", "job", "mode", "__stale__", measure_name, time, "measure_value::double" FROM "prom"."metrics" WHERE time BETWEEN from_milliseconds(1000) AND from_milliseconds(61000) AND ("job" IS NULL OR "job" <> 'a')`,
+    );
+  });
+
   describe('time bounds: the query’s own, inclusive, millisecond exact', () => {
     it.each([
       {
