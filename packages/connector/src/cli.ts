@@ -9,6 +9,7 @@ import { ConnectorError } from './errors.js';
 import { createConnector } from './handler.js';
 import { createLogger } from './logger.js';
 import { createMetrics } from './metrics.js';
+import { resolveAuthTokenSecret } from './secrets.js';
 import { startServer } from './server.js';
 
 const HELP = `Usage: timestream-prometheus-connector [options]
@@ -89,7 +90,7 @@ const main = async (): Promise<void> => {
       ...flags,
     ];
   }
-  let config: ConnectorConfig = readFlags(flags, process.env);
+  let config: ConnectorConfig = await resolveAuthTokenSecret(readFlags(flags, process.env));
   if (cli.emulator) {
     const { startTimestreamLocal } = await import('@prometheus-timestream/timestream-local');
     const emulator = await startTimestreamLocal({

@@ -28,6 +28,8 @@ export interface ConnectorConfig {
   readonly auth: AuthMode;
   /** Bearer token callers must present in `iam` mode; undefined when no token is required. */
   readonly authToken: string | undefined;
+  /** Secrets Manager secret holding the bearer token; `resolveAuthTokenSecret` reads it into `authToken`. */
+  readonly authTokenSecret: string | undefined;
   readonly writeBaseEndpoint: string | undefined;
   readonly queryBaseEndpoint: string | undefined;
   /** SDK attempts per WriteRecords call (the Go connector's name says retries; it counts attempts). */
@@ -202,6 +204,14 @@ const OPTIONS = {
     flag: 'auth-token-file',
     env: 'auth_token_file',
     description: 'iam mode: file holding the bearer token callers must send (or env AUTH_TOKEN)',
+    defaultValue: undefined,
+    parse: optionalText,
+  },
+  authTokenSecret: {
+    flag: 'auth-token-secret',
+    env: 'auth_token_secret',
+    description:
+      'iam mode: Secrets Manager secret (ARN or name) holding the bearer token, read once at start',
     defaultValue: undefined,
     parse: optionalText,
   },
@@ -410,14 +420,23 @@ const build = (raw: RawValues, env: Environment, nameOf: (key: OptionKey) => str
     auth = implied;
   }
   const tokenFile = value('authTokenFile');
+  const tokenSecret = value('authTokenSecret');
   const tokenFromEnv = env.AUTH_TOKEN?.trim();
   let authToken: string | undefined;
   if (tokenFile !== undefined) authToken = readTokenFile(tokenFile, nameOf('authTokenFile'));
   else if (tokenFromEnv !== undefined && tokenFromEnv !== '') authToken = tokenFromEnv;
-  if (authToken !== undefined && auth !== 'iam')
+  const tokenSource =
+    tokenSecret !== undefined
+      ? nameOf('authTokenSecret')
+      : tokenFile === undefined
+        ? 'AUTH_TOKEN'
+        : nameOf('authTokenFile');
+  if ((authToken !== undefined || tokenSecret !== undefined) && auth !== 'iam')
+    invalid(tokenSource, 'a bearer token only applies with auth=iam (passthrough uses basic auth)');
+  if (authToken !== undefined && tokenSecret !== undefined)
     invalid(
-      tokenFile === undefined ? 'AUTH_TOKEN' : nameOf('authTokenFile'),
-      'a bearer token only applies with auth=iam (passthrough uses basic auth)',
+      tokenSource,
+      `give the bearer token one way only, not also by ${tokenFile === undefined ? 'AUTH_TOKEN' : nameOf('authTokenFile')}`,
     );
   const tlsCertificate = value('tlsCertificate');
   const tlsKey = value('tlsKey');
@@ -433,6 +452,7 @@ const build = (raw: RawValues, env: Environment, nameOf: (key: OptionKey) => str
     region,
     auth,
     authToken,
+    authTokenSecret: tokenSecret,
     writeBaseEndpoint: value('writeBaseEndpoint'),
     queryBaseEndpoint: value('queryBaseEndpoint'),
     maxWriteRetries: value('maxWriteRetries'),

@@ -46,6 +46,7 @@ export {
 } from './lambda.js';
 export { createLogger, type Logger } from './logger.js';
 export { type ConnectorMetrics, createMetrics } from './metrics.js';
+export { resolveAuthTokenSecret } from './secrets.js';
 export { type RunningServer, startServer } from './server.js';
 export { classifyWriteError, type RejectionReason, writeBatches } from './timestream-write.js';
 export {

@@ -8,6 +8,7 @@ import { type ConnectorConfig, type Environment, readEnvironment } from './confi
 import { type Connector, type CoreRequest, type CoreResponse, createConnector } from './handler.js';
 import { createLogger } from './logger.js';
 import { createMetrics } from './metrics.js';
+import { resolveAuthTokenSecret } from './secrets.js';
 
 /** The fields of an HTTP API payload 2.0 or REST API / payload 1.0 event the adapter reads. */
 export interface ApiGatewayEvent {
@@ -112,15 +113,25 @@ export const createLambdaHandler =
     return toApiGatewayResult(response);
   };
 
-let containerHandler: LambdaHandler | undefined;
+let containerHandler: Promise<LambdaHandler> | undefined;
+
+const buildContainerHandler = async (): Promise<LambdaHandler> => {
+  const config = await resolveAuthTokenSecret(
+    readEnvironment(process.env as Environment),
+    'auth_token_secret',
+  );
+  return createLambdaHandler(createLambdaConnector(config));
+};
 
 /**
- * The function's entry point. An invalid configuration throws on every invocation with a message
- * naming the variable (API Gateway answers 500, so Prometheus keeps the data and retries).
+ * The function's entry point. An invalid configuration or an unreadable token secret throws on
+ * every invocation with a message naming the variable (API Gateway answers 500, so Prometheus
+ * keeps the data and retries); the next invocation tries again.
  */
 export const handler: LambdaHandler = async (event, context) => {
-  containerHandler ??= createLambdaHandler(
-    createLambdaConnector(readEnvironment(process.env as Environment)),
-  );
-  return containerHandler(event, context);
+  containerHandler ??= buildContainerHandler().catch((error: unknown) => {
+    containerHandler = undefined;
+    throw error;
+  });
+  return (await containerHandler)(event, context);
 };

@@ -192,6 +192,11 @@ describe('readFlags (standalone)', () => {
     },
     { argv: [...REQUIRED, 'stray'], option: 'stray', message: /unexpected argument/ },
     {
+      argv: [...REQUIRED, '--auth-token-secret=arn:aws:secretsmanager:us-east-1:1:secret:t'],
+      option: '--auth-token-secret',
+      message: /only applies with auth=iam/,
+    },
+    {
       argv: [...REQUIRED, '--web.telemetry-path=metrics'],
       option: '--web.telemetry-path',
       message: /start with \//,
