@@ -1,4 +1,12 @@
 /**
- * Placeholder public API: the CDK construct and stack arrive with the infrastructure issue.
+ * Public API of the infrastructure package: the CDK construct other apps import, the deployable
+ * stack, and the Lambda asset builder they share.
  */
-export const INFRA_PACKAGE = '@prometheus-timestream/infra';
+export {
+  type ConnectorAuthMode,
+  PrometheusTimestreamConnector,
+  type PrometheusTimestreamConnectorProps,
+  type RouteThrottling,
+} from './connector.js';
+export { buildLambdaAsset, elfMachine, LAMBDA_NODE_TARGET, type LambdaArchitecture } from './lambda-asset.js';
+export { PrometheusTimestreamConnectorStack, type PrometheusTimestreamConnectorStackProps } from './stack.js';

@@ -1,0 +1,109 @@
+/**
+ * The Lambda function's code, built locally at synth time (no Docker): the connector's Lambda
+ * entry bundled by esbuild into one minified ES module with its source map, next to the `snappy`
+ * package and the native binding built for the function's own architecture — never the build
+ * machine's, which is what CDK's local bundling would install (an x86 binary in an ARM_64
+ * function crashes it at the first request).
+ */
+import {
+  closeSync,
+  copyFileSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  readSync,
+} from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { buildSync } from 'esbuild';
+
+export type LambdaArchitecture = 'arm64' | 'x64';
+
+/** ELF `e_machine` of each architecture's native binding. */
+const ELF_MACHINE: Readonly<Record<LambdaArchitecture, number>> = { x64: 0x3e, arm64: 0xb7 };
+
+/** The Node.js version esbuild targets: the function's runtime. */
+export const LAMBDA_NODE_TARGET = 'node22';
+
+const require = createRequire(import.meta.url);
+const INFRA_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+/** The `e_machine` field of an ELF file, or undefined when it is no ELF file. */
+export const elfMachine = (file: string): number | undefined => {
+  const header = Buffer.alloc(20);
+  const fd = openSync(file, 'r');
+  try {
+    readSync(fd, header, 0, 20, 0);
+  } finally {
+    closeSync(fd);
+  }
+  if (header.readUInt32BE(0) !== 0x7f454c46) return undefined;
+  return header.readUInt16LE(18);
+};
+
+const nativePackageDir = (snappyDir: string, architecture: LambdaArchitecture): string => {
+  const name = `@napi-rs/snappy-linux-${architecture}-gnu`;
+  // Fetched for both architectures by scripts/fetch-native-snappy.mjs (and shipped in the package).
+  const fetched = join(INFRA_ROOT, 'native', name);
+  if (existsSync(join(fetched, 'package.json'))) return fetched;
+  try {
+    return dirname(createRequire(join(snappyDir, 'package.json')).resolve(`${name}/package.json`));
+  } catch {
+    throw new Error(
+      `the ${architecture} build of snappy's native binding (${name}) is missing; run "node ${join(INFRA_ROOT, 'scripts', 'fetch-native-snappy.mjs')}" with network access once`,
+    );
+  }
+};
+
+const built = new Map<LambdaArchitecture, string>();
+
+/**
+ * Builds (once per process and architecture) the directory that is the function's code:
+ * `index.mjs` (+ `.map`), exporting `handler`, and `node_modules/snappy` with the binding.
+ *
+ * @throws Error when the native binding for `architecture` is missing or is not built for it
+ */
+export const buildLambdaAsset = (architecture: LambdaArchitecture): string => {
+  const cached = built.get(architecture);
+  if (cached !== undefined) return cached;
+  const dir = mkdtempSync(join(tmpdir(), `prometheus-timestream-lambda-${architecture}-`));
+  const entry = require.resolve('@prometheus-timestream/connector/lambda');
+  buildSync({
+    entryPoints: [entry],
+    outfile: join(dir, 'index.mjs'),
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: LAMBDA_NODE_TARGET,
+    minify: true,
+    sourcemap: true,
+    legalComments: 'none',
+    sourcesContent: false,
+    logLevel: 'silent',
+    // The native binding cannot be bundled; it is installed beside the bundle below.
+    external: ['snappy'],
+    // Bundled CommonJS (the AWS SDK) calls require() for Node built-ins.
+    banner: { js: "import{createRequire as __cr}from'node:module';const require=__cr(import.meta.url);" },
+  });
+  const codecEntry = require.resolve('@prometheus-timestream/codec');
+  const snappyManifest = createRequire(codecEntry).resolve('snappy/package.json');
+  const snappyDir = dirname(snappyManifest);
+  const snappy = JSON.parse(readFileSync(snappyManifest, 'utf8')) as { files?: string[] };
+  const snappyTarget = join(dir, 'node_modules', 'snappy');
+  mkdirSync(snappyTarget, { recursive: true });
+  for (const file of ['package.json', ...(snappy.files ?? [])])
+    if (existsSync(join(snappyDir, file))) copyFileSync(join(snappyDir, file), join(snappyTarget, file));
+  const nativeName = `@napi-rs/snappy-linux-${architecture}-gnu`;
+  const nativeTarget = join(dir, 'node_modules', nativeName);
+  cpSync(nativePackageDir(snappyDir, architecture), nativeTarget, { recursive: true });
+  const binary = join(nativeTarget, `snappy.linux-${architecture}-gnu.node`);
+  if (!existsSync(binary) || elfMachine(binary) !== ELF_MACHINE[architecture])
+    throw new Error(`${binary} is not a Linux ${architecture} binary`);
+  built.set(architecture, dir);
+  return dir;
+};

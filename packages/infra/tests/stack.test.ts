@@ -1,0 +1,257 @@
+/**
+ * The synthesized stack and construct: the one-click template's parameters and outputs, routes,
+ * stage throttling, the role's statements, the Timestream resources when asked for, and the
+ * Lambda asset's native binding built for the function's own architecture.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { App, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Architecture } from 'aws-cdk-lib/aws-lambda';
+import {
+  elfMachine,
+  PrometheusTimestreamConnector,
+  PrometheusTimestreamConnectorStack,
+} from '../src/index.js';
+
+const synthStack = (props: ConstructorParameters<typeof PrometheusTimestreamConnectorStack>[2] = {}) => {
+  const app = new App();
+  const stack = new PrometheusTimestreamConnectorStack(app, 'PrometheusTimestreamConnector', props);
+  return { app, stack, template: Template.fromStack(stack) };
+};
+
+describe('PrometheusTimestreamConnectorStack (what cdk synth and cdk deploy use)', () => {
+  const { template } = synthStack();
+
+  it.each([
+    ['APIGatewayStageName', { Type: 'String', Default: 'dev' }],
+    ['MemorySize', { Type: 'Number', Default: 512, MinValue: 128, MaxValue: 8192 }],
+    ['ApiGatewayTimeoutInMillis', { Type: 'Number', Default: 30000, MinValue: 50, MaxValue: 30000 }],
+    ['LambdaTimeoutInSeconds', { Type: 'Number', Default: 30, MinValue: 3 }],
+    ['ReadThrottlingBurstLimit', { Type: 'Number', Default: 1200 }],
+    ['WriteThrottlingBurstLimit', { Type: 'Number', Default: 1200 }],
+    ['DefaultDatabase', { Type: 'String', Default: 'PrometheusDatabase' }],
+    ['DefaultTable', { Type: 'String', Default: 'PrometheusMetricsTable' }],
+    ['ExecutionPolicyName', { Type: 'String', Default: 'LambdaExecutionPolicy' }],
+    ['LogLevel', { Type: 'String', Default: 'info', AllowedValues: ['info', 'warn', 'debug', 'error'] }],
+  ])('parameter %s keeps the one-click name, default and constraints', (name, expected) => {
+    template.hasParameter(name, expected);
+  });
+
+  it('has the one-click outputs', () => {
+    expect(Object.keys(template.findOutputs('*')).sort()).toEqual(
+      ['DefaultDatabase', 'DefaultTable', 'InvokeReadURL', 'InvokeWriteURL'].sort(),
+    );
+    template.hasOutput('InvokeWriteURL', {
+      Value: {
+        'Fn::Join': [
+          '',
+          Match.arrayWith([
+            Match.stringLikeRegexp('^https://$'),
+            '/',
+            { Ref: 'APIGatewayStageName' },
+            '/write',
+          ]),
+        ],
+      },
+    });
+    template.hasOutput('DefaultTable', { Value: { Ref: 'DefaultTable' } });
+  });
+
+  it('routes POST /write and POST /read to the function (payload 2.0, the integration timeout), unauthenticated in passthrough mode', () => {
+    for (const key of ['POST /write', 'POST /read'])
+      template.hasResourceProperties('AWS::ApiGatewayV2::Route', {
+        RouteKey: key,
+        AuthorizationType: 'NONE',
+      });
+    template.hasResourceProperties('AWS::ApiGatewayV2::Integration', {
+      IntegrationType: 'AWS_PROXY',
+      PayloadFormatVersion: '2.0',
+      TimeoutInMillis: { Ref: 'ApiGatewayTimeoutInMillis' },
+    });
+  });
+
+  it('throttles each route on the named stage, after the routes exist, with access logs', () => {
+    const stages = template.findResources('AWS::ApiGatewayV2::Stage');
+    const [stage] = Object.values(stages) as { Properties: Record<string, unknown>; DependsOn?: string[] }[];
+    expect(stage?.Properties).toMatchObject({
+      StageName: { Ref: 'APIGatewayStageName' },
+      AutoDeploy: true,
+      RouteSettings: {
+        'POST /write': { ThrottlingBurstLimit: { Ref: 'WriteThrottlingBurstLimit' } },
+        'POST /read': { ThrottlingBurstLimit: { Ref: 'ReadThrottlingBurstLimit' } },
+      },
+      AccessLogSettings: {
+        DestinationArn: expect.anything(),
+        Format: expect.stringContaining('$context.status'),
+      },
+    });
+    const routes = Object.keys(template.findResources('AWS::ApiGatewayV2::Route'));
+    expect(stage?.DependsOn).toEqual(expect.arrayContaining(routes));
+  });
+
+  it('runs a current Node.js runtime on ARM_64 with the parameters and the connector’s configuration', () => {
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Runtime: 'nodejs24.x',
+      Architectures: ['arm64'],
+      Handler: 'index.handler',
+      MemorySize: { Ref: 'MemorySize' },
+      Timeout: { Ref: 'LambdaTimeoutInSeconds' },
+      Environment: {
+        Variables: {
+          default_database: { Ref: 'DefaultDatabase' },
+          default_table: { Ref: 'DefaultTable' },
+          log_level: { Ref: 'LogLevel' },
+          auth: 'passthrough',
+          NODE_OPTIONS: '--enable-source-maps',
+        },
+      },
+    });
+  });
+
+  it('grants least privilege in the policy named by ExecutionPolicyName', () => {
+    const tableArn = {
+      'Fn::Join': [
+        '',
+        [
+          'arn:',
+          { Ref: 'AWS::Partition' },
+          ':timestream:',
+          { Ref: 'AWS::Region' },
+          ':',
+          { Ref: 'AWS::AccountId' },
+          ':database/',
+          { Ref: 'DefaultDatabase' },
+          '/table/',
+          { Ref: 'DefaultTable' },
+        ],
+      ],
+    };
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyName: { Ref: 'ExecutionPolicyName' },
+      PolicyDocument: {
+        Statement: [
+          {
+            Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+            Effect: 'Allow',
+            Resource: Match.anyValue(),
+          },
+          { Action: 'timestream:DescribeEndpoints', Effect: 'Allow', Resource: '*' },
+          { Action: ['timestream:WriteRecords', 'timestream:Select'], Effect: 'Allow', Resource: tableArn },
+        ],
+      },
+    });
+    template.resourceCountIs('AWS::IAM::Policy', 1);
+  });
+
+  it('creates no database or table by default (the one-click template used existing ones)', () => {
+    template.resourceCountIs('AWS::Timestream::Database', 0);
+    template.resourceCountIs('AWS::Timestream::Table', 0);
+  });
+
+  it('creates them, with retention parameters, when asked', () => {
+    const created = synthStack({ createDatabaseAndTable: true }).template;
+    created.hasResourceProperties('AWS::Timestream::Database', { DatabaseName: { Ref: 'DefaultDatabase' } });
+    created.hasResource('AWS::Timestream::Table', {
+      Properties: {
+        DatabaseName: { Ref: 'DefaultDatabase' },
+        TableName: { Ref: 'DefaultTable' },
+        RetentionProperties: {
+          MemoryStoreRetentionPeriodInHours: { Ref: 'MemoryStoreRetentionPeriodInHours' },
+          MagneticStoreRetentionPeriodInDays: { Ref: 'MagneticStoreRetentionPeriodInDays' },
+        },
+      },
+      DependsOn: [Match.stringLikeRegexp('Database')],
+      DeletionPolicy: 'Retain',
+    });
+    created.hasParameter('MemoryStoreRetentionPeriodInHours', { Default: 24, MinValue: 1, MaxValue: 8766 });
+  });
+});
+
+describe('PrometheusTimestreamConnector (imported into another app, props only)', () => {
+  const build = (props: ConstructorParameters<typeof PrometheusTimestreamConnector>[2]) => {
+    const stack = new Stack(new App(), 'Other');
+    const connector = new PrometheusTimestreamConnector(stack, 'Prom', props);
+    return { connector, template: Template.fromStack(stack) };
+  };
+
+  it('iam mode: routes use API Gateway IAM authorization, the function its own role', () => {
+    const { template } = build({
+      authMode: 'iam',
+      stageName: 'prod',
+      databaseName: 'db1',
+      tableName: 'table1',
+    });
+    for (const key of ['POST /write', 'POST /read'])
+      template.hasResourceProperties('AWS::ApiGatewayV2::Route', {
+        RouteKey: key,
+        AuthorizationType: 'AWS_IAM',
+      });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({ auth: 'iam', default_database: 'db1', default_table: 'table1' }),
+      },
+    });
+    template.resourceCountIs('AWS::SecretsManager::Secret', 0);
+  });
+
+  it('token mode: a generated secret the function may read, named in its environment', () => {
+    const { template, connector } = build({ authMode: 'token' });
+    expect(connector.tokenSecret).toBeDefined();
+    template.resourceCountIs('AWS::SecretsManager::Secret', 1);
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({ auth: 'iam', auth_token_secret: { Ref: Match.anyValue() } }),
+      },
+    });
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'] }),
+        ]),
+      },
+    });
+  });
+
+  it('takes throttling rates, memory and the architecture from props', () => {
+    const { template, connector } = build({
+      writeThrottling: { burstLimit: 50, rateLimit: 20 },
+      memorySize: 1024,
+      architecture: Architecture.X86_64,
+    });
+    template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      RouteSettings: {
+        'POST /write': { ThrottlingBurstLimit: 50, ThrottlingRateLimit: 20 },
+        'POST /read': { ThrottlingBurstLimit: 1200 },
+      },
+    });
+    template.hasResourceProperties('AWS::Lambda::Function', { MemorySize: 1024, Architectures: ['x86_64'] });
+    expect(connector.function.node.id).toBe('Function');
+  });
+});
+
+describe('the synthesized Lambda asset', () => {
+  it.each([
+    {
+      architecture: Architecture.ARM_64,
+      binary: 'snappy.linux-arm64-gnu.node',
+      machine: 0xb7,
+      name: 'AArch64',
+    },
+    { architecture: Architecture.X86_64, binary: 'snappy.linux-x64-gnu.node', machine: 0x3e, name: 'x86-64' },
+  ])(
+    '$architecture.name: the handler bundle and an $name snappy binding',
+    ({ architecture, binary, machine }) => {
+      const { app, template } = synthStack({ architecture });
+      const assembly = app.synth();
+      const [fn] = Object.values(template.findResources('AWS::Lambda::Function')) as {
+        Properties: { Code: { S3Key: string } };
+      }[];
+      const hash = fn?.Properties.Code.S3Key.replace(/\.zip$/, '') ?? '';
+      const asset = join(assembly.directory, `asset.${hash}`);
+      expect(existsSync(join(asset, 'index.mjs'))).toBe(true);
+      const arch = binary.split('.')[1];
+      expect(elfMachine(join(asset, 'node_modules', '@napi-rs', `snappy-${arch}`, binary))).toBe(machine);
+    },
+  );
+});
