@@ -19,6 +19,11 @@ describe('cdk-nag AwsSolutions', () => {
         authMode,
         createDatabaseAndTable: true,
       });
+      // The construct under another id in another stack: no acknowledgement may depend on ids.
+      new PrometheusTimestreamConnector(new Stack(app, 'Other'), 'Prom', {
+        authMode,
+        createDatabaseAndTable: true,
+      });
       Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
       let failure = '';
       try {
