@@ -186,7 +186,7 @@ export class PrometheusTimestreamConnector extends Construct {
       architecture,
       handler: 'index.handler',
       code: lambda.Code.fromAsset(
-        buildLambdaAsset(architecture === lambda.Architecture.ARM_64 ? 'arm64' : 'x64'),
+        buildLambdaAsset(architecture.name === lambda.Architecture.ARM_64.name ? 'arm64' : 'x64'),
       ),
       memorySize: props.memorySize ?? 512,
       timeout: props.timeout ?? Duration.seconds(30),
