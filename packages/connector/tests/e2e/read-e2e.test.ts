@@ -25,7 +25,7 @@ import {
   Workspace,
   waitUntilPrometheusSentEverything,
 } from './helpers/peers.js';
-import { assertRunning, type ManagedProcess, requireBinary, sleep } from './helpers/processes.js';
+import { type ManagedProcess, requireBinary, runUntil } from './helpers/processes.js';
 import { metricSum, metricValues } from './helpers/samples.js';
 
 /** Scraping before node-exporter stops, and after. */
@@ -179,13 +179,6 @@ const api = async (baseUrl: string, path: string, params: Record<string, string>
     signal: AbortSignal.timeout(60_000),
   });
   return (await response.json()) as ApiResult;
-};
-
-const runUntil = async (until: number, processes: readonly ManagedProcess[]): Promise<void> => {
-  while (Date.now() < until) {
-    for (const child of processes) assertRunning(child);
-    await sleep(Math.min(1_000, until - Date.now()));
-  }
 };
 
 describe('remote read: Prometheus B reading through the connector answers as Prometheus A', () => {

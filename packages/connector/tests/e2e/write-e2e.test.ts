@@ -35,7 +35,7 @@ import {
   waitUntilPrometheusSentEverything,
   waitUntilVmagentSentEverything,
 } from './helpers/peers.js';
-import { assertRunning, type ManagedProcess, requireBinary, sleep } from './helpers/processes.js';
+import { requireBinary, runUntil } from './helpers/processes.js';
 import {
   type Comparison,
   compareSeries,
@@ -53,14 +53,6 @@ const WARM_UP_MS = 5_000;
 const WINDOW_END_MARGIN_MS = 3_000;
 const TEST_TIMEOUT_MS = 240_000;
 const SETUP_TIMEOUT_MS = 60_000;
-
-/** Sleeps until `until` (epoch ms), failing at once if a peer dies meanwhile. */
-const runUntil = async (until: number, processes: readonly ManagedProcess[]): Promise<void> => {
-  while (Date.now() < until) {
-    for (const child of processes) assertRunning(child);
-    await sleep(Math.min(1_000, until - Date.now()));
-  }
-};
 
 /** The connector's answers that were not 2xx, as `handler code → count`. */
 const failedResponses = (metrics: readonly ExposedSample[]): Record<string, number> => {

@@ -138,25 +138,36 @@ const prometheusConfig = (
     2,
   );
 
+/** Starts Prometheus 2.42 as `name`, its configuration written for the port it will listen on. */
+const launchPrometheus = async (
+  workspace: Workspace,
+  name: string,
+  config: (port: number) => string,
+): Promise<{ readonly child: ManagedProcess; readonly url: string; readonly configFile: string }> => {
+  const binary = requireBinary('prometheus');
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const configFile = workspace.path(`${name}.yml`);
+  writeFileSync(configFile, config(port));
+  mkdirSync(workspace.path(`${name}-data`));
+  const child = workspace.start(name, binary, [
+    `--config.file=${configFile}`,
+    `--storage.tsdb.path=${workspace.path(`${name}-data`)}`,
+    '--storage.tsdb.retention.time=1d',
+    `--web.listen-address=127.0.0.1:${port}`,
+  ]);
+  await waitForHttp(child, `${url}/-/ready`);
+  return { child, url, configFile };
+};
+
 export const startPrometheus = async (
   workspace: Workspace,
   scrape: { readonly nodeExporter: string },
   remoteWrite: RemoteWriteTarget,
 ): Promise<Prometheus> => {
-  const binary = requireBinary('prometheus');
-  const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
-  const configFile = workspace.path('prometheus.yml');
-  const targets = { prometheus: `127.0.0.1:${port}`, node: scrape.nodeExporter };
-  writeFileSync(configFile, prometheusConfig(targets, remoteWrite));
-  mkdirSync(workspace.path('prometheus-data'));
-  const child = workspace.start('prometheus', binary, [
-    `--config.file=${configFile}`,
-    `--storage.tsdb.path=${workspace.path('prometheus-data')}`,
-    '--storage.tsdb.retention.time=1d',
-    `--web.listen-address=127.0.0.1:${port}`,
-  ]);
-  await waitForHttp(child, `${url}/-/ready`);
+  const { child, url, configFile } = await launchPrometheus(workspace, 'prometheus', (port) =>
+    prometheusConfig({ prometheus: `127.0.0.1:${port}`, node: scrape.nodeExporter }, remoteWrite),
+  );
   return {
     process: child,
     url,
@@ -191,12 +202,7 @@ export const startPrometheusReader = async (
   workspace: Workspace,
   remoteRead: RemoteWriteTarget,
 ): Promise<{ readonly process: ManagedProcess; readonly url: string }> => {
-  const binary = requireBinary('prometheus');
-  const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
-  const configFile = workspace.path('prometheus-reader.yml');
-  writeFileSync(
-    configFile,
+  const { child, url } = await launchPrometheus(workspace, 'prometheus-reader', () =>
     JSON.stringify({
       global: { scrape_interval: SCRAPE_INTERVAL, evaluation_interval: '1m' },
       remote_read: [
@@ -210,13 +216,6 @@ export const startPrometheusReader = async (
       ],
     }),
   );
-  mkdirSync(workspace.path('prometheus-reader-data'));
-  const child = workspace.start('prometheus-reader', binary, [
-    `--config.file=${configFile}`,
-    `--storage.tsdb.path=${workspace.path('prometheus-reader-data')}`,
-    `--web.listen-address=127.0.0.1:${port}`,
-  ]);
-  await waitForHttp(child, `${url}/-/ready`);
   return { process: child, url };
 };
 

@@ -175,6 +175,14 @@ export const assertRunning = (process: ManagedProcess): void => {
     );
 };
 
+/** Sleeps until `until` (epoch ms), failing at once if one of `processes` dies meanwhile. */
+export const runUntil = async (until: number, processes: readonly ManagedProcess[]): Promise<void> => {
+  while (Date.now() < until) {
+    for (const child of processes) assertRunning(child);
+    await sleep(Math.min(1_000, until - Date.now()));
+  }
+};
+
 /** Waits until `url` answers 2xx, failing early (with its log) if the process exits. */
 export const waitForHttp = (process: ManagedProcess, url: string, timeoutMs = 30_000): Promise<boolean> =>
   waitFor(
