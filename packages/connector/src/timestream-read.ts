@@ -157,15 +157,18 @@ export const createDimensionCache = (
           Name === STALE_MARKER_DIMENSION ? known.staleMarkers : known.dimensions.has(Name as string),
         );
       for (const { commonAttributes, records } of batches) {
-        let checked: readonly Dimension[] | undefined;
-        for (const { Dimensions } of [commonAttributes, ...records]) {
+        let checked = commonAttributes.Dimensions;
+        let known = isKnown(checked);
+        for (const { Dimensions } of records) {
           // A series' records share one dimension array: check each array once.
+          if (!known) break;
           if (Dimensions === checked) continue;
           checked = Dimensions;
-          if (!isKnown(Dimensions)) {
-            outdated = true;
-            return;
-          }
+          known = isKnown(Dimensions);
+        }
+        if (!known) {
+          outdated = true;
+          return;
         }
       }
     },

@@ -77,6 +77,23 @@ describe('the dimension cache', () => {
     expect(await calls(['job'], 0)).toEqual({ calls: 4, dimensions: ['job', 'zone'] });
   });
 
+  it('notices a new dimension in a record as well as in the shared attributes', async () => {
+    const cache = createDimensionCache(destination, { ttlMs: 60_000, expectMarkers: false });
+    await cache.columnsFor(client, [], signal);
+    const before = describes();
+    cache.noteWritten([
+      {
+        commonAttributes: { Dimensions: [{ Name: 'job', Value: 'a' }] },
+        records: [
+          { MeasureValue: '1', Time: String(T) },
+          { MeasureValue: '1', Time: String(T), Dimensions: [{ Name: 'never_written', Value: 'x' }] },
+        ],
+      },
+    ]);
+    await cache.columnsFor(client, [], signal);
+    expect(describes() - before).toBe(1);
+  });
+
   it('runs a query again after a fresh DESCRIBE when Timestream says a cached column does not exist', async () => {
     // Prepare: a cache that believes in a column the table never had.
     let refreshed = 0;
