@@ -1,7 +1,7 @@
 // The CDK app behind `npx cdk synth` / `npx cdk deploy`: one stack, named
-// PrometheusTimestreamConnector unless the `stackName` context says otherwise. Choices fixed at
-// synth time come from context (`-c authMode=iam`, `-c createDatabaseAndTable=true`,
-// `-c architecture=x86_64`); everything else is a CloudFormation parameter.
+// PrometheusTimestreamConnector unless the `stackName` context says otherwise. The architecture is
+// fixed at synth time (`-c architecture=x86_64`: the asset carries its native binding); everything
+// else is a CloudFormation parameter (`cdk deploy --parameters AuthMode=iam`).
 
 import { PrometheusTimestreamConnectorStack } from '@prometheus-timestream/infra';
 import { App } from 'aws-cdk-lib';
@@ -9,11 +9,9 @@ import { Architecture } from 'aws-cdk-lib/aws-lambda';
 
 const app = new App();
 const context = (name) => app.node.tryGetContext(name);
-const authMode = context('authMode') ?? 'passthrough';
-if (!['passthrough', 'iam', 'token'].includes(authMode))
-  throw new Error(`context authMode must be passthrough, iam or token, got "${authMode}"`);
+const architecture = context('architecture') ?? 'arm64';
+if (!['arm64', 'x86_64'].includes(architecture))
+  throw new Error(`context architecture must be arm64 or x86_64, got "${architecture}"`);
 new PrometheusTimestreamConnectorStack(app, context('stackName') ?? 'PrometheusTimestreamConnector', {
-  authMode,
-  createDatabaseAndTable: String(context('createDatabaseAndTable')) === 'true',
-  architecture: context('architecture') === 'x86_64' ? Architecture.X86_64 : Architecture.ARM_64,
+  architecture: architecture === 'x86_64' ? Architecture.X86_64 : Architecture.ARM_64,
 });

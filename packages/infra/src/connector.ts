@@ -3,13 +3,32 @@
  * API (`POST /write`, `POST /read`) on a throttled stage, with a least-privilege role and,
  * optionally, the Timestream database and table it writes to.
  */
-import { Aws, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
-import { type CfnStage, HttpApi, HttpMethod, type HttpRoute, HttpStage } from 'aws-cdk-lib/aws-apigatewayv2';
+import {
+  Aws,
+  CfnCondition,
+  type CfnParameter,
+  type CfnResource,
+  Duration,
+  Fn,
+  RemovalPolicy,
+  Stack,
+  Token,
+  Validations,
+} from 'aws-cdk-lib';
+import {
+  type CfnRoute,
+  type CfnStage,
+  HttpApi,
+  HttpMethod,
+  type HttpRoute,
+  HttpStage,
+} from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpIamAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as timestream from 'aws-cdk-lib/aws-timestream';
 import { Construct } from 'constructs';
@@ -23,6 +42,29 @@ import { buildLambdaAsset } from './lambda-asset.js';
  */
 export type ConnectorAuthMode = 'passthrough' | 'iam' | 'token';
 
+const AUTH_MODES: readonly ConnectorAuthMode[] = ['passthrough', 'iam', 'token'];
+
+/**
+ * A choice fixed at synth time (`true`/`false`) or left to deploy time: a `CfnCondition`, with
+ * which the resources the choice adds are created only when it holds.
+ */
+export type DeployChoice = boolean | CfnCondition;
+
+/**
+ * The function's props a user may override (`functionOverrides`); the code, handler,
+ * architecture, role and environment belong to the construct (see the props of the same names).
+ */
+export type FunctionOverrides = Partial<
+  Omit<lambda.FunctionProps, 'code' | 'handler' | 'architecture' | 'role' | 'environment'>
+>;
+
+export interface MagneticStoreWrites {
+  /** Where Timestream writes reports of records it rejected asynchronously (required when magnetic writes are on). */
+  readonly rejectedDataBucket: s3.IBucket;
+  /** @default no prefix */
+  readonly rejectedDataPrefix?: string;
+}
+
 export interface RouteThrottling {
   /** Requests allowed in a burst. @default 1200 */
   readonly burstLimit?: number;
@@ -35,12 +77,18 @@ export interface PrometheusTimestreamConnectorProps {
   readonly databaseName?: string;
   /** Timestream table. @default 'PrometheusMetricsTable' */
   readonly tableName?: string;
-  /** Create the database and table; otherwise they must exist. @default false */
-  readonly createDatabaseAndTable?: boolean;
+  /** Create the database and table (or a CfnCondition deciding it at deploy time); otherwise they must exist. @default false */
+  readonly createDatabaseAndTable?: DeployChoice;
   /** Memory-store retention of a created table, in hours. @default 24 */
   readonly memoryStoreRetentionHours?: number;
   /** Magnetic-store retention of a created table, in days. @default 365 */
   readonly magneticStoreRetentionDays?: number;
+  /**
+   * Let a created table accept records older than its memory-store retention (backfill), writing
+   * them to the magnetic store; Timestream reports the records it rejects later to the bucket.
+   * @default off: records older than the memory-store retention are refused (400)
+   */
+  readonly magneticStoreWrites?: MagneticStoreWrites;
   /** HTTP API stage; the URLs are `…/<stageName>/write` and `…/<stageName>/read`. @default 'dev' */
   readonly stageName?: string;
   /** Throttling of `POST /write`. @default { burstLimit: 1200 } */
@@ -57,8 +105,12 @@ export interface PrometheusTimestreamConnectorProps {
   readonly logLevel?: string;
   /** @default lambda.Architecture.ARM_64 */
   readonly architecture?: lambda.Architecture;
-  /** @default 'passthrough' */
-  readonly authMode?: ConnectorAuthMode;
+  /**
+   * How callers are authenticated; a CfnParameter (whose allowed values must be the three modes)
+   * leaves it to deploy time, with each mode's resources created under a condition.
+   * @default 'passthrough'
+   */
+  readonly authMode?: ConnectorAuthMode | CfnParameter;
   /** `token` mode: the secret holding the bearer token. @default a generated 48-character secret */
   readonly tokenSecret?: secretsmanager.ISecret;
   /** Retention of the function's and the API's log groups. @default logs.RetentionDays.ONE_MONTH */
@@ -67,9 +119,24 @@ export interface PrometheusTimestreamConnectorProps {
   readonly executionPolicyName?: string;
   /** Extra environment variables for the connector (see the README's configuration table). @default none */
   readonly environment?: Readonly<Record<string, string>>;
+  /** Further props of the function (reserved concurrency, VPC, tracing, runtime, …), applied last. @default none */
+  readonly functionOverrides?: FunctionOverrides;
 }
 
 const DEFAULT_BURST = 1200;
+
+/** `yes` or `no` as the choice decides, at synth time or (an `Fn::If`) at deploy time. */
+const valueIf = (choice: DeployChoice, yes: string, no: string): string =>
+  choice instanceof CfnCondition
+    ? Token.asString(Fn.conditionIf(choice.logicalId, yes, no))
+    : choice
+      ? yes
+      : no;
+
+/** Creates `resource` only when a deploy-time choice holds (synth-time choices never get here false). */
+const createOnlyIf = (choice: DeployChoice, resource: CfnResource): void => {
+  if (choice instanceof CfnCondition) resource.cfnOptions.condition = choice;
+};
 
 export class PrometheusTimestreamConnector extends Construct {
   public readonly function: lambda.Function;
@@ -82,24 +149,32 @@ export class PrometheusTimestreamConnector extends Construct {
   public readonly readUrl: string;
   public readonly databaseName: string;
   public readonly tableName: string;
-  /** Set when `createDatabaseAndTable` is true. */
+  /** Set unless `createDatabaseAndTable` is false (under its condition when decided at deploy time). */
   public readonly database: timestream.CfnDatabase | undefined;
   public readonly table: timestream.CfnTable | undefined;
-  /** Set in `token` mode. */
+  /** Set when `token` mode may be chosen. */
   public readonly tokenSecret: secretsmanager.ISecret | undefined;
+  private readonly authModeParameter: CfnParameter | undefined;
+  private readonly staticAuthMode: ConnectorAuthMode | undefined;
+  private readonly authConditions = new Map<ConnectorAuthMode, CfnCondition>();
 
   public constructor(scope: Construct, id: string, props: PrometheusTimestreamConnectorProps = {}) {
     super(scope, id);
     const stack = Stack.of(this);
     const authMode = props.authMode ?? 'passthrough';
+    if (typeof authMode === 'string') {
+      if (!AUTH_MODES.includes(authMode))
+        throw new Error(`authMode must be one of ${AUTH_MODES.join(', ')}, got "${authMode}"`);
+      this.staticAuthMode = authMode;
+    } else this.authModeParameter = authMode;
     this.databaseName = props.databaseName ?? 'PrometheusDatabase';
     this.tableName = props.tableName ?? 'PrometheusMetricsTable';
     const architecture = props.architecture ?? lambda.Architecture.ARM_64;
     const logRetention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
 
-    if (props.createDatabaseAndTable === true) {
+    const createTable = props.createDatabaseAndTable ?? false;
+    if (createTable !== false) {
       this.database = new timestream.CfnDatabase(this, 'Database', { databaseName: this.databaseName });
-      this.database.applyRemovalPolicy(RemovalPolicy.RETAIN);
       this.table = new timestream.CfnTable(this, 'Table', {
         databaseName: this.databaseName,
         tableName: this.tableName,
@@ -108,9 +183,28 @@ export class PrometheusTimestreamConnector extends Construct {
           MemoryStoreRetentionPeriodInHours: String(props.memoryStoreRetentionHours ?? 24),
           MagneticStoreRetentionPeriodInDays: String(props.magneticStoreRetentionDays ?? 365),
         },
+        ...(props.magneticStoreWrites === undefined
+          ? {}
+          : {
+              magneticStoreWriteProperties: {
+                EnableMagneticStoreWrites: true,
+                MagneticStoreRejectedDataLocation: {
+                  S3Configuration: {
+                    BucketName: props.magneticStoreWrites.rejectedDataBucket.bucketName,
+                    EncryptionOption: 'SSE_S3',
+                    ...(props.magneticStoreWrites.rejectedDataPrefix === undefined
+                      ? {}
+                      : { ObjectKeyPrefix: props.magneticStoreWrites.rejectedDataPrefix }),
+                  },
+                },
+              },
+            }),
       });
       this.table.addResourceDependency(this.database);
       for (const resource of [this.database, this.table]) {
+        // Data outlives the stack: deleting the stack must not delete the metrics.
+        resource.applyRemovalPolicy(RemovalPolicy.RETAIN);
+        createOnlyIf(createTable, resource);
         Validations.of(resource).acknowledge({
           id: 'CloudFormation-Validate::W3697',
           reason:
@@ -122,7 +216,6 @@ export class PrometheusTimestreamConnector extends Construct {
             'Encrypted at rest with the AWS-owned key by default; a customer-managed key is a cost users opt into on their own database',
         });
       }
-      this.table.applyRemovalPolicy(RemovalPolicy.RETAIN);
     }
     const tableArn = stack.formatArn({
       service: 'timestream',
@@ -165,68 +258,64 @@ export class PrometheusTimestreamConnector extends Construct {
       reason: 'timestream:DescribeEndpoints supports no resource-level permissions; the service requires "*"',
     });
 
-    this.tokenSecret =
-      authMode === 'token'
-        ? (props.tokenSecret ??
-          (new secretsmanager.Secret(this, 'TokenSecret', {
-            description: 'Bearer token Prometheus presents to the connector',
-            generateSecretString: { passwordLength: 48, excludePunctuation: true },
-          }) as secretsmanager.ISecret))
-        : undefined;
-    this.tokenSecret?.grantRead(this.role);
-    if (this.tokenSecret !== undefined && props.tokenSecret === undefined)
-      Validations.of(this.tokenSecret).acknowledge({
-        id: 'AwsSolutions-SMG4',
-        reason:
-          'The token is shared with Prometheus, which reads it from a file; rotating it needs Prometheus reconfigured, so it is rotated by the operator',
-      });
+    const token = this.authModeIs('token');
+    const tokenAccess = token === false ? undefined : this.tokenSecretAccess(token, props.tokenSecret);
+    this.tokenSecret = tokenAccess?.secret;
+    const tokenPolicy = tokenAccess?.policy;
 
     this.function = new lambda.Function(this, 'Function', {
       runtime: lambda.Runtime.NODEJS_24_X,
-      architecture,
       handler: 'index.handler',
+      memorySize: props.memorySize ?? 512,
+      timeout: props.timeout ?? Duration.seconds(30),
+      logGroup,
+      description: 'Prometheus remote_write / remote_read connector for Amazon Timestream',
+      ...props.functionOverrides,
+      architecture,
       code: lambda.Code.fromAsset(
         buildLambdaAsset(architecture.name === lambda.Architecture.ARM_64.name ? 'arm64' : 'x64'),
       ),
-      memorySize: props.memorySize ?? 512,
-      timeout: props.timeout ?? Duration.seconds(30),
       role: this.role,
-      logGroup,
-      description: 'Prometheus remote_write / remote_read connector for Amazon Timestream',
       environment: {
         default_database: this.databaseName,
         default_table: this.tableName,
         log_level: props.logLevel ?? 'info',
-        auth: authMode === 'passthrough' ? 'passthrough' : 'iam',
-        ...(this.tokenSecret === undefined ? {} : { auth_token_secret: this.tokenSecret.secretArn }),
+        auth: valueIf(this.authModeIs('passthrough'), 'passthrough', 'iam'),
+        ...(this.tokenSecret === undefined
+          ? {}
+          : { auth_token_secret: valueIf(token, this.tokenSecret.secretArn, Aws.NO_VALUE) }),
         NODE_OPTIONS: '--enable-source-maps',
         ...props.environment,
       },
     });
     this.function.node.addDependency(policy);
+    // A conditional resource cannot be depended on (it may not exist); the function re-reads the
+    // secret at its next start if the grant was not there yet.
+    if (tokenPolicy !== undefined && token === true) this.function.node.addDependency(tokenPolicy);
 
     const integration = new HttpLambdaIntegration('Integration', this.function, {
       timeout: props.integrationTimeout ?? Duration.seconds(29),
     });
+    const iamAuth = this.authModeIs('iam');
     this.httpApi = new HttpApi(this, 'HttpApi', {
       apiName: `${stack.stackName}-APIGateway`,
       createDefaultStage: false,
-      ...(authMode === 'iam' ? { defaultAuthorizer: new HttpIamAuthorizer() } : {}),
+      ...(iamAuth === true ? { defaultAuthorizer: new HttpIamAuthorizer() } : {}),
     });
     const [writeRoute, readRoute] = (['/write', '/read'] as const).map(
       (path) => this.httpApi.addRoutes({ path, methods: [HttpMethod.POST], integration })[0] as HttpRoute,
     );
     this.writeRoute = writeRoute as HttpRoute;
     this.readRoute = readRoute as HttpRoute;
-    if (authMode !== 'iam')
-      for (const route of [this.writeRoute, this.readRoute])
+    for (const route of [this.writeRoute, this.readRoute]) {
+      if (iamAuth instanceof CfnCondition)
+        (route.node.defaultChild as CfnRoute).authorizationType = valueIf(iamAuth, 'AWS_IAM', 'NONE');
+      if (iamAuth !== true)
         Validations.of(route).acknowledge({
           id: 'AwsSolutions-APIG4',
-          reason:
-            authMode === 'token'
-              ? 'The function authenticates every request by its bearer token (constant-time comparison) before any work'
-              : 'Passthrough mode: every request carries the caller’s AWS keys, which Timestream itself authenticates and authorizes; without them the function answers 401',
+          reason: this.unauthorizedRouteReason(),
         });
+    }
 
     const stageName = props.stageName ?? 'dev';
     const accessLogs = new logs.LogGroup(this, 'AccessLogs', {
@@ -261,5 +350,85 @@ export class PrometheusTimestreamConnector extends Construct {
     const base = `https://${this.httpApi.apiId}.execute-api.${Aws.REGION}.${Aws.URL_SUFFIX}/${stageName}`;
     this.writeUrl = `${base}/write`;
     this.readUrl = `${base}/read`;
+  }
+
+  /**
+   * Whether callers are authenticated in `mode`: `true`/`false` when the mode was fixed at synth
+   * time, a `CfnCondition` when the `authMode` parameter decides it at deploy time (e.g. to create
+   * an output only in that mode).
+   */
+  public authModeIs(mode: ConnectorAuthMode): DeployChoice {
+    if (this.authModeParameter === undefined) return this.staticAuthMode === mode;
+    let condition = this.authConditions.get(mode);
+    if (condition === undefined) {
+      const name = `${mode[0]?.toUpperCase()}${mode.slice(1)}`;
+      condition = new CfnCondition(this, `AuthModeIs${name}`, {
+        expression: Fn.conditionEquals(this.authModeParameter.valueAsString, mode),
+      });
+      this.authConditions.set(mode, condition);
+    }
+    return condition;
+  }
+
+  /** The token secret (given or generated) and the policy that lets the function read it. */
+  private tokenSecretAccess(
+    token: DeployChoice,
+    given: secretsmanager.ISecret | undefined,
+  ): { secret: secretsmanager.ISecret; policy: iam.Policy } {
+    const secret: secretsmanager.ISecret =
+      given ??
+      (new secretsmanager.Secret(this, 'TokenSecret', {
+        description: 'Bearer token Prometheus presents to the connector',
+        generateSecretString: { passwordLength: 48, excludePunctuation: true },
+      }) as secretsmanager.ISecret);
+    if (given === undefined) {
+      createOnlyIf(token, secret.node.defaultChild as CfnResource);
+      Validations.of(secret).acknowledge({
+        id: 'AwsSolutions-SMG4',
+        reason:
+          'The token is shared with Prometheus, which reads it from a file; rotating it needs Prometheus reconfigured, so it is rotated by the operator',
+      });
+    }
+    // A secret imported by name has no full ARN: its ARN ends in six random characters.
+    const secretArn = secret.secretFullArn ?? `${secret.secretArn}-??????`;
+    const tokenPolicy = new iam.Policy(this, 'TokenSecretPolicy', {
+      statements: [
+        new iam.PolicyStatement({
+          actions: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
+          resources: [secretArn],
+        }),
+        ...(secret.encryptionKey === undefined
+          ? []
+          : [
+              new iam.PolicyStatement({
+                actions: ['kms:Decrypt'],
+                resources: [secret.encryptionKey.keyArn],
+              }),
+            ]),
+      ],
+    });
+    tokenPolicy.attachToRole(this.role);
+    createOnlyIf(token, tokenPolicy.node.defaultChild as CfnResource);
+    if (secret.secretFullArn === undefined)
+      Validations.of(tokenPolicy).acknowledge({
+        id: 'AwsSolutions-IAM5',
+        reason:
+          'A secret imported by name is known by its ARN without the six characters Secrets Manager appends',
+      });
+    return { secret, policy: tokenPolicy };
+  }
+
+  /** Why a route without API Gateway authorization is still authenticated, for each mode it can be in. */
+  private unauthorizedRouteReason(): string {
+    const reasons: Partial<Record<ConnectorAuthMode, string>> = {
+      token:
+        'token mode: the function authenticates every request by its bearer token (constant-time comparison) before any work',
+      passthrough:
+        'passthrough mode: every request carries the caller’s AWS keys, which Timestream itself authenticates and authorizes; without them the function answers 401',
+    };
+    return (['token', 'passthrough'] as const)
+      .filter((mode) => this.authModeIs(mode) !== false)
+      .map((mode) => reasons[mode])
+      .join('; ');
   }
 }

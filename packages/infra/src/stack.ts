@@ -2,17 +2,22 @@
  * The deployable stack: the one-click template's CloudFormation parameters (same names, defaults
  * and constraints) and outputs, around the `PrometheusTimestreamConnector` construct.
  */
-import { CfnOutput, CfnParameter, Duration, Stack, type StackProps, Token } from 'aws-cdk-lib';
+import {
+  CfnCondition,
+  CfnOutput,
+  CfnParameter,
+  Duration,
+  Fn,
+  Stack,
+  type StackProps,
+  Token,
+} from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
-import { type ConnectorAuthMode, PrometheusTimestreamConnector } from './connector.js';
+import { PrometheusTimestreamConnector } from './connector.js';
 
 export interface PrometheusTimestreamConnectorStackProps extends StackProps {
-  /** Callers' authentication, fixed at synth time (CDK context `authMode`). @default 'passthrough' */
-  readonly authMode?: ConnectorAuthMode;
-  /** Create the database and table (CDK context `createDatabaseAndTable`). @default false */
-  readonly createDatabaseAndTable?: boolean;
-  /** @default lambda.Architecture.ARM_64 */
+  /** Fixed at synth time (the asset holds the native binding for it; CDK context `architecture`). @default lambda.Architecture.ARM_64 */
   readonly architecture?: lambda.Architecture;
 }
 
@@ -66,28 +71,40 @@ export class PrometheusTimestreamConnectorStack extends Stack {
     const logLevel = text('LogLevel', 'info', 'Connector log level', {
       allowedValues: ['info', 'warn', 'debug', 'error'],
     });
-    const createTable = props.createDatabaseAndTable === true;
-    const memoryRetention = createTable
-      ? number('MemoryStoreRetentionPeriodInHours', 24, 'Memory-store retention of the created table', {
-          minValue: 1,
-          maxValue: 8766,
-        })
-      : undefined;
-    const magneticRetention = createTable
-      ? number('MagneticStoreRetentionPeriodInDays', 365, 'Magnetic-store retention of the created table', {
-          minValue: 1,
-          maxValue: 73000,
-        })
-      : undefined;
+    const authMode = text(
+      'AuthMode',
+      'passthrough',
+      'passthrough: Prometheus sends AWS keys as basic auth (the one-click behaviour); iam: API Gateway IAM (SigV4) authorization; token: a bearer token from the TokenSecretArn output',
+      { allowedValues: ['passthrough', 'iam', 'token'] },
+    );
+    const createDatabaseAndTable = text(
+      'CreateDatabaseAndTable',
+      'false',
+      'true: create DefaultDatabase and DefaultTable (kept when the stack is deleted); false: they must exist',
+      { allowedValues: ['false', 'true'] },
+    );
+    const memoryRetention = number(
+      'MemoryStoreRetentionPeriodInHours',
+      24,
+      'Memory-store retention of a created table (records older than this are refused)',
+      { minValue: 1, maxValue: 8766 },
+    );
+    const magneticRetention = number(
+      'MagneticStoreRetentionPeriodInDays',
+      365,
+      'Magnetic-store retention of a created table',
+      { minValue: 1, maxValue: 73000 },
+    );
+    const createTable = new CfnCondition(this, 'ShouldCreateDatabaseAndTable', {
+      expression: Fn.conditionEquals(createDatabaseAndTable.valueAsString, 'true'),
+    });
 
     this.connector = new PrometheusTimestreamConnector(this, 'Connector', {
       databaseName: database.valueAsString,
       tableName: table.valueAsString,
       createDatabaseAndTable: createTable,
-      ...(memoryRetention === undefined ? {} : { memoryStoreRetentionHours: memoryRetention.valueAsNumber }),
-      ...(magneticRetention === undefined
-        ? {}
-        : { magneticStoreRetentionDays: magneticRetention.valueAsNumber }),
+      memoryStoreRetentionHours: memoryRetention.valueAsNumber,
+      magneticStoreRetentionDays: magneticRetention.valueAsNumber,
       stageName: stageName.valueAsString,
       writeThrottling: { burstLimit: writeBurst.valueAsNumber },
       readThrottling: { burstLimit: readBurst.valueAsNumber },
@@ -97,7 +114,7 @@ export class PrometheusTimestreamConnectorStack extends Stack {
       logLevel: logLevel.valueAsString,
       executionPolicyName: policyName.valueAsString,
       architecture: props.architecture ?? lambda.Architecture.ARM_64,
-      authMode: props.authMode ?? 'passthrough',
+      authMode,
     });
 
     // Outputs share two names with parameters; CloudFormation keeps them apart, the construct tree does not.
@@ -108,5 +125,44 @@ export class PrometheusTimestreamConnectorStack extends Stack {
     output('InvokeReadURL', this.connector.readUrl, 'remote_read URL for Prometheus');
     output('DefaultDatabase', database.valueAsString, 'Timestream database');
     output('DefaultTable', table.valueAsString, 'Timestream table');
+    const tokenSecret = this.connector.tokenSecret;
+    const tokenMode = this.connector.authModeIs('token');
+    if (tokenSecret !== undefined && tokenMode instanceof CfnCondition)
+      new CfnOutput(outputs, 'TokenSecretArn', {
+        value: tokenSecret.secretArn,
+        description: 'token mode: the secret holding the bearer token Prometheus must send',
+        condition: tokenMode,
+      }).overrideLogicalId('TokenSecretArn');
+
+    this.templateOptions.metadata = {
+      'AWS::CloudFormation::Interface': {
+        ParameterGroups: [
+          {
+            Label: { default: 'Timestream' },
+            Parameters: [
+              'DefaultDatabase',
+              'DefaultTable',
+              'CreateDatabaseAndTable',
+              'MemoryStoreRetentionPeriodInHours',
+              'MagneticStoreRetentionPeriodInDays',
+            ],
+          },
+          {
+            Label: { default: 'API Gateway' },
+            Parameters: [
+              'APIGatewayStageName',
+              'AuthMode',
+              'ApiGatewayTimeoutInMillis',
+              'WriteThrottlingBurstLimit',
+              'ReadThrottlingBurstLimit',
+            ],
+          },
+          {
+            Label: { default: 'Lambda' },
+            Parameters: ['MemorySize', 'LambdaTimeoutInSeconds', 'LogLevel', 'ExecutionPolicyName'],
+          },
+        ],
+      },
+    };
   }
 }

@@ -1,8 +1,10 @@
 /**
- * cdk-nag's AwsSolutions pack over the stack in each auth mode: no finding is left unanswered;
- * the construct fixes what it can and acknowledges the rest, with a reason, where it arises.
+ * cdk-nag's AwsSolutions pack over the stack (every auth mode, decided at deploy time) and over
+ * the construct in each auth mode fixed at synth time: no finding is left unanswered; the
+ * construct fixes what it can and acknowledges the rest, with a reason, where it arises.
  */
 import { App, Stack, Validations } from 'aws-cdk-lib';
+import { Bucket } from 'aws-cdk-lib/aws-s3';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import {
   type ConnectorAuthMode,
@@ -10,28 +12,34 @@ import {
   PrometheusTimestreamConnectorStack,
 } from '../src/index.js';
 
+const unansweredFindings = (app: App): string => {
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  try {
+    app.synth();
+  } catch (error) {
+    return (error as Error).message;
+  }
+  return '';
+};
+
 describe('cdk-nag AwsSolutions', () => {
+  it('the stack, with the auth mode and the database and table left to parameters: no unanswered finding', () => {
+    const app = new App();
+    new PrometheusTimestreamConnectorStack(app, 'PrometheusTimestreamConnector');
+    expect(unansweredFindings(app)).toBe('');
+  });
+
   it.each<ConnectorAuthMode>(['passthrough', 'iam', 'token'])(
-    '%s mode: no unanswered finding',
+    'the construct in %s mode, under another id in another stack: no unanswered finding',
     (authMode) => {
       const app = new App();
-      new PrometheusTimestreamConnectorStack(app, 'PrometheusTimestreamConnector', {
+      const stack = new Stack(app, 'Other');
+      new PrometheusTimestreamConnector(stack, 'Prom', {
         authMode,
         createDatabaseAndTable: true,
+        magneticStoreWrites: { rejectedDataBucket: Bucket.fromBucketName(stack, 'Rejects', 'rejects') },
       });
-      // The construct under another id in another stack: no acknowledgement may depend on ids.
-      new PrometheusTimestreamConnector(new Stack(app, 'Other'), 'Prom', {
-        authMode,
-        createDatabaseAndTable: true,
-      });
-      Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
-      let failure = '';
-      try {
-        app.synth();
-      } catch (error) {
-        failure = (error as Error).message;
-      }
-      expect(failure).toBe('');
+      expect(unansweredFindings(app)).toBe('');
     },
   );
 });

@@ -7,12 +7,14 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { Architecture } from 'aws-cdk-lib/aws-lambda';
+import { Architecture, Tracing } from 'aws-cdk-lib/aws-lambda';
+import { Bucket } from 'aws-cdk-lib/aws-s3';
 import {
   elfMachine,
   PrometheusTimestreamConnector,
   PrometheusTimestreamConnectorStack,
 } from '../src/index.js';
+import { deployed, ofType } from './helpers/deployed.js';
 
 const synthStack = (props: ConstructorParameters<typeof PrometheusTimestreamConnectorStack>[2] = {}) => {
   const app = new App();
@@ -38,10 +40,33 @@ describe('PrometheusTimestreamConnectorStack (what cdk synth and cdk deploy use)
     template.hasParameter(name, expected);
   });
 
-  it('has the one-click outputs', () => {
-    expect(Object.keys(template.findOutputs('*')).sort()).toEqual(
+  it.each([
+    ['AuthMode', { Type: 'String', Default: 'passthrough', AllowedValues: ['passthrough', 'iam', 'token'] }],
+    ['CreateDatabaseAndTable', { Type: 'String', Default: 'false', AllowedValues: ['false', 'true'] }],
+    ['MemoryStoreRetentionPeriodInHours', { Type: 'Number', Default: 24, MinValue: 1, MaxValue: 8766 }],
+    ['MagneticStoreRetentionPeriodInDays', { Type: 'Number', Default: 365, MinValue: 1, MaxValue: 73000 }],
+  ])('new parameter %s defaults to the one-click behaviour', (name, expected) => {
+    template.hasParameter(name, expected);
+  });
+
+  it('groups every parameter for the console', () => {
+    const groups = (
+      template.toJSON().Metadata['AWS::CloudFormation::Interface'].ParameterGroups as {
+        Parameters: string[];
+      }[]
+    ).flatMap((group) => group.Parameters);
+    expect(groups.sort()).toEqual(
+      Object.keys(template.findParameters('*'))
+        .filter((name) => !name.startsWith('BootstrapVersion'))
+        .sort(),
+    );
+  });
+
+  it('has the one-click outputs (and the token secret in token mode only)', () => {
+    expect(Object.keys(deployed(template, {}).outputs).sort()).toEqual(
       ['DefaultDatabase', 'DefaultTable', 'InvokeReadURL', 'InvokeWriteURL'].sort(),
     );
+    expect(Object.keys(deployed(template, { AuthMode: 'token' }).outputs)).toContain('TokenSecretArn');
     template.hasOutput('InvokeWriteURL', {
       Value: {
         'Fn::Join': [
@@ -58,12 +83,10 @@ describe('PrometheusTimestreamConnectorStack (what cdk synth and cdk deploy use)
     template.hasOutput('DefaultTable', { Value: { Ref: 'DefaultTable' } });
   });
 
-  it('routes POST /write and POST /read to the function (payload 2.0, the integration timeout), unauthenticated in passthrough mode', () => {
-    for (const key of ['POST /write', 'POST /read'])
-      template.hasResourceProperties('AWS::ApiGatewayV2::Route', {
-        RouteKey: key,
-        AuthorizationType: 'NONE',
-      });
+  it('routes POST /write and POST /read to the function (payload 2.0, the integration timeout)', () => {
+    expect(
+      ofType(deployed(template, {}), 'AWS::ApiGatewayV2::Route').map((route) => route.Properties.RouteKey),
+    ).toEqual(['POST /write', 'POST /read']);
     template.hasResourceProperties('AWS::ApiGatewayV2::Integration', {
       IntegrationType: 'AWS_PROXY',
       PayloadFormatVersion: '2.0',
@@ -98,16 +121,43 @@ describe('PrometheusTimestreamConnectorStack (what cdk synth and cdk deploy use)
       MemorySize: { Ref: 'MemorySize' },
       Timeout: { Ref: 'LambdaTimeoutInSeconds' },
       Environment: {
-        Variables: {
+        Variables: Match.objectLike({
           default_database: { Ref: 'DefaultDatabase' },
           default_table: { Ref: 'DefaultTable' },
           log_level: { Ref: 'LogLevel' },
-          auth: 'passthrough',
           NODE_OPTIONS: '--enable-source-maps',
-        },
+        }),
       },
     });
   });
+
+  it.each([
+    { AuthMode: 'passthrough', routes: 'NONE', auth: 'passthrough', secrets: 0, secretVariable: false },
+    { AuthMode: 'iam', routes: 'AWS_IAM', auth: 'iam', secrets: 0, secretVariable: false },
+    { AuthMode: 'token', routes: 'NONE', auth: 'iam', secrets: 1, secretVariable: true },
+  ])(
+    'AuthMode=$AuthMode: routes authorize with $routes, the function runs auth=$auth, $secrets token secret(s)',
+    ({ AuthMode, routes, auth, secrets, secretVariable }) => {
+      const resources = deployed(template, { AuthMode });
+      expect(
+        ofType(resources, 'AWS::ApiGatewayV2::Route').map((route) => route.Properties.AuthorizationType),
+      ).toEqual([routes, routes]);
+      const [fn] = ofType(resources, 'AWS::Lambda::Function');
+      const variables = (fn?.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+      expect(variables.auth).toBe(auth);
+      expect('auth_token_secret' in variables).toBe(secretVariable);
+      expect(ofType(resources, 'AWS::SecretsManager::Secret')).toHaveLength(secrets);
+      // The grant to read it exists exactly when the secret does, and names it.
+      const secretGrants = ofType(resources, 'AWS::IAM::Policy').filter((policy) =>
+        JSON.stringify(policy.Properties).includes('secretsmanager:GetSecretValue'),
+      );
+      expect(secretGrants).toHaveLength(secrets);
+      if (secretVariable)
+        expect(JSON.stringify(secretGrants[0]?.Properties)).toContain(
+          JSON.stringify(variables.auth_token_secret),
+        );
+    },
+  );
 
   it('grants least privilege in the policy named by ExecutionPolicyName', () => {
     const tableArn = {
@@ -141,18 +191,21 @@ describe('PrometheusTimestreamConnectorStack (what cdk synth and cdk deploy use)
         ],
       },
     });
-    template.resourceCountIs('AWS::IAM::Policy', 1);
+    expect(ofType(deployed(template, {}), 'AWS::IAM::Policy')).toHaveLength(1);
   });
 
   it('creates no database or table by default (the one-click template used existing ones)', () => {
-    template.resourceCountIs('AWS::Timestream::Database', 0);
-    template.resourceCountIs('AWS::Timestream::Table', 0);
+    const resources = deployed(template, {});
+    expect(ofType(resources, 'AWS::Timestream::Database')).toEqual([]);
+    expect(ofType(resources, 'AWS::Timestream::Table')).toEqual([]);
   });
 
-  it('creates them, with retention parameters, when asked', () => {
-    const created = synthStack({ createDatabaseAndTable: true }).template;
-    created.hasResourceProperties('AWS::Timestream::Database', { DatabaseName: { Ref: 'DefaultDatabase' } });
-    created.hasResource('AWS::Timestream::Table', {
+  it('creates them, with the retention parameters, with CreateDatabaseAndTable=true', () => {
+    const resources = deployed(template, { CreateDatabaseAndTable: 'true' });
+    expect(ofType(resources, 'AWS::Timestream::Database')).toHaveLength(1);
+    expect(ofType(resources, 'AWS::Timestream::Table')).toHaveLength(1);
+    template.hasResourceProperties('AWS::Timestream::Database', { DatabaseName: { Ref: 'DefaultDatabase' } });
+    template.hasResource('AWS::Timestream::Table', {
       Properties: {
         DatabaseName: { Ref: 'DefaultDatabase' },
         TableName: { Ref: 'DefaultTable' },
@@ -164,7 +217,6 @@ describe('PrometheusTimestreamConnectorStack (what cdk synth and cdk deploy use)
       DependsOn: [Match.stringLikeRegexp('Database')],
       DeletionPolicy: 'Retain',
     });
-    created.hasParameter('MemoryStoreRetentionPeriodInHours', { Default: 24, MinValue: 1, MaxValue: 8766 });
   });
 });
 
@@ -227,6 +279,62 @@ describe('PrometheusTimestreamConnector (imported into another app, props only)'
     });
     template.hasResourceProperties('AWS::Lambda::Function', { MemorySize: 1024, Architectures: ['x86_64'] });
     expect(connector.function.node.id).toBe('Function');
+  });
+
+  it('creates the database and table, with magnetic-store writes reporting rejects to a bucket', () => {
+    const stack = new Stack(new App(), 'Other');
+    const bucket = Bucket.fromBucketName(stack, 'Rejects', 'my-rejected-records');
+    const connector = new PrometheusTimestreamConnector(stack, 'Prom', {
+      createDatabaseAndTable: true,
+      memoryStoreRetentionHours: 6,
+      magneticStoreWrites: { rejectedDataBucket: bucket, rejectedDataPrefix: 'prometheus/' },
+    });
+    const template = Template.fromStack(stack);
+    expect(connector.database).toBeDefined();
+    template.hasResource('AWS::Timestream::Table', {
+      Properties: {
+        DatabaseName: 'PrometheusDatabase',
+        TableName: 'PrometheusMetricsTable',
+        RetentionProperties: {
+          MemoryStoreRetentionPeriodInHours: '6',
+          MagneticStoreRetentionPeriodInDays: '365',
+        },
+        MagneticStoreWriteProperties: {
+          EnableMagneticStoreWrites: true,
+          MagneticStoreRejectedDataLocation: {
+            S3Configuration: {
+              BucketName: 'my-rejected-records',
+              EncryptionOption: 'SSE_S3',
+              ObjectKeyPrefix: 'prometheus/',
+            },
+          },
+        },
+      },
+      DeletionPolicy: 'Retain',
+    });
+    // Created unconditionally: a synth-time choice adds no condition.
+    expect(JSON.stringify(template.toJSON())).not.toContain('"Condition"');
+  });
+
+  it('applies function overrides, but keeps the code, handler, role and environment its own', () => {
+    const { template } = build({
+      functionOverrides: { reservedConcurrentExecutions: 20, tracing: Tracing.ACTIVE, memorySize: 2048 },
+      memorySize: 1024,
+      logLevel: 'debug',
+    });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      ReservedConcurrentExecutions: 20,
+      TracingConfig: { Mode: 'Active' },
+      MemorySize: 2048,
+      Handler: 'index.handler',
+      Environment: { Variables: Match.objectLike({ log_level: 'debug', auth: 'passthrough' }) },
+    });
+  });
+
+  it('refuses an unknown auth mode', () => {
+    expect(() => build({ authMode: 'basic' as 'iam' })).toThrow(
+      'authMode must be one of passthrough, iam, token, got "basic"',
+    );
   });
 });
 
