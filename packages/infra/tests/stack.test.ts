@@ -143,7 +143,8 @@ describe('PrometheusTimestreamConnectorStack (what cdk synth and cdk deploy use)
         ofType(resources, 'AWS::ApiGatewayV2::Route').map((route) => route.Properties.AuthorizationType),
       ).toEqual([routes, routes]);
       const [fn] = ofType(resources, 'AWS::Lambda::Function');
-      const { Variables: variables } = fn?.Properties.Environment as { Variables: Record<string, unknown> };
+      const environment = fn?.Properties.Environment as { Variables: Record<string, unknown> } | undefined;
+      const variables = environment?.Variables ?? {};
       expect(variables.auth).toBe(auth);
       expect('auth_token_secret' in variables).toBe(secretVariable);
       expect(ofType(resources, 'AWS::SecretsManager::Secret')).toHaveLength(secrets);
