@@ -1,7 +1,8 @@
 /**
  * What CloudFormation would create from a synthesized template for given parameter values: the
  * conditions evaluated (parameter defaults where no value is given), resources and outputs whose
- * condition is false dropped, `Fn::If` replaced by its chosen branch and `AWS::NoValue` removed.
+ * condition is false dropped, `Fn::If` replaced by its chosen branch, `AWS::NoValue` removed and
+ * references to parameters replaced by their values (other references stay as they are).
  * Enough of CloudFormation's semantics to check which parameter values create what.
  */
 import type { Template } from 'aws-cdk-lib/assertions';
@@ -66,6 +67,7 @@ export const deployed = (template: Template, parameters: Readonly<Record<string,
     if (entries.length === 1) {
       const [[key, args]] = entries as [[string, unknown]];
       if (key === 'Ref' && args === 'AWS::NoValue') return NO_VALUE;
+      if (key === 'Ref') return value(node);
       if (key === 'Fn::If') {
         const [name, yes, no] = args as [string, unknown, unknown];
         return resolve(condition(name) ? yes : no);

@@ -1,7 +1,8 @@
 /**
- * The system under test, in-process: the Timestream emulator (database and table created) and
- * the connector's standalone server in front of it, built exactly as the CLI builds it (flags →
- * frozen config → client pool, logger, metrics, core handler, node:http server).
+ * The system under test: the Timestream emulator (database and table created) and a connector in
+ * front of it. The end-to-end suites take the connector as a target: here the standalone server,
+ * in-process, built exactly as the CLI builds it (flags → frozen config → client pool, logger,
+ * metrics, core handler, node:http server); the infra package adds the deployed Lambda asset.
  */
 import { QueryCommand, TimestreamQueryClient } from '@aws-sdk/client-timestream-query';
 import { startTimestreamLocal, type TimestreamLocal } from '@prometheus-timestream/timestream-local';
@@ -10,9 +11,16 @@ import { readFlags } from '../../../src/config.js';
 import { createConnector } from '../../../src/handler.js';
 import { createLogger } from '../../../src/logger.js';
 import { createMetrics } from '../../../src/metrics.js';
-import { type RunningServer, startServer } from '../../../src/server.js';
+import { startServer } from '../../../src/server.js';
 import { httpGet } from './processes.js';
-import { addSample, parseExposition, type SeriesSamples, seriesKey, sortSamples } from './samples.js';
+import {
+  addSample,
+  type ExposedSample,
+  parseExposition,
+  type SeriesSamples,
+  seriesKey,
+  sortSamples,
+} from './samples.js';
 
 export const DATABASE = 'PrometheusE2E';
 export const TABLE = 'Samples';
@@ -23,23 +31,34 @@ export const SECRET_ACCESS_KEY = 'e2e-secret-access-key';
 
 export interface ConnectorStack {
   readonly emulator: TimestreamLocal;
-  readonly server: RunningServer;
   /** `<connector>/write` */
   readonly writeUrl: string;
   /** `<connector>/read` */
   readonly readUrl: string;
   /** Connector log lines at warn and above (each request answered 4xx or 5xx logs one). */
   readonly warnings: string[];
+  /**
+   * The connector's metrics, at least `timestream_connector_http_requests_total{handler,code}`
+   * (`handler` is `write` or `read`).
+   */
+  readonly metrics: () => Promise<ExposedSample[]>;
   readonly stop: () => Promise<void>;
 }
 
-/** @param flags - options beyond the destination, endpoints, address and log level */
+/** A way to run the connector that the end-to-end suites drive. */
+export interface ConnectorTarget {
+  /** Named in the suites' titles. */
+  readonly name: string;
+  /** @param flags - the connector's command-line options beyond destination, endpoints, address and log level */
+  readonly start: (flags?: readonly string[]) => Promise<ConnectorStack>;
+}
+
+/** The emulator with the suites' database and table. */
+export const startE2EEmulator = (): Promise<TimestreamLocal> =>
+  startTimestreamLocal({ port: 0, create: [`${DATABASE}.${TABLE}`], logLevel: 'error' });
+
 export const startConnectorStack = async (flags: readonly string[] = []): Promise<ConnectorStack> => {
-  const emulator = await startTimestreamLocal({
-    port: 0,
-    create: [`${DATABASE}.${TABLE}`],
-    logLevel: 'error',
-  });
+  const emulator = await startE2EEmulator();
   let clients: ClientPool | undefined;
   try {
     const config = readFlags(
@@ -71,10 +90,10 @@ export const startConnectorStack = async (flags: readonly string[] = []): Promis
     });
     return {
       emulator,
-      server,
       writeUrl: `${server.url}/write`,
       readUrl: `${server.url}/read`,
       warnings,
+      metrics: async () => parseExposition(await httpGet(`${server.url}/metrics`)),
       stop: async () => {
         await server.close(5_000);
         pool.destroy();
@@ -88,9 +107,10 @@ export const startConnectorStack = async (flags: readonly string[] = []): Promis
   }
 };
 
-/** The connector's `/metrics`, parsed. */
-export const connectorMetrics = async (stack: ConnectorStack) =>
-  parseExposition(await httpGet(`${stack.server.url}/metrics`));
+export const standaloneServer: ConnectorTarget = {
+  name: 'the standalone server',
+  start: startConnectorStack,
+};
 
 /** `YYYY-MM-DD HH:MM:SS.fffffffff` (UTC) → epoch ms; throws for sub-millisecond digits. */
 export const parseTimestreamTime = (text: string): number => {

@@ -69,18 +69,23 @@ export interface ManagedProcess {
   readonly stop: (graceMs?: number) => Promise<void>;
 }
 
-/** Starts `command` with its output appended to `logFile`. */
+/** Starts `command` with its stdout and stderr appended to `logFile`. */
 export const startProcess = (
   name: string,
   command: string,
   args: readonly string[],
-  options: { readonly cwd: string; readonly logFile: string },
+  options: {
+    readonly cwd: string;
+    readonly logFile: string;
+    /** The whole environment. @default this process's, with LANG=C */
+    readonly env?: NodeJS.ProcessEnv;
+  },
 ): ManagedProcess => {
   const fd = openSync(options.logFile, 'a');
   const child: ChildProcess = spawn(command, args, {
     cwd: options.cwd,
     stdio: ['ignore', fd, fd],
-    env: { ...process.env, LANG: 'C' },
+    env: options.env ?? { ...process.env, LANG: 'C' },
   });
   let exit: string | undefined;
   const gone = new Promise<void>((resolve) => {

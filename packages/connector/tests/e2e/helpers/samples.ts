@@ -281,3 +281,7 @@ export const metricValues = (
 /** The sum of metric `name` over the series matching `match`; 0 when there is none. */
 export const metricSum = (exposition: readonly ExposedSample[], name: string, match: Labels = {}): number =>
   metricValues(exposition, name, match).reduce((sum, sample) => sum + sample.value, 0);
+
+/** `metricSum` for a report, or undefined (left out of it) where `name` is not exposed at all. */
+export const reportedSum = (exposition: readonly ExposedSample[], name: string): number | undefined =>
+  exposition.some((sample) => sample.name === name) ? metricSum(exposition, name) : undefined;

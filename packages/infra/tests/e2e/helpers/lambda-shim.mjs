@@ -1,0 +1,190 @@
+// An API Gateway HTTP API (payload format 2.0) in front of a Lambda function's code directory, for
+// the end-to-end tests of the deployed artifact. Run in a fresh Node process:
+//
+//   node lambda-shim.mjs <code directory> <handler, e.g. index.handler> <stage> <timeout seconds>
+//
+// with the function's environment. It listens on 127.0.0.1 (a free port), prints one JSON line
+// `{"url": …}` on stdout, and then behaves as the deployed pair would:
+// - routes `POST /<stage>/write` and `POST /<stage>/read` (route keys `POST /write`, `POST /read`);
+//   anything else is answered 404 `{"message":"Not Found"}` without invoking the function;
+// - each invocation gets an API Gateway v2 event (lower-case headers, rawPath with the stage, body
+//   base64) and a context with the function's remaining time;
+// - like Lambda, a container (an instance of the handler module) handles one event at a time; a
+//   new container starts (cold) when every container is busy, up to a limit, and containers are
+//   reused warm afterwards;
+// - a thrown error or a rejected promise is answered 500 `{"message":"Internal Server Error"}`,
+//   a timeout 503, a response over Lambda's 6 MB payload limit 500; the result's
+//   `isBase64Encoded` body is decoded.
+// `GET /__shim/invocations` answers `{"<route key> <status>": count}` for the test's metrics.
+import { randomUUID } from 'node:crypto';
+import { createServer } from 'node:http';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+const [codeDirectory, handlerName = 'index.handler', stage = 'dev', timeoutSeconds = '30'] =
+  process.argv.slice(2);
+if (codeDirectory === undefined) {
+  process.stderr.write('usage: node lambda-shim.mjs <code directory> [handler] [stage] [timeout s]\n');
+  process.exit(2);
+}
+const ROUTE_KEYS = new Set(['POST /write', 'POST /read']);
+const MAX_CONTAINERS = 8;
+const MAX_REQUEST_BYTES = 10 * 1024 * 1024; // API Gateway's payload limit
+const MAX_RESPONSE_BYTES = 6 * 1024 * 1024; // Lambda's synchronous response limit
+const timeoutMs = Number(timeoutSeconds) * 1000;
+const [moduleName, exportName] = [
+  handlerName.slice(0, handlerName.lastIndexOf('.')),
+  handlerName.slice(handlerName.lastIndexOf('.') + 1),
+];
+const moduleUrl = pathToFileURL(join(codeDirectory, `${moduleName}.mjs`)).href;
+
+const shimLog = (message) => process.stderr.write(`[lambda-shim] ${message}\n`);
+
+/** @type {{ busy: boolean, handler: Promise<Function> }[]} */
+const containers = [];
+/** @type {((container: object) => void)[]} */
+const waiting = [];
+const invocations = {};
+
+// A distinct module URL per container gives each its own module instance: its own state.
+const startContainer = () => {
+  const number = containers.length + 1;
+  const handler = import(`${moduleUrl}?container=${number}`).then((module) => {
+    if (typeof module[exportName] !== 'function') throw new Error(`${handlerName} is not a function`);
+    return module[exportName];
+  });
+  const container = { busy: true, handler };
+  containers.push(container);
+  return container;
+};
+
+const acquire = () => {
+  const idle = containers.find((container) => !container.busy);
+  if (idle !== undefined) {
+    idle.busy = true;
+    return Promise.resolve(idle);
+  }
+  if (containers.length < MAX_CONTAINERS) return Promise.resolve(startContainer());
+  return new Promise((resolve) => waiting.push(resolve));
+};
+
+const release = (container) => {
+  const next = waiting.shift();
+  if (next !== undefined) next(container);
+  else container.busy = false;
+};
+
+const json = (status, body) => ({
+  status,
+  headers: { 'content-type': 'application/json' },
+  body: JSON.stringify(body),
+});
+
+const invoke = async (event) => {
+  const container = await acquire();
+  const deadline = Date.now() + timeoutMs;
+  let timer;
+  try {
+    const handler = await container.handler;
+    const context = {
+      awsRequestId: randomUUID(),
+      functionName: process.env.AWS_LAMBDA_FUNCTION_NAME ?? 'connector',
+      getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+    };
+    const timedOut = new Promise((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), timeoutMs);
+    });
+    const result = await Promise.race([handler(event, context), timedOut]);
+    if (result === 'timeout') {
+      shimLog(`invocation timed out after ${timeoutMs} ms`);
+      return json(503, { message: 'Service Unavailable' });
+    }
+    if (JSON.stringify(result).length > MAX_RESPONSE_BYTES) {
+      shimLog('response payload exceeded the 6 MB limit');
+      return json(500, { message: 'Internal Server Error' });
+    }
+    const body =
+      result.body === undefined
+        ? Buffer.alloc(0)
+        : Buffer.from(result.body, result.isBase64Encoded ? 'base64' : 'utf8');
+    return { status: result.statusCode, headers: result.headers ?? {}, body };
+  } catch (error) {
+    shimLog(`invocation failed: ${error?.stack ?? error}`);
+    return json(500, { message: 'Internal Server Error' });
+  } finally {
+    clearTimeout(timer);
+    release(container);
+  }
+};
+
+const eventFor = (request, url, routeKey, body) => {
+  const headers = {};
+  for (const [name, value] of Object.entries(request.headers))
+    headers[name] = Array.isArray(value) ? value.join(',') : value;
+  const now = Date.now();
+  return {
+    version: '2.0',
+    routeKey,
+    rawPath: url.pathname,
+    rawQueryString: url.search.slice(1),
+    headers,
+    requestContext: {
+      accountId: '123456789012',
+      apiId: 'shim',
+      domainName: headers.host ?? '127.0.0.1',
+      domainPrefix: 'shim',
+      http: {
+        method: request.method,
+        path: url.pathname,
+        protocol: `HTTP/${request.httpVersion}`,
+        sourceIp: request.socket.remoteAddress ?? '127.0.0.1',
+        userAgent: headers['user-agent'] ?? '',
+      },
+      requestId: randomUUID(),
+      routeKey,
+      stage,
+      time: new Date(now).toUTCString(),
+      timeEpoch: now,
+    },
+    body: body.toString('base64'),
+    isBase64Encoded: true,
+  };
+};
+
+const server = createServer((request, response) => {
+  const chunks = [];
+  let size = 0;
+  request.on('data', (chunk) => {
+    size += chunk.length;
+    if (size <= MAX_REQUEST_BYTES) chunks.push(chunk);
+  });
+  request.on('end', async () => {
+    const url = new URL(request.url ?? '/', 'http://127.0.0.1');
+    let answer;
+    if (request.method === 'GET' && url.pathname === '/__shim/invocations') answer = json(200, invocations);
+    else {
+      const prefix = `/${stage}`;
+      const path = url.pathname.startsWith(`${prefix}/`) ? url.pathname.slice(prefix.length) : undefined;
+      const routeKey = `${request.method} ${path}`;
+      if (path === undefined || !ROUTE_KEYS.has(routeKey)) answer = json(404, { message: 'Not Found' });
+      else if (size > MAX_REQUEST_BYTES) answer = json(413, { message: 'Request Entity Too Large' });
+      else {
+        answer = await invoke(eventFor(request, url, routeKey, Buffer.concat(chunks)));
+        const key = `${routeKey} ${answer.status}`;
+        invocations[key] = (invocations[key] ?? 0) + 1;
+      }
+    }
+    response.writeHead(answer.status, answer.headers);
+    response.end(answer.body);
+  });
+});
+
+server.listen(0, '127.0.0.1', () => {
+  process.stdout.write(`${JSON.stringify({ url: `http://127.0.0.1:${server.address().port}` })}\n`);
+});
+for (const signal of ['SIGTERM', 'SIGINT'])
+  process.on(signal, () => {
+    server.close();
+    server.closeAllConnections();
+    process.exit(0);
+  });
