@@ -1,10 +1,12 @@
 /**
  * The `timestream-prometheus-connector` command: the standalone server, configured by the Go
  * connector's flags. `--emulator` starts the embedded Timestream emulator first (loaded lazily,
- * so nothing of it reaches the Lambda bundle) and prints the Prometheus configuration to use.
+ * so nothing of it reaches the Lambda bundle, and only when installed: it is an optional peer
+ * dependency) and prints the Prometheus configuration to use.
  */
 import { createClientPool } from './clients.js';
 import { type ConnectorConfig, readFlags, usage } from './config.js';
+import { EmulatorNotInstalledError, loadTimestreamLocal } from './emulator.js';
 import { ConnectorError } from './errors.js';
 import { createConnector } from './handler.js';
 import { createLogger } from './logger.js';
@@ -92,7 +94,7 @@ const main = async (): Promise<void> => {
   }
   let config: ConnectorConfig = await resolveAuthTokenSecret(readFlags(flags, process.env));
   if (cli.emulator) {
-    const { startTimestreamLocal } = await import('@prometheus-timestream/timestream-local');
+    const { startTimestreamLocal } = await loadTimestreamLocal();
     const emulator = await startTimestreamLocal({
       port: 0,
       create: [`${config.defaultDatabase}.${config.defaultTable}`],
@@ -144,7 +146,11 @@ const main = async (): Promise<void> => {
 
 main().catch((error: unknown) => {
   const message =
-    error instanceof ConnectorError ? error.message : error instanceof Error ? error.stack : String(error);
+    error instanceof ConnectorError || error instanceof EmulatorNotInstalledError
+      ? error.message
+      : error instanceof Error
+        ? error.stack
+        : String(error);
   process.stderr.write(`timestream-prometheus-connector: ${message}\n`);
   if (error instanceof ConnectorError) process.stderr.write('Run with --help for the options.\n');
   process.exitCode = 1;

@@ -7,10 +7,34 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { decodeReadResponse, encodeReadRequest } from '@prometheus-timestream/codec';
 import { CONFIG_OPTIONS } from '../src/config.js';
+import { EMULATOR_PACKAGE, EmulatorNotInstalledError, loadTimestreamLocal } from '../src/emulator.js';
 import { nodeSeries, writeBody } from './helpers/harness.js';
 
 const BIN = join(__dirname, '../bin/timestream-prometheus-connector.js');
 const run = promisify(execFile);
+
+/**
+ * A `node --import` argument whose resolve hook looks the emulator package up from a directory
+ * without node_modules, so the CLI meets Node's own "Cannot find package" as where the emulator
+ * (an optional peer dependency) is not installed.
+ */
+const WITHOUT_EMULATOR = (() => {
+  const hook = `export async function resolve(specifier, context, next) {
+    return next(specifier, specifier === ${JSON.stringify(EMULATOR_PACKAGE)} ? { ...context, parentURL: 'file:///nonexistent/cli.js' } : context);
+  }`;
+  const register = `import { register } from 'node:module';
+    register(${JSON.stringify(`data:text/javascript,${encodeURIComponent(hook)}`)});`;
+  return `--import=data:text/javascript,${encodeURIComponent(register)}`;
+})();
+
+/** Node's error for a package that is not installed. */
+const moduleNotFound = (name: string): Error =>
+  Object.assign(
+    new Error(`Cannot find package '${name}' imported from /app/node_modules/x/lib/emulator.js`),
+    {
+      code: 'ERR_MODULE_NOT_FOUND',
+    },
+  );
 
 /** Resolves once `predicate` holds for what the process printed so far on stdout. */
 const waitForOutput = (
@@ -56,6 +80,22 @@ describe('timestream-prometheus-connector CLI', () => {
     expect(error.code).toBe(1);
     expect(error.stderr).toContain(message);
     expect(error.stderr).toContain('Run with --help');
+  });
+
+  it('--emulator without the emulator installed exits 1 saying to npm install it', async () => {
+    // Act
+    const error = await run(process.execPath, [WITHOUT_EMULATOR, BIN, '--emulator']).then(
+      () => {
+        throw new Error('expected the command to fail');
+      },
+      (e: { code: number; stderr: string }) => e,
+    );
+
+    // Assess
+    expect(error.code).toBe(1);
+    expect(error.stderr).toBe(
+      `timestream-prometheus-connector: --emulator needs the Timestream emulator, which is not installed (it is an optional peer dependency, as it brings DuckDB); install it with: npm install ${EMULATOR_PACKAGE}\n`,
+    );
   });
 
   it('--emulator starts with the database and table created, prints a working prometheus.yml snippet, stops on SIGTERM', async () => {
@@ -119,4 +159,26 @@ describe('timestream-prometheus-connector CLI', () => {
       child.kill('SIGKILL');
     }
   }, 30_000);
+});
+
+describe('loadTimestreamLocal (the emulator is an optional peer dependency)', () => {
+  it('loads the emulator when it is installed', async () => {
+    const emulator = await loadTimestreamLocal();
+    expect(typeof emulator.startTimestreamLocal).toBe('function');
+  });
+
+  it('reports the emulator package missing as what to install, keeping the cause', async () => {
+    const missing = moduleNotFound(EMULATOR_PACKAGE);
+    const error = await loadTimestreamLocal(() => Promise.reject(missing)).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(EmulatorNotInstalledError);
+    expect((error as Error).message).toContain(`npm install ${EMULATOR_PACKAGE}`);
+    expect((error as Error).cause).toBe(missing);
+  });
+
+  it.each([
+    ['a missing dependency of the emulator', moduleNotFound('@duckdb/node-api')],
+    ['any other failure', new Error('boom')],
+  ])('rethrows %s as is', async (_, failure) => {
+    await expect(loadTimestreamLocal(() => Promise.reject(failure))).rejects.toBe(failure);
+  });
 });
