@@ -15,6 +15,7 @@ import {
   openSync,
   readFileSync,
   readSync,
+  rmSync,
 } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -72,6 +73,8 @@ export const buildLambdaAsset = (architecture: LambdaArchitecture): string => {
   const cached = built.get(architecture);
   if (cached !== undefined) return cached;
   const dir = mkdtempSync(join(tmpdir(), `prometheus-timestream-lambda-${architecture}-`));
+  // CDK stages a copy of the directory into the cloud assembly; the build itself is scratch.
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
   const entry = require.resolve('@prometheus-timestream/connector/lambda');
   buildSync({
     entryPoints: [entry],

@@ -3,7 +3,7 @@
  * stage throttling, the role's statements, the Timestream resources when asked for, and the
  * Lambda asset's native binding built for the function's own architecture.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
@@ -218,6 +218,39 @@ describe('PrometheusTimestreamConnectorStack (what cdk synth and cdk deploy use)
       DependsOn: [Match.stringLikeRegexp('Database')],
       DeletionPolicy: 'Retain',
     });
+  });
+});
+
+describe('deployer-policy.json (what the README tells a deploying user or execution role to hold)', () => {
+  /** The IAM service of each resource type the stack creates; a new type fails until mapped. */
+  const SERVICE_OF_TYPE: Readonly<Record<string, string | null>> = {
+    'AWS::ApiGatewayV2': 'apigateway',
+    'AWS::Lambda': 'lambda',
+    'AWS::IAM': 'iam',
+    'AWS::Logs': 'logs',
+    'AWS::SecretsManager': 'secretsmanager',
+    'AWS::Timestream': 'timestream',
+    'AWS::CDK': null,
+  };
+  const policy = JSON.parse(readFileSync(join(__dirname, '..', 'deployer-policy.json'), 'utf8')) as {
+    Statement: { Action: string[] }[];
+  };
+  const actions = new Set(policy.Statement.flatMap((statement) => statement.Action));
+
+  it('lets CloudFormation create every resource type of the template, in every mode', () => {
+    const types = new Set(
+      Object.values(synthStack().template.toJSON().Resources as Record<string, { Type: string }>).map(
+        (resource) => resource.Type,
+      ),
+    );
+    const uncovered = [...types].filter((type) => {
+      const service = SERVICE_OF_TYPE[type.split('::').slice(0, 2).join('::')];
+      if (service === null) return false;
+      return service === undefined || ![...actions].some((action) => action.startsWith(`${service}:`));
+    });
+    expect(uncovered).toEqual([]);
+    expect(actions).toContain('iam:PassRole');
+    expect(actions).toContain('cloudformation:CreateChangeSet');
   });
 });
 

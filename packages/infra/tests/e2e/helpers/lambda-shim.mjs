@@ -40,6 +40,15 @@ const moduleUrl = pathToFileURL(join(codeDirectory, `${moduleName}.mjs`)).href;
 
 const shimLog = (message) => process.stderr.write(`[lambda-shim] ${message}\n`);
 
+// The shim runs on this machine's Node, which may be older than the function's runtime (Lambda
+// runs it on nodejs24.x); the AWS SDK's warning about the host's Node version is not the
+// function's, and would read as a warning it logged. Every other warning still shows.
+const emitWarning = process.emitWarning.bind(process);
+process.emitWarning = (warning, ...rest) => {
+  if (String(warning?.message ?? warning).includes('NodeVersionSupportWarning')) return;
+  emitWarning(warning, ...rest);
+};
+
 /** @type {{ busy: boolean, handler: Promise<Function> }[]} */
 const containers = [];
 /** @type {((container: object) => void)[]} */
