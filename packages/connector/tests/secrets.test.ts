@@ -2,54 +2,22 @@
  * The bearer token read from Secrets Manager once at start (the construct's `token` mode), through
  * the real SDK client against a loopback server that speaks Secrets Manager's JSON protocol.
  */
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { readEnvironment } from '../src/config.js';
 import { InvalidConfigError } from '../src/errors.js';
 import { handler } from '../src/lambda.js';
 import { resolveAuthTokenSecret } from '../src/secrets.js';
 import { DATABASE, type Harness, nodeSeries, startHarness, TABLE, writeBody } from './helpers/harness.js';
+import { type SecretsManagerStub, startSecretsManager } from './helpers/secrets-manager.js';
 
 const TOKEN = 'token-from-secrets-manager';
 const SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:prometheus-token-AbCdEf';
 
-/** GetSecretValue as Secrets Manager answers it: the token for SECRET_ARN, not found otherwise. */
-const startSecretsManager = async (): Promise<{ server: Server; endpoint: string; requests: string[] }> => {
-  const requests: string[] = [];
-  const server = createServer((request, response) => {
-    let body = '';
-    request.on('data', (chunk) => {
-      body += chunk;
-    });
-    request.on('end', () => {
-      const { SecretId } = JSON.parse(body) as { SecretId: string };
-      requests.push(`${request.headers['x-amz-target']} ${SecretId}`);
-      const [status, answer] =
-        SecretId === SECRET_ARN
-          ? [200, { ARN: SECRET_ARN, Name: 'prometheus-token', SecretString: `${TOKEN}\n`, VersionId: 'v1' }]
-          : SecretId === 'empty'
-            ? [200, { ARN: 'x', Name: 'empty', SecretBinary: 'AAE=' }]
-            : [
-                400,
-                {
-                  __type: 'ResourceNotFoundException',
-                  message: "Secrets Manager can't find the specified secret.",
-                },
-              ];
-      response.writeHead(status, { 'content-type': 'application/x-amz-json-1.1' });
-      response.end(JSON.stringify(answer));
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { server, endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, requests };
-};
-
 describe('the bearer token from Secrets Manager', () => {
   const saved = { ...process.env };
-  let secrets: Awaited<ReturnType<typeof startSecretsManager>>;
+  let secrets: SecretsManagerStub;
   let h: Harness;
   beforeAll(async () => {
-    secrets = await startSecretsManager();
+    secrets = await startSecretsManager({ [SECRET_ARN]: `${TOKEN}\n`, empty: new Uint8Array([0, 1]) });
     h = await startHarness();
   });
   beforeEach(() => {
@@ -66,7 +34,7 @@ describe('the bearer token from Secrets Manager', () => {
   });
   afterAll(async () => {
     await h.stop();
-    await new Promise((resolve) => secrets.server.close(resolve));
+    await secrets.stop();
   });
 
   const env = (secret: string) => ({

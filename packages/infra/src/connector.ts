@@ -31,6 +31,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as timestream from 'aws-cdk-lib/aws-timestream';
+import { DISABLE_ASSET_STAGING_CONTEXT } from 'aws-cdk-lib/cx-api';
 import { Construct } from 'constructs';
 import { buildLambdaAsset } from './lambda-asset.js';
 
@@ -101,7 +102,7 @@ export interface PrometheusTimestreamConnectorProps {
   readonly timeout?: Duration;
   /** API Gateway integration timeout (CDK accepts 50 ms to 29 s). @default Duration.seconds(29) */
   readonly integrationTimeout?: Duration;
-  /** Connector log level: debug, info, warn or error. @default 'info' */
+  /** Connector log level: debug, info, warn or error (or a CloudFormation parameter's value). @default 'info' */
   readonly logLevel?: string;
   /** @default lambda.Architecture.ARM_64 */
   readonly architecture?: lambda.Architecture;
@@ -124,6 +125,34 @@ export interface PrometheusTimestreamConnectorProps {
 }
 
 const DEFAULT_BURST = 1200;
+
+const LOG_LEVELS = ['debug', 'info', 'warn', 'error'];
+/** Timestream's rule for database and table names. */
+const TIMESTREAM_NAME = /^[a-zA-Z0-9_.-]{3,256}$/;
+
+/** Refuses at synth time what would otherwise fail at deploy time or at the first request. */
+const checkProps = (props: PrometheusTimestreamConnectorProps): void => {
+  const literal = (value: string | undefined): value is string =>
+    value !== undefined && !Token.isUnresolved(value);
+  if (literal(props.logLevel) && !LOG_LEVELS.includes(props.logLevel))
+    throw new Error(`logLevel must be one of ${LOG_LEVELS.join(', ')}, got "${props.logLevel}"`);
+  for (const [prop, name] of [
+    ['databaseName', props.databaseName],
+    ['tableName', props.tableName],
+  ] as const)
+    if (literal(name) && !TIMESTREAM_NAME.test(name))
+      throw new Error(`${prop} must be 3 to 256 letters, digits, "_", "." or "-", got "${name}"`);
+  if (props.createDatabaseAndTable === undefined || props.createDatabaseAndTable === false)
+    for (const prop of [
+      'memoryStoreRetentionHours',
+      'magneticStoreRetentionDays',
+      'magneticStoreWrites',
+    ] as const)
+      if (props[prop] !== undefined) throw new Error(`${prop} applies only with createDatabaseAndTable`);
+  const authMode = props.authMode ?? 'passthrough';
+  if (props.tokenSecret !== undefined && typeof authMode === 'string' && authMode !== 'token')
+    throw new Error('tokenSecret applies only with authMode "token"');
+};
 
 /** `yes` or `no` as the choice decides, at synth time or (an `Fn::If`) at deploy time. */
 const valueIf = (choice: DeployChoice, yes: string, no: string): string =>
@@ -167,6 +196,7 @@ export class PrometheusTimestreamConnector extends Construct {
         throw new Error(`authMode must be one of ${AUTH_MODES.join(', ')}, got "${authMode}"`);
       this.staticAuthMode = authMode;
     } else this.authModeParameter = authMode;
+    checkProps(props);
     this.databaseName = props.databaseName ?? 'PrometheusDatabase';
     this.tableName = props.tableName ?? 'PrometheusMetricsTable';
     const architecture = props.architecture ?? lambda.Architecture.ARM_64;
@@ -273,7 +303,9 @@ export class PrometheusTimestreamConnector extends Construct {
       ...props.functionOverrides,
       architecture,
       code: lambda.Code.fromAsset(
-        buildLambdaAsset(architecture.name === lambda.Architecture.ARM_64.name ? 'arm64' : 'x64'),
+        buildLambdaAsset(architecture.name === lambda.Architecture.ARM_64.name ? 'arm64' : 'x64', {
+          keep: this.node.tryGetContext(DISABLE_ASSET_STAGING_CONTEXT) === true,
+        }),
       ),
       role: this.role,
       environment: {
@@ -289,6 +321,17 @@ export class PrometheusTimestreamConnector extends Construct {
       },
     });
     this.function.node.addDependency(policy);
+    // Lambda adds this policy only to roles it creates; the function's role is the construct's.
+    if (props.functionOverrides?.vpc !== undefined) {
+      this.role.addManagedPolicy(
+        iam.ManagedPolicy.fromAwsManagedPolicyName('service-role/AWSLambdaVPCAccessExecutionRole'),
+      );
+      Validations.of(this.role).acknowledge({
+        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole]',
+        reason:
+          'The AWS-managed policy Lambda itself attaches to functions in a VPC: network interfaces only',
+      });
+    }
     // A conditional resource cannot be depended on (it may not exist); the function re-reads the
     // secret at its next start if the grant was not there yet.
     if (tokenPolicy !== undefined && token === true) this.function.node.addDependency(tokenPolicy);

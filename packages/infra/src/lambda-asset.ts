@@ -28,7 +28,10 @@ export type LambdaArchitecture = 'arm64' | 'x64';
 /** ELF `e_machine` of each architecture's native binding. */
 const ELF_MACHINE: Readonly<Record<LambdaArchitecture, number>> = { x64: 0x3e, arm64: 0xb7 };
 
-/** The Node.js version esbuild targets: the function's runtime. */
+/**
+ * The Node.js version esbuild targets: the oldest Lambda runtime the bundle must run on (the
+ * construct uses nodejs24.x; `functionOverrides.runtime` may pick the older nodejs22.x).
+ */
 export const LAMBDA_NODE_TARGET = 'node22';
 
 const require = createRequire(import.meta.url);
@@ -69,12 +72,18 @@ const built = new Map<LambdaArchitecture, string>();
  *
  * @throws Error when the native binding for `architecture` is missing or is not built for it
  */
-export const buildLambdaAsset = (architecture: LambdaArchitecture): string => {
+export const buildLambdaAsset = (
+  architecture: LambdaArchitecture,
+  options: {
+    /** Keep the directory after this process exits: CDK was told not to copy it (`--no-staging`). */
+    readonly keep?: boolean;
+  } = {},
+): string => {
   const cached = built.get(architecture);
   if (cached !== undefined) return cached;
   const dir = mkdtempSync(join(tmpdir(), `prometheus-timestream-lambda-${architecture}-`));
   // CDK stages a copy of the directory into the cloud assembly; the build itself is scratch.
-  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  if (options.keep !== true) process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
   const entry = require.resolve('@prometheus-timestream/connector/lambda');
   buildSync({
     entryPoints: [entry],

@@ -2,16 +2,7 @@
  * The deployable stack: the one-click template's CloudFormation parameters (same names, defaults
  * and constraints) and outputs, around the `PrometheusTimestreamConnector` construct.
  */
-import {
-  CfnCondition,
-  CfnOutput,
-  CfnParameter,
-  Duration,
-  Fn,
-  Stack,
-  type StackProps,
-  Token,
-} from 'aws-cdk-lib';
+import { CfnCondition, CfnOutput, CfnParameter, Duration, Fn, Stack, type StackProps } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
 import { PrometheusTimestreamConnector } from './connector.js';
@@ -110,7 +101,7 @@ export class PrometheusTimestreamConnectorStack extends Stack {
       readThrottling: { burstLimit: readBurst.valueAsNumber },
       memorySize: memorySize.valueAsNumber,
       timeout: Duration.seconds(lambdaTimeout.valueAsNumber),
-      integrationTimeout: Duration.millis(Token.asNumber(integrationTimeout.value)),
+      integrationTimeout: Duration.millis(integrationTimeout.valueAsNumber),
       logLevel: logLevel.valueAsString,
       executionPolicyName: policyName.valueAsString,
       architecture: props.architecture ?? lambda.Architecture.ARM_64,

@@ -4,6 +4,7 @@
  * construct fixes what it can and acknowledges the rest, with a reason, where it arises.
  */
 import { App, Stack, Validations } from 'aws-cdk-lib';
+import { Vpc } from 'aws-cdk-lib/aws-ec2';
 import { Bucket } from 'aws-cdk-lib/aws-s3';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import {
@@ -30,7 +31,7 @@ describe('cdk-nag AwsSolutions', () => {
   });
 
   it.each<ConnectorAuthMode>(['passthrough', 'iam', 'token'])(
-    'the construct in %s mode, under another id in another stack: no unanswered finding',
+    'the construct in %s mode, under another id in another stack, in a VPC: no unanswered finding',
     (authMode) => {
       const app = new App();
       const stack = new Stack(app, 'Other');
@@ -38,6 +39,13 @@ describe('cdk-nag AwsSolutions', () => {
         authMode,
         createDatabaseAndTable: true,
         magneticStoreWrites: { rejectedDataBucket: Bucket.fromBucketName(stack, 'Rejects', 'rejects') },
+        functionOverrides: {
+          vpc: Vpc.fromVpcAttributes(stack, 'Vpc', {
+            vpcId: 'vpc-0123456789abcdef0',
+            availabilityZones: ['eu-west-1a'],
+            privateSubnetIds: ['subnet-0123456789abcdef0'],
+          }),
+        },
       });
       expect(unansweredFindings(app)).toBe('');
     },

@@ -7,6 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Vpc } from 'aws-cdk-lib/aws-ec2';
 import { Architecture, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { Bucket } from 'aws-cdk-lib/aws-s3';
 import {
@@ -195,6 +196,39 @@ describe('PrometheusTimestreamConnectorStack (what cdk synth and cdk deploy use)
     expect(ofType(deployed(template, {}), 'AWS::IAM::Policy')).toHaveLength(1);
   });
 
+  it.each(
+    ['passthrough', 'iam', 'token'].flatMap((AuthMode) =>
+      ['false', 'true'].map((create) => [AuthMode, create]),
+    ),
+  )(
+    'AuthMode=%s CreateDatabaseAndTable=%s: every reference and dependency is to a resource that is created',
+    (AuthMode, CreateDatabaseAndTable) => {
+      expect(() =>
+        deployed(template, {
+          AuthMode: AuthMode as string,
+          CreateDatabaseAndTable: CreateDatabaseAndTable as string,
+        }),
+      ).not.toThrow();
+    },
+  );
+
+  it('(the evaluation refuses a reference to a resource whose condition is false, as CloudFormation does)', () => {
+    const broken = Template.fromJSON({
+      Parameters: { Create: { Type: 'String', Default: 'false' } },
+      Conditions: { ShouldCreate: { 'Fn::Equals': [{ Ref: 'Create' }, 'true'] } },
+      Resources: {
+        Secret: { Type: 'AWS::SecretsManager::Secret', Condition: 'ShouldCreate', Properties: {} },
+        Reader: {
+          Type: 'AWS::IAM::Policy',
+          Properties: { Resource: { Ref: 'Secret' } },
+          DependsOn: ['Secret'],
+        },
+      },
+    });
+    expect(() => deployed(broken, {})).toThrow('Reader references Secret, which is not created for {}');
+    expect(() => deployed(broken, { Create: 'true' })).not.toThrow();
+  });
+
   it('creates no database or table by default (the one-click template used existing ones)', () => {
     const resources = deployed(template, {});
     expect(ofType(resources, 'AWS::Timestream::Database')).toEqual([]);
@@ -222,35 +256,44 @@ describe('PrometheusTimestreamConnectorStack (what cdk synth and cdk deploy use)
 });
 
 describe('deployer-policy.json (what the README tells a deploying user or execution role to hold)', () => {
-  /** The IAM service of each resource type the stack creates; a new type fails until mapped. */
-  const SERVICE_OF_TYPE: Readonly<Record<string, string | null>> = {
-    'AWS::ApiGatewayV2': 'apigateway',
-    'AWS::Lambda': 'lambda',
-    'AWS::IAM': 'iam',
-    'AWS::Logs': 'logs',
-    'AWS::SecretsManager': 'secretsmanager',
-    'AWS::Timestream': 'timestream',
-    'AWS::CDK': null,
+  /** What CloudFormation calls to create each resource type; a new type fails until listed. */
+  const CREATE_ACTIONS: Readonly<Record<string, readonly string[]>> = {
+    'AWS::ApiGatewayV2::Api': ['apigateway:POST'],
+    'AWS::ApiGatewayV2::Integration': ['apigateway:POST'],
+    'AWS::ApiGatewayV2::Route': ['apigateway:POST'],
+    'AWS::ApiGatewayV2::Stage': ['apigateway:POST', 'logs:CreateLogDelivery', 'logs:PutResourcePolicy'],
+    'AWS::Lambda::Function': ['lambda:CreateFunction', 'iam:PassRole', 's3:GetObject'],
+    'AWS::Lambda::Permission': ['lambda:AddPermission'],
+    'AWS::IAM::Role': ['iam:CreateRole'],
+    'AWS::IAM::Policy': ['iam:PutRolePolicy'],
+    'AWS::Logs::LogGroup': ['logs:CreateLogGroup', 'logs:PutRetentionPolicy'],
+    'AWS::SecretsManager::Secret': ['secretsmanager:CreateSecret', 'secretsmanager:GetRandomPassword'],
+    'AWS::Timestream::Database': ['timestream:CreateDatabase'],
+    'AWS::Timestream::Table': ['timestream:CreateTable'],
+    'AWS::CDK::Metadata': [],
   };
   const policy = JSON.parse(readFileSync(join(__dirname, '..', 'deployer-policy.json'), 'utf8')) as {
     Statement: { Action: string[] }[];
   };
   const actions = new Set(policy.Statement.flatMap((statement) => statement.Action));
 
-  it('lets CloudFormation create every resource type of the template, in every mode', () => {
+  it('holds what CloudFormation calls to create every resource type of the template, in every mode', () => {
     const types = new Set(
       Object.values(synthStack().template.toJSON().Resources as Record<string, { Type: string }>).map(
         (resource) => resource.Type,
       ),
     );
-    const uncovered = [...types].filter((type) => {
-      const service = SERVICE_OF_TYPE[type.split('::').slice(0, 2).join('::')];
-      if (service === null) return false;
-      return service === undefined || ![...actions].some((action) => action.startsWith(`${service}:`));
-    });
-    expect(uncovered).toEqual([]);
-    expect(actions).toContain('iam:PassRole');
-    expect(actions).toContain('cloudformation:CreateChangeSet');
+    const missing = [...types].flatMap((type) =>
+      CREATE_ACTIONS[type] === undefined
+        ? [`${type}: not listed`]
+        : (CREATE_ACTIONS[type] ?? [])
+            .filter((action) => !actions.has(action))
+            .map((action) => `${type}: ${action}`),
+    );
+    expect(missing).toEqual([]);
+    expect([...actions].filter((action) => action.startsWith('cloudformation:'))).toEqual(
+      expect.arrayContaining(['cloudformation:CreateChangeSet', 'cloudformation:ExecuteChangeSet']),
+    );
   });
 });
 
@@ -363,6 +406,52 @@ describe('PrometheusTimestreamConnector (imported into another app, props only)'
       Handler: 'index.handler',
       Environment: { Variables: Match.objectLike({ log_level: 'debug', auth: 'passthrough' }) },
     });
+  });
+
+  it('in a VPC (functionOverrides.vpc), gives its role the network-interface policy Lambda gives roles it creates', () => {
+    const stack = new Stack(new App(), 'Other');
+    const vpc = Vpc.fromVpcAttributes(stack, 'Vpc', {
+      vpcId: 'vpc-0123456789abcdef0',
+      availabilityZones: ['eu-west-1a'],
+      privateSubnetIds: ['subnet-0123456789abcdef0'],
+    });
+    new PrometheusTimestreamConnector(stack, 'Prom', { functionOverrides: { vpc } });
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::IAM::Role', {
+      ManagedPolicyArns: [
+        {
+          'Fn::Join': [
+            '',
+            [
+              'arn:',
+              { Ref: 'AWS::Partition' },
+              ':iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole',
+            ],
+          ],
+        },
+      ],
+    });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      VpcConfig: { SubnetIds: ['subnet-0123456789abcdef0'] },
+    });
+  });
+
+  it.each([
+    [{ logLevel: 'warning' }, 'logLevel must be one of debug, info, warn, error, got "warning"'],
+    [{ databaseName: 'db' }, 'databaseName must be 3 to 256 letters, digits, "_", "." or "-", got "db"'],
+    [{ tableName: 'my table' }, 'tableName must be 3 to 256 letters'],
+    [{ memoryStoreRetentionHours: 6 }, 'memoryStoreRetentionHours applies only with createDatabaseAndTable'],
+    [
+      { createDatabaseAndTable: false, magneticStoreRetentionDays: 30 },
+      'magneticStoreRetentionDays applies only with createDatabaseAndTable',
+    ],
+    [
+      { authMode: 'iam' as const, tokenSecret: {} as never },
+      'tokenSecret applies only with authMode "token"',
+    ],
+    [{ tokenSecret: {} as never }, 'tokenSecret applies only with authMode "token"'],
+  ])('refuses %j at synth time', (props, message) => {
+    expect(() => build(props)).toThrow(message);
   });
 
   it('refuses an unknown auth mode', () => {

@@ -3,7 +3,8 @@
  * conditions evaluated (parameter defaults where no value is given), resources and outputs whose
  * condition is false dropped, `Fn::If` replaced by its chosen branch, `AWS::NoValue` removed and
  * references to parameters replaced by their values (other references stay as they are).
- * Enough of CloudFormation's semantics to check which parameter values create what.
+ * Enough of CloudFormation's semantics to check which parameter values create what; like
+ * CloudFormation, it refuses a template that references or depends on a resource not created.
  */
 import type { Template } from 'aws-cdk-lib/assertions';
 
@@ -26,7 +27,7 @@ export const deployed = (template: Template, parameters: Readonly<Record<string,
   const json = template.toJSON() as {
     Parameters?: Record<string, { Default?: unknown }>;
     Conditions?: Record<string, unknown>;
-    Resources?: Record<string, { Type: string; Properties?: Json; Condition?: string }>;
+    Resources?: Record<string, { Type: string; Properties?: Json; Condition?: string; DependsOn?: string[] }>;
     Outputs?: Record<string, { Value: unknown; Condition?: string }>;
   };
   for (const name of Object.keys(parameters))
@@ -88,6 +89,33 @@ export const deployed = (template: Template, parameters: Readonly<Record<string,
   const outputs: Record<string, unknown> = {};
   for (const [id, output] of Object.entries(json.Outputs ?? {}))
     if (output.Condition === undefined || condition(output.Condition)) outputs[id] = resolve(output.Value);
+
+  const unresolved = (where: string, node: unknown): void => {
+    if (Array.isArray(node)) for (const item of node) unresolved(where, item);
+    if (typeof node !== 'object' || node === null) return;
+    for (const [key, child] of Object.entries(node)) {
+      const target = key === 'Ref' ? child : key === 'Fn::GetAtt' ? (child as string[])[0] : undefined;
+      if (
+        typeof target === 'string' &&
+        !target.startsWith('AWS::') &&
+        json.Parameters?.[target] === undefined &&
+        resources[target] === undefined
+      )
+        throw new Error(
+          `${where} references ${target}, which is not created for ${JSON.stringify(parameters)}`,
+        );
+      unresolved(where, child);
+    }
+  };
+  for (const [id, resource] of Object.entries(resources)) {
+    unresolved(id, resource.Properties);
+    for (const dependency of json.Resources?.[id]?.DependsOn ?? [])
+      if (resources[dependency] === undefined)
+        throw new Error(
+          `${id} depends on ${dependency}, which is not created for ${JSON.stringify(parameters)}`,
+        );
+  }
+  for (const [id, value] of Object.entries(outputs)) unresolved(`output ${id}`, value);
   return { resources, outputs };
 };
 

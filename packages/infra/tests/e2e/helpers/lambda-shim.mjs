@@ -13,8 +13,9 @@
 //   new container starts (cold) when every container is busy, up to a limit, and containers are
 //   reused warm afterwards;
 // - a thrown error or a rejected promise is answered 500 `{"message":"Internal Server Error"}`,
-//   a timeout 503, a response over Lambda's 6 MB payload limit 500; the result's
-//   `isBase64Encoded` body is decoded.
+//   a timeout 503 (and the container is discarded, as Lambda resets a timed-out sandbox), an event
+//   or a response over Lambda's 6 MB payload limit 413 or 500; the result's `isBase64Encoded`
+//   body is decoded.
 // `GET /__shim/invocations` answers `{"<route key> <status>": count}` for the test's metrics.
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
@@ -30,6 +31,7 @@ if (codeDirectory === undefined) {
 const ROUTE_KEYS = new Set(['POST /write', 'POST /read']);
 const MAX_CONTAINERS = 8;
 const MAX_REQUEST_BYTES = 10 * 1024 * 1024; // API Gateway's payload limit
+const MAX_EVENT_BYTES = 6 * 1024 * 1024; // Lambda's synchronous invocation payload limit (the event, base64 body included)
 const MAX_RESPONSE_BYTES = 6 * 1024 * 1024; // Lambda's synchronous response limit
 const timeoutMs = Number(timeoutSeconds) * 1000;
 const [moduleName, exportName] = [
@@ -90,9 +92,14 @@ const json = (status, body) => ({
 });
 
 const invoke = async (event) => {
+  if (JSON.stringify(event).length > MAX_EVENT_BYTES) {
+    shimLog('request payload exceeded the 6 MB invocation limit');
+    return json(413, { message: 'Request Entity Too Large' });
+  }
   const container = await acquire();
   const deadline = Date.now() + timeoutMs;
   let timer;
+  let timedOutContainer = false;
   try {
     const handler = await container.handler;
     const context = {
@@ -105,6 +112,7 @@ const invoke = async (event) => {
     });
     const result = await Promise.race([handler(event, context), timedOut]);
     if (result === 'timeout') {
+      timedOutContainer = true;
       shimLog(`invocation timed out after ${timeoutMs} ms`);
       return json(503, { message: 'Service Unavailable' });
     }
@@ -122,7 +130,12 @@ const invoke = async (event) => {
     return json(500, { message: 'Internal Server Error' });
   } finally {
     clearTimeout(timer);
-    release(container);
+    if (timedOutContainer) {
+      containers.splice(containers.indexOf(container), 1);
+      // A waiting event gets a new container in its place.
+      const next = waiting.shift();
+      if (next !== undefined) next(startContainer());
+    } else release(container);
   }
 };
 

@@ -28,7 +28,7 @@ import { deployed, ofType } from '../../helpers/deployed.js';
 const SHIM = join(dirname(fileURLToPath(import.meta.url)), 'lambda-shim.mjs');
 
 /** The function's own credentials (its role's, in Lambda): passthrough mode must never use them. */
-const ROLE_ACCESS_KEY_ID = 'ASIAE2EFUNCTIONROLE';
+export const ROLE_ACCESS_KEY_ID = 'ASIAE2EFUNCTIONROLE';
 
 export interface SynthesizedFunction {
   /** The asset directory in the cloud assembly: the function's code as uploaded. */
@@ -45,7 +45,13 @@ export interface SynthesizedFunction {
  * Synthesizes the stack (X86_64, the one architecture this machine executes) into a temporary
  * cloud assembly and reads the function from it as deployed with `parameters`.
  */
-export const synthesizeFunction = (parameters: Readonly<Record<string, string>>): SynthesizedFunction => {
+export const synthesizeFunction = (
+  parameters: Readonly<Record<string, string>>,
+  /** The physical id CloudFormation would give a resource the environment references (e.g. a secret's ARN). */
+  physicalId: (logicalId: string) => string = (logicalId) => {
+    throw new Error(`the function's environment references ${logicalId}, and the test gave no physical id`);
+  },
+): SynthesizedFunction => {
   const outdir = mkdtempSync(join(tmpdir(), 'connector-assembly-'));
   const app = new App({ outdir });
   const stack = new PrometheusTimestreamConnectorStack(app, 'PrometheusTimestreamConnector', {
@@ -65,8 +71,10 @@ export const synthesizeFunction = (parameters: Readonly<Record<string, string>>)
   };
   const environment: Record<string, string> = {};
   for (const [name, value] of Object.entries(properties.Environment.Variables)) {
-    if (typeof value !== 'string') throw new Error(`environment variable ${name} is not deploy-time text`);
-    environment[name] = value;
+    if (typeof value === 'string') environment[name] = value;
+    else if (typeof value === 'object' && value !== null && 'Ref' in value)
+      environment[name] = physicalId((value as { Ref: string }).Ref);
+    else throw new Error(`environment variable ${name} is ${JSON.stringify(value)}, not text or a reference`);
   }
   return {
     codeDirectory: join(assembly.directory, `asset.${properties.Code.S3Key.replace(/\.zip$/, '')}`),
@@ -101,7 +109,11 @@ const invocationMetrics = (counts: Record<string, number>): ExposedSample[] =>
     };
   });
 
-export const lambdaAssetTarget = (fn: SynthesizedFunction): ConnectorTarget => ({
+/** @param environment - variables Lambda's environment would add (e.g. service endpoints of stubs) */
+export const lambdaAssetTarget = (
+  fn: SynthesizedFunction,
+  environment: Readonly<Record<string, string>> = {},
+): ConnectorTarget => ({
   name: 'the synthesized x86_64 Lambda asset behind an HTTP API v2 shim',
   start: async (flags = []): Promise<ConnectorStack> => {
     const emulator = await startE2EEmulator();
@@ -126,6 +138,7 @@ export const lambdaAssetTarget = (fn: SynthesizedFunction): ConnectorTarget => (
           AWS_ACCESS_KEY_ID: ROLE_ACCESS_KEY_ID,
           AWS_SECRET_ACCESS_KEY: 'function-role-secret',
           AWS_SESSION_TOKEN: 'function-role-session',
+          ...environment,
           ...fn.environment,
           ...flagsAsEnvironment(flags),
           write_base_endpoint: emulator.endpoint,
