@@ -136,6 +136,52 @@ export const mergeCommonAttributes = (common: WireRecord | undefined, record: Wi
   };
 };
 
+/**
+ * What write metering counts once per WriteRecords call when it comes from CommonAttributes.
+ *
+ * AWS's metering page (metering-and-pricing.writes, "Batching time series events and using common
+ * attributes in a write") sizes a write as the common attributes once plus each event's own
+ * fields: its example puts the dimensions region, az and vpc and the measure name in
+ * CommonAttributes, counts them once per write, and keeps the time, the remaining dimension and
+ * the measure value in every event. Only those two kinds of field are counted once here. Where
+ * the page says nothing, the emulator meters conservatively, i.e. never less than the service
+ * could bill:
+ * - a `Time` given in CommonAttributes still counts 8 bytes in every record, as in the example
+ *   every event carries its own timestamp;
+ * - a `MeasureValue` or `MeasureValues` given in CommonAttributes counts in every record, as every
+ *   event stores its value;
+ * - a common `MeasureName` counts once per call even when some records name their own measure
+ *   (it was sent, and is not subtracted from those records);
+ * - `MeasureValueType`, `TimeUnit` and `Version` are not in the size formula and count nothing,
+ *   wherever they are given.
+ */
+export interface CommonWriteBytes {
+  /** UTF-8 bytes of the names and values of the common dimensions. */
+  readonly dimensions: number;
+  /** UTF-8 bytes of the common measure name (0 when none). */
+  readonly measureName: number;
+}
+
+export const commonWriteBytes = (common: WireRecord | undefined): CommonWriteBytes => {
+  let dimensions = 0;
+  for (const dimension of common?.Dimensions ?? []) {
+    if (typeof dimension.Name === 'string') dimensions += utf8Length(dimension.Name);
+    if (typeof dimension.Value === 'string') dimensions += utf8Length(dimension.Value);
+  }
+  const measureName = typeof common?.MeasureName === 'string' ? utf8Length(common.MeasureName) : 0;
+  return { dimensions, measureName };
+};
+
+/**
+ * The bytes write metering counts for one accepted record itself: its metered size after merging
+ * (`bytes`, which storage metering keeps using) less what it took from CommonAttributes and the
+ * call counts once (the common dimensions, and the common measure name when the record names none).
+ */
+export const ownWriteBytes = (record: ValidRecord, wire: WireRecord, common: CommonWriteBytes): number => {
+  const takesCommonMeasureName = wire.MeasureName === undefined || wire.MeasureName === null;
+  return record.bytes - common.dimensions - (takesCommonMeasureName ? common.measureName : 0);
+};
+
 const reservedDimensionProblem = (name: string): string | undefined => {
   if (name === 'measure_name' || name === 'measure_value' || name === 'time') {
     return `Dimension name '${name}' is reserved.`;

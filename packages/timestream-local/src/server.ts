@@ -42,8 +42,17 @@ export interface Metering {
     recordsIngested: number;
     recordsRejected: number;
     rejectedByReason: Record<string, number>;
-    /** 1 KiB write units: each call's ingested record bytes rounded up to the next KiB. */
+    /**
+     * 1 KiB write units: each call's write size (`writeBytes` of that call) rounded up to the
+     * next KiB, as AWS meters writes.
+     */
     writeUnits: number;
+    /**
+     * Write sizes summed over calls: per call, CommonAttributes' dimensions and measure name once
+     * plus each ingested record's own fields (8 B time, dimensions, measure name, value).
+     */
+    writeBytes: number;
+    /** The ingested records' full sizes, CommonAttributes merged into each (what storage holds). */
     bytesIngested: number;
   };
   readonly queries: { queries: number; bytesScanned: number; bytesMetered: number };
@@ -59,6 +68,7 @@ const newMetering = (queries: QueryService): Metering => ({
     recordsRejected: 0,
     rejectedByReason: {},
     writeUnits: 0,
+    writeBytes: 0,
     bytesIngested: 0,
   },
   queries: queries.metering,
@@ -306,7 +316,8 @@ export class EmulatorServer {
     writes.recordsIngested += outcome.ingested;
     writes.recordsRejected += outcome.rejected.length;
     writes.bytesIngested += outcome.bytes;
-    writes.writeUnits += Math.ceil(outcome.bytes / 1024);
+    writes.writeBytes += outcome.writeBytes;
+    writes.writeUnits += Math.ceil(outcome.writeBytes / 1024);
     for (const r of outcome.rejected)
       writes.rejectedByReason[r.category] = (writes.rejectedByReason[r.category] ?? 0) + 1;
     if (outcome.rejected.length > 0) {

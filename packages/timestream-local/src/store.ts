@@ -8,8 +8,10 @@ import path from 'node:path';
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { TimestreamError, validationError } from './errors.js';
 import {
+  commonWriteBytes,
   MAX_RECORDS_PER_WRITE,
   mergeCommonAttributes,
+  ownWriteBytes,
   type ParsedValue,
   type Rejection,
   toRejection,
@@ -85,7 +87,13 @@ interface TableState {
 export interface WriteOutcome {
   readonly ingested: number;
   readonly rejected: readonly (Rejection & { readonly index: number })[];
+  /** The ingested records' sizes, each with CommonAttributes merged in (what storage holds). */
   readonly bytes: number;
+  /**
+   * The call's write size for write metering: CommonAttributes counted once (see
+   * `commonWriteBytes`) plus each ingested record's own fields; 0 when nothing was ingested.
+   */
+  readonly writeBytes: number;
 }
 
 export interface StoreOptions {
@@ -376,6 +384,13 @@ export class TimestreamStore implements Catalog {
     const deletes: ValidRecord[] = [];
     let ingested = 0;
     let bytes = 0;
+    const shared = commonWriteBytes(common);
+    let ownBytes = 0;
+    const ingest = (record: ValidRecord, index: number): void => {
+      ingested++;
+      bytes += record.bytes;
+      ownBytes += ownWriteBytes(record, records[index] as WireRecord, shared);
+    };
     let schemaChanged = false;
     for (const [index, result] of validated.entries()) {
       const rejection = toRejection(result);
@@ -410,8 +425,7 @@ export class TimestreamStore implements Catalog {
             if (!pending.has(identity)) deletes.push(record);
             pending.set(identity, record);
           }
-          ingested++;
-          bytes += record.bytes;
+          ingest(record, index);
           continue;
         }
         if (record.version <= existing.version) {
@@ -433,8 +447,7 @@ export class TimestreamStore implements Catalog {
         previous.set(identity, existing === undefined ? undefined : { ...existing });
       state.identities.set(identity, { version: record.version, value: signature });
       pending.set(identity, record);
-      ingested++;
-      bytes += record.bytes;
+      ingest(record, index);
     }
     // DuckDB statements of concurrent calls must not interleave: two calls adding the same new
     // dimension would both run ALTER TABLE ADD COLUMN. The in-memory state above is already
@@ -455,7 +468,10 @@ export class TimestreamStore implements Catalog {
     state.storedBytes += bytes;
     // The schema (dimensions, measures) lives in the catalog file, rows in DuckDB.
     if (schemaChanged) this.saveCatalog();
-    return { ingested, rejected, bytes };
+    // Rejected records count nothing, and neither do the common attributes of a call that
+    // ingested nothing.
+    const writeBytes = ingested === 0 ? 0 : shared.dimensions + shared.measureName + ownBytes;
+    return { ingested, rejected, bytes, writeBytes };
   }
 
   /** Table-level limits a record must fit, checked before it changes the table's schema. */
