@@ -5,7 +5,12 @@
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import {
+  type DuckDBAppender,
+  type DuckDBConnection,
+  DuckDBInstance,
+  DuckDBTimestampNanosecondsValue,
+} from '@duckdb/node-api';
 import { TimestreamError, validationError } from './errors.js';
 import {
   commonWriteBytes,
@@ -81,6 +86,8 @@ interface TableState {
   readonly identities: Map<string, IdentityEntry>;
   /** Dimension and multi-measure columns the DuckDB table has, so writes add only what is missing. */
   readonly physicalColumns: Set<string>;
+  /** The physical table's columns in order, read when first needed and after each ALTER TABLE. */
+  columnOrder?: readonly string[] | undefined;
   storedBytes: number;
 }
 
@@ -114,21 +121,23 @@ const checkResourceName = (name: unknown, what: string): string => {
   return name;
 };
 
-/** A parameter for DuckDB: BigInts bind as HUGEINT unless cast, so every slot is cast explicitly. */
-const sqlParameter = (value: ParsedValue): { sql: string; param: unknown } => {
-  switch (value.type) {
+/** Appends one cell: a dimension's text, a measure value, or NULL. */
+const appendCell = (appender: DuckDBAppender, cell: ParsedValue | string | null): void => {
+  if (cell === null) return appender.appendNull();
+  if (typeof cell === 'string') return appender.appendVarchar(cell);
+  switch (cell.type) {
     case 'BIGINT':
-      return { sql: 'CAST(? AS BIGINT)', param: value.value };
+      return appender.appendBigInt(BigInt(cell.value as bigint | number | string));
     case 'TIMESTAMP':
-      return { sql: 'make_timestamp_ns(CAST(? AS BIGINT))', param: value.value };
+      return appender.appendTimestampNanoseconds(
+        new DuckDBTimestampNanosecondsValue(BigInt(cell.value as bigint | number | string)),
+      );
     case 'DOUBLE':
-      // Bound as text: DuckDB binds an integral JS number (1e300) as BIGINT and overflows, and
-      // the shortest round-trip decimal reads back as the same double (sign of zero included).
-      return { sql: 'CAST(? AS DOUBLE)', param: Object.is(value.value, -0) ? '-0' : String(value.value) };
+      return appender.appendDouble(Number(cell.value));
     case 'BOOLEAN':
-      return { sql: 'CAST(? AS BOOLEAN)', param: value.value };
+      return appender.appendBoolean(Boolean(cell.value));
     case 'VARCHAR':
-      return { sql: 'CAST(? AS VARCHAR)', param: value.value };
+      return appender.appendVarchar(String(cell.value));
   }
 };
 
@@ -605,6 +614,7 @@ export class TimestreamStore implements Catalog {
       if (state.physicalColumns.has(name)) continue;
       await this.connection.run(`ALTER TABLE ${table} ADD COLUMN ${quoteIdentifier(name)} VARCHAR`);
       state.physicalColumns.add(name);
+      state.columnOrder = undefined;
     }
     for (const [name, type] of state.multiMeasureColumns) {
       if (state.physicalColumns.has(name)) continue;
@@ -612,6 +622,7 @@ export class TimestreamStore implements Catalog {
         `ALTER TABLE ${table} ADD COLUMN ${quoteIdentifier(name)} ${DUCKDB_TYPES[type]}`,
       );
       state.physicalColumns.add(name);
+      state.columnOrder = undefined;
     }
     for (const record of deletes) {
       const conditions = ['measure_name = CAST(? AS VARCHAR)', 'time = make_timestamp_ns(CAST(? AS BIGINT))'];
@@ -623,50 +634,36 @@ export class TimestreamStore implements Catalog {
       await this.connection.run(`DELETE FROM ${table} WHERE ${conditions.join(' AND ')}`, params as never[]);
     }
     if (inserts.length === 0) return;
-    const rows: string[] = [];
-    const params: unknown[] = [];
-    let columns: string[] = [];
+    // An appender writes rows straight into the table's columns: a 100-row INSERT … VALUES with
+    // a parameter per cell cost DuckDB ~50 ms to plan, the appender ~2 ms.
+    const columns = await this.columnOrder(state);
+    const appender = await this.connection.createAppender(state.physicalName);
     for (const record of inserts) {
-      const cells: { column: string; sql: string; param: unknown }[] = [
-        { column: 'measure_name', sql: 'CAST(? AS VARCHAR)', param: record.measureName },
-        { column: 'time', sql: 'make_timestamp_ns(CAST(? AS BIGINT))', param: record.timeNs },
-        { column: '__version', sql: 'CAST(? AS BIGINT)', param: record.version },
-      ];
-      for (const name of state.dimensions) {
-        cells.push({
-          column: name,
-          sql: 'CAST(? AS VARCHAR)',
-          param: record.dimensions.find((d) => d.name === name)?.value ?? null,
-        });
+      const cells = new Map<string, ParsedValue | string | null>();
+      for (const dimension of record.dimensions) cells.set(dimension.name, dimension.value);
+      if (record.value !== undefined) cells.set(MEASURE_VALUE_COLUMN[record.value.type], record.value);
+      for (const measure of record.measures) cells.set(measure.name, measure.value);
+      for (const column of columns) {
+        if (column === 'measure_name') appender.appendVarchar(record.measureName);
+        else if (column === 'time')
+          appender.appendTimestampNanoseconds(new DuckDBTimestampNanosecondsValue(record.timeNs));
+        else if (column === '__version') appender.appendBigInt(BigInt(record.version));
+        else appendCell(appender, cells.get(column) ?? null);
       }
-      if (record.value !== undefined)
-        cells.push({ column: MEASURE_VALUE_COLUMN[record.value.type], ...sqlParameter(record.value) });
-      for (const measure of record.measures)
-        cells.push({ column: measure.name, ...sqlParameter(measure.value) });
-      // One INSERT per column set keeps the statement simple; batches rarely mix shapes.
-      const shape = cells.map((c) => c.column);
-      if (rows.length > 0 && shape.join('\0') !== columns.join('\0')) {
-        await this.insertRows(table, columns, rows, params);
-        rows.length = 0;
-        params.length = 0;
-      }
-      columns = shape;
-      rows.push(`(${cells.map((c) => c.sql).join(', ')})`);
-      for (const cell of cells) params.push(cell.param);
+      appender.endRow();
     }
-    await this.insertRows(table, columns, rows, params);
+    appender.closeSync();
   }
 
-  private async insertRows(
-    table: string,
-    columns: readonly string[],
-    rows: readonly string[],
-    params: readonly unknown[],
-  ): Promise<void> {
-    await this.connection.run(
-      `INSERT INTO ${table} (${columns.map(quoteIdentifier).join(', ')}) VALUES ${rows.join(', ')}`,
-      params as never[],
-    );
+  /** The table's columns in DuckDB's order, which an appender must follow. */
+  private async columnOrder(state: TableState): Promise<readonly string[]> {
+    if (state.columnOrder === undefined) {
+      const result = await this.connection.runAndReadAll(
+        `SELECT * FROM ${quoteIdentifier(state.physicalName)} LIMIT 0`,
+      );
+      state.columnOrder = result.columnNames();
+    }
+    return state.columnOrder;
   }
 
   // --- Persistence ---------------------------------------------------------------------------
