@@ -181,6 +181,9 @@ export const startEmulatorProcess = async (
   const port = await freePort();
   const endpoint = `http://127.0.0.1:${port}`;
   const child = workspace.start('timestream-local', process.execPath, [
+    ...(process.env.BENCH_PROFILE_EMULATOR === undefined
+      ? []
+      : ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_EMULATOR}`]),
     join(REPO, 'packages', 'timestream-local', 'bin', 'timestream-local.js'),
     `--port=${port}`,
     `--create=${DATABASE}.${TABLE}`,

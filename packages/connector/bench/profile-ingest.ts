@@ -2,7 +2,17 @@
 import { join } from 'node:path';
 import { Workspace } from '../tests/e2e/helpers/peers.js';
 import { freePort, waitForHttp } from '../tests/e2e/helpers/processes.js';
-import { BASIC_AUTH, capturedLabelSets, cpuSeconds, DATABASE, postBodies, REPO, requestBodies, startEmulatorProcess, TABLE } from './lib.js';
+import {
+  BASIC_AUTH,
+  capturedLabelSets,
+  cpuSeconds,
+  DATABASE,
+  postBodies,
+  REPO,
+  requestBodies,
+  startEmulatorProcess,
+  TABLE,
+} from './lib.js';
 
 const samples = Number(process.argv[2] ?? 200_000);
 const size = Number(process.argv[3] ?? 500);
@@ -23,9 +33,20 @@ await waitForHttp(child, `http://127.0.0.1:${port}/metrics`);
 const all = requestBodies(Math.ceil(samples / size), size, capturedLabelSets());
 const cpu0 = cpuSeconds(child.pid as number);
 const emu0 = cpuSeconds(emulator.process.pid as number);
-const result = await postBodies(`http://127.0.0.1:${port}/write`, all, { concurrency: 4, headers: { authorization: BASIC_AUTH } });
+const result = await postBodies(`http://127.0.0.1:${port}/write`, all, {
+  concurrency: 4,
+  headers: { authorization: BASIC_AUTH },
+});
 const cpu = cpuSeconds(child.pid as number) - cpu0;
-console.log({ samples: result.samplesAccepted, seconds: result.seconds, cpu, perCpuSecond: result.samplesAccepted / cpu, emulatorCpu: cpuSeconds(emulator.process.pid as number) - emu0, failures: result.failures });
+console.log({
+  samples: result.samplesAccepted,
+  seconds: result.seconds,
+  cpu,
+  perCpuSecond: result.samplesAccepted / cpu,
+  emulatorCpu: cpuSeconds(emulator.process.pid as number) - emu0,
+  failures: result.failures,
+});
 child.signal('SIGINT');
+emulator.process.signal('SIGINT');
 await new Promise((r) => setTimeout(r, 2000));
 await workspace.stop();
