@@ -102,7 +102,8 @@ const measure = async (
     const result = await postBodies(started.url, measured, load);
     const cpu = cpuSeconds(started.pid) - cpu0;
     return {
-      samplesPerCpuSecond: result.samplesAccepted / cpu,
+      // /proc counts in 10 ms ticks: a --quick run may leave a fast receiver at 0.
+      samplesPerCpuSecond: cpu > 0 ? result.samplesAccepted / cpu : Number.NaN,
       samplesPerSecond: result.samplesAccepted / result.seconds,
       cpuSeconds: cpu,
       ...(started.helperPid === undefined
