@@ -123,22 +123,16 @@ const checkResourceName = (name: unknown, what: string): string => {
 
 /** Appends one cell: a dimension's text, a measure value, or NULL. */
 const appendCell = (appender: DuckDBAppender, cell: ParsedValue | string | null): void => {
-  if (cell === null) return appender.appendNull();
-  if (typeof cell === 'string') return appender.appendVarchar(cell);
-  switch (cell.type) {
-    case 'BIGINT':
-      return appender.appendBigInt(BigInt(cell.value as bigint | number | string));
-    case 'TIMESTAMP':
-      return appender.appendTimestampNanoseconds(
-        new DuckDBTimestampNanosecondsValue(BigInt(cell.value as bigint | number | string)),
-      );
-    case 'DOUBLE':
-      return appender.appendDouble(Number(cell.value));
-    case 'BOOLEAN':
-      return appender.appendBoolean(Boolean(cell.value));
-    case 'VARCHAR':
-      return appender.appendVarchar(String(cell.value));
-  }
+  if (cell === null) appender.appendNull();
+  else if (typeof cell === 'string') appender.appendVarchar(cell);
+  else if (cell.type === 'BIGINT') appender.appendBigInt(BigInt(cell.value as bigint | number | string));
+  else if (cell.type === 'TIMESTAMP')
+    appender.appendTimestampNanoseconds(
+      new DuckDBTimestampNanosecondsValue(BigInt(cell.value as bigint | number | string)),
+    );
+  else if (cell.type === 'DOUBLE') appender.appendDouble(Number(cell.value));
+  else if (cell.type === 'BOOLEAN') appender.appendBoolean(Boolean(cell.value));
+  else appender.appendVarchar(String(cell.value));
 };
 
 /** The identity of a record: (dimensions, measure name, time), as the service defines it. */
