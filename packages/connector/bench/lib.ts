@@ -173,17 +173,22 @@ export interface Emulator {
   readonly admin: (path: string, method?: string, body?: unknown) => Promise<unknown>;
 }
 
+/** Options of the processes under test. */
+export interface ProcessOptions {
+  /** Node's own options, before the script (e.g. `--cpu-prof`). */
+  readonly nodeArgs?: readonly string[];
+}
+
 /** The emulator's CLI as a child process, with the benchmark's table. */
 export const startEmulatorProcess = async (
   workspace: Workspace,
   extraArgs: readonly string[] = [],
+  options: ProcessOptions = {},
 ): Promise<Emulator> => {
   const port = await freePort();
   const endpoint = `http://127.0.0.1:${port}`;
   const child = workspace.start('timestream-local', process.execPath, [
-    ...(process.env.BENCH_PROFILE_EMULATOR === undefined
-      ? []
-      : ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_EMULATOR}`]),
+    ...(options.nodeArgs ?? []),
     join(REPO, 'packages', 'timestream-local', 'bin', 'timestream-local.js'),
     `--port=${port}`,
     `--create=${DATABASE}.${TABLE}`,
@@ -215,11 +220,12 @@ export const startConnectorProcess = async (
   workspace: Workspace,
   emulator: Emulator,
   flags: readonly string[] = [],
-  name = 'connector',
+  options: ProcessOptions = {},
 ): Promise<ConnectorProcess> => {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const child = workspace.start(name, process.execPath, [
+  const child = workspace.start('connector', process.execPath, [
+    ...(options.nodeArgs ?? []),
     join(REPO, 'packages', 'connector', 'bin', 'timestream-prometheus-connector.js'),
     `--default-database=${DATABASE}`,
     `--default-table=${TABLE}`,

@@ -1,52 +1,48 @@
-/** Ad-hoc: the connector under ingest load with `--cpu-prof`, to find where its CPU goes. */
-import { join } from 'node:path';
+/**
+ * Ad-hoc: the connector (and, with a fifth argument, the emulator) under ingest load with
+ * `--cpu-prof`, to find where its CPU goes.
+ *
+ *   node .bench/profile.mjs [samples=200000] [samples per request=500] [profile dir] [emulator profile dir]
+ */
 import { Workspace } from '../tests/e2e/helpers/peers.js';
-import { freePort, waitForHttp } from '../tests/e2e/helpers/processes.js';
 import {
   BASIC_AUTH,
   capturedLabelSets,
   cpuSeconds,
-  DATABASE,
   postBodies,
-  REPO,
   requestBodies,
+  startConnectorProcess,
   startEmulatorProcess,
-  TABLE,
 } from './lib.js';
 
-const samples = Number(process.argv[2] ?? 200_000);
-const size = Number(process.argv[3] ?? 500);
+const [samples = 200_000, size = 500] = process.argv.slice(2, 4).map(Number);
+const profileArgs = (dir: string | undefined) =>
+  dir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${dir}`];
 const workspace = new Workspace('bench-profile');
-const emulator = await startEmulatorProcess(workspace);
-const port = await freePort();
-const child = workspace.start('connector', process.execPath, [
-  '--cpu-prof',
-  `--cpu-prof-dir=${process.argv[4] ?? '/tmp/prof'}`,
-  join(REPO, 'packages', 'connector', 'bin', 'timestream-prometheus-connector.js'),
-  `--default-database=${DATABASE}`,
-  `--default-table=${TABLE}`,
-  `--write-base-endpoint=${emulator.endpoint}`,
-  `--web.listen-address=127.0.0.1:${port}`,
-  '--log.level=error',
-]);
-await waitForHttp(child, `http://127.0.0.1:${port}/metrics`);
-const all = requestBodies(Math.ceil(samples / size), size, capturedLabelSets());
-const cpu0 = cpuSeconds(child.pid as number);
-const emu0 = cpuSeconds(emulator.process.pid as number);
-const result = await postBodies(`http://127.0.0.1:${port}/write`, all, {
+const emulator = await startEmulatorProcess(workspace, [], { nodeArgs: profileArgs(process.argv[5]) });
+const connector = await startConnectorProcess(workspace, emulator, [], {
+  nodeArgs: profileArgs(process.argv[4] ?? '/tmp/prof'),
+});
+const pid = connector.process.pid as number;
+const emulatorPid = emulator.process.pid as number;
+const bodies = requestBodies(Math.ceil(samples / size), size, capturedLabelSets());
+const cpu0 = cpuSeconds(pid);
+const emulator0 = cpuSeconds(emulatorPid);
+const result = await postBodies(`${connector.url}/write`, bodies, {
   concurrency: 4,
   headers: { authorization: BASIC_AUTH },
 });
-const cpu = cpuSeconds(child.pid as number) - cpu0;
+const cpu = cpuSeconds(pid) - cpu0;
 console.log({
   samples: result.samplesAccepted,
   seconds: result.seconds,
   cpu,
   perCpuSecond: result.samplesAccepted / cpu,
-  emulatorCpu: cpuSeconds(emulator.process.pid as number) - emu0,
+  emulatorCpu: cpuSeconds(emulatorPid) - emulator0,
   failures: result.failures,
 });
-child.signal('SIGINT');
+// SIGINT lets Node write the profiles; SIGTERM (the workspace's stop) would not.
+connector.process.signal('SIGINT');
 emulator.process.signal('SIGINT');
-await new Promise((r) => setTimeout(r, 2000));
+await new Promise((resolve) => setTimeout(resolve, 2_000));
 await workspace.stop();
