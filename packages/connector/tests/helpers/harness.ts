@@ -102,9 +102,7 @@ export const startHarness = async (options: HarnessOptions = {}): Promise<Harnes
         method: 'POST',
         path,
         headers: {
-          'content-type': 'application/x-protobuf',
-          'content-encoding': 'snappy',
-          'x-prometheus-remote-write-version': '0.1.0',
+          ...V1_HEADERS,
           authorization: basicAuth(),
           ...headers,
         },
@@ -139,6 +137,13 @@ export const writeBody = (series: readonly SeriesInput[]): Uint8Array =>
 
 export const writeBodyV2 = (series: readonly SeriesInput[]): Uint8Array =>
   compressSnappyBlock(encodeWriteRequestV2({ series }));
+
+/** What Prometheus 2.42 sends with a remote-write 1.0 body. */
+export const V1_HEADERS = {
+  'content-type': 'application/x-protobuf',
+  'content-encoding': 'snappy',
+  'x-prometheus-remote-write-version': '0.1.0',
+};
 
 export const V2_HEADERS = {
   'content-type': WRITE_CONTENT_TYPES['2.0'],

@@ -6,7 +6,7 @@
  * Either way Timestream sees the function's role key, never a caller's.
  */
 import type { ConnectorStack } from '../../../connector/tests/e2e/helpers/connector.js';
-import { nodeSeries, writeBody } from '../../../connector/tests/helpers/harness.js';
+import { nodeSeries, V1_HEADERS, writeBody } from '../../../connector/tests/helpers/harness.js';
 import {
   type SecretsManagerStub,
   startSecretsManager,
@@ -26,9 +26,7 @@ const post = (url: string, authorization: string | undefined) =>
   fetch(url, {
     method: 'POST',
     headers: {
-      'content-type': 'application/x-protobuf',
-      'content-encoding': 'snappy',
-      'x-prometheus-remote-write-version': '0.1.0',
+      ...V1_HEADERS,
       ...(authorization === undefined ? {} : { authorization }),
     },
     body: writeBody(nodeSeries(3, Date.now())),
