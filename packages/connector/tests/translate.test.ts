@@ -69,6 +69,22 @@ const merged = (batches: readonly WriteBatch[]) =>
     })),
   );
 
+/**
+ * A call's size by AWS's write metering (metering-and-pricing.writes): CommonAttributes' names and
+ * values once, then per record 8 B of time, 8 B of double and its own names and values.
+ */
+const meteredBytes = (batch: WriteBatch): number => {
+  const bytes = (text: string | undefined) => Buffer.byteLength(text ?? '', 'utf8');
+  const dimensions = (list: WriteBatch['commonAttributes']['Dimensions']) =>
+    (list ?? []).reduce((n, d) => n + bytes(d.Name) + bytes(d.Value), 0);
+  return batch.records.reduce(
+    (n, record) => n + 16 + bytes(record.MeasureName) + dimensions(record.Dimensions),
+    bytes(batch.commonAttributes.MeasureName) + dimensions(batch.commonAttributes.Dimensions),
+  );
+};
+const writeUnits = (batches: readonly WriteBatch[]) =>
+  batches.reduce((n, batch) => n + Math.ceil(meteredBytes(batch) / 1024), 0);
+
 const translate = (list: DecodedSeries[], options = DEFAULTS): TranslatedWrite =>
   toTimestreamBatches(request(list), options);
 
@@ -187,10 +203,66 @@ describe('toTimestreamBatches', () => {
 
     // Assess
     expect(records).toBe(259);
-    expect(batches.map((b) => b.records.length)).toEqual([100, 100, 59]);
+    expect(batches.map((b) => b.records.length).reduce((a, b) => a + b)).toBe(259);
     const keys = merged(batches).map((r) => `${r.measureName}|${r.dimensions.join()}|${r.time}|${r.value}`);
     expect(new Set(keys).size).toBe(259);
     expect(batches.every((b) => b.records.length <= MAX_RECORDS_PER_BATCH)).toBe(true);
+  });
+
+  it('orders records by scrape target (job, instance), then metric, so a batch shares more', () => {
+    // Prepare: two targets' series interleaved, as several senders' shards could deliver them.
+    const list = Array.from({ length: 200 }, (_, i) =>
+      series({ __name__: `m${i % 3}`, instance: `host-${i % 2}:9100`, job: 'node', id: String(i) }, [
+        sample(i),
+      ]),
+    );
+
+    // Act
+    const { batches } = translate(list);
+
+    // Assess: host-0's records first, each target's by metric; a batch of one target names it once.
+    const order = merged(batches).map(
+      (r) => `${r.dimensions.find((d) => d.startsWith('instance='))} ${r.measureName}`,
+    );
+    expect(order).toEqual([...order].sort());
+    expect(batches[0]?.commonAttributes.Dimensions).toEqual([
+      { Name: 'instance', Value: 'host-0:9100' },
+      { Name: 'job', Value: 'node' },
+    ]);
+  });
+
+  // Common attributes: m + job=node, 8 B. Per record: 16 B + id=<value>.
+  it.each([
+    {
+      description: 'ends a full batch just below a whole write unit (2,108 B → 97 records, 2,045 B)',
+      idLength: 3,
+      count: 150,
+      sizes: [97, 53],
+      units: [2, 2],
+      unitsOfFullBatches: 5,
+    },
+    {
+      description: 'keeps a full batch when ending on a whole unit would move more than 25 records',
+      idLength: 12,
+      count: 130,
+      sizes: [100, 30],
+      units: [3, 1],
+      unitsOfFullBatches: 4,
+    },
+  ])('$description', ({ idLength, count, sizes, units, unitsOfFullBatches }) => {
+    // Prepare
+    const list = Array.from({ length: count }, (_, i) =>
+      series({ __name__: 'm', job: 'node', id: String(i).padStart(idLength, '0') }, [sample(i)]),
+    );
+
+    // Act
+    const { batches } = translate(list);
+
+    // Assess
+    expect(batches.map((b) => b.records.length)).toEqual(sizes);
+    expect(batches.map((b) => Math.ceil(meteredBytes(b) / 1024))).toEqual(units);
+    expect(units.reduce((a, b) => a + b)).toBeLessThanOrEqual(unitsOfFullBatches);
+    expect(merged(batches)).toHaveLength(count);
   });
 
   it('keeps a dimension out of CommonAttributes when one record of the batch lacks it', () => {
@@ -202,7 +274,9 @@ describe('toTimestreamBatches', () => {
 
     // Assess
     expect(batch?.commonAttributes.Dimensions).toEqual([{ Name: 'job', Value: 'node' }]);
-    expect(batch?.records.map((r) => r.Dimensions)).toEqual([[{ Name: 'instance', Value: 'a' }], undefined]);
+    expect(batch?.records.map((r) => r.Dimensions)).toEqual(
+      expect.arrayContaining([[{ Name: 'instance', Value: 'a' }], undefined]),
+    );
   });
 
   it('writes a series with no label besides __name__ with no dimensions at all', () => {
