@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DecodedSeries, DecodedWriteRequest, FloatSample, Label } from '@prometheus-timestream/codec';
 import { compressSnappyBlock, decodeWriteRequest, encodeWriteRequestV1 } from '@prometheus-timestream/codec';
@@ -521,6 +521,42 @@ describe('toTimestreamBatches', () => {
       expect(result.records + skipped).toBe(decoded.counts.samples);
       expect(merged(result.batches)).toHaveLength(result.records);
     });
+  });
+
+  it('meters at least 25 % fewer write units than the Go connector’s batching over the captured requests, and never more on any', () => {
+    // Prepare: the Go connector's calls, 100 records in arrival order, every record complete.
+    const dir = join(__dirname, '../../codec/tests/fixtures/prometheus-2.42');
+    const files = readdirSync(dir).filter((f) => /^write-\d+\.bin$/.test(f));
+    let connectorUnits = 0;
+    let goUnits = 0;
+    for (const file of files) {
+      const decoded = decodeWriteRequest(readFileSync(join(dir, file)));
+      const goRecords = decoded.series.flatMap((s) =>
+        s.samples
+          .filter((x) => Number.isFinite(x.value))
+          .map(() => ({
+            MeasureName: s.labels.find((l) => l.name === '__name__')?.value,
+            Dimensions: s.labels
+              .filter((l) => l.name !== '__name__')
+              .map((l) => ({ Name: l.name, Value: l.value })),
+          })),
+      );
+      const goBatches = Array.from({ length: Math.ceil(goRecords.length / 100) }, (_, i) => ({
+        commonAttributes: {},
+        records: goRecords.slice(i * 100, i * 100 + 100),
+      }));
+
+      // Act
+      const { batches, records } = toTimestreamBatches(decoded, DEFAULTS);
+
+      // Assess
+      expect(records).toBe(goRecords.length);
+      expect(writeUnits(batches)).toBeLessThanOrEqual(writeUnits(goBatches));
+      connectorUnits += writeUnits(batches);
+      goUnits += writeUnits(goBatches);
+    }
+    expect(files.length).toBeGreaterThan(30);
+    expect(connectorUnits).toBeLessThanOrEqual(0.75 * goUnits);
   });
 
   it('round-trips through the codec: an encoded request translates to the values it carried', () => {

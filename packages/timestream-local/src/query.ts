@@ -315,9 +315,10 @@ export class QueryService {
         };
       }
       case 'select': {
-        let result: Awaited<ReturnType<TimestreamStore['duckdb']['runAndReadAll']>>;
+        const duckdb = await this.store.forReading();
+        let result: Awaited<ReturnType<typeof duckdb.runAndReadAll>>;
         try {
-          result = await this.store.duckdb.runAndReadAll(statement.sql);
+          result = await duckdb.runAndReadAll(statement.sql);
         } catch (error) {
           // What DuckDB refuses at run time (an RE2 pattern Java would accept, a bad cast) is the
           // caller's query, not the service's fault: a ValidationException, never a 500.
