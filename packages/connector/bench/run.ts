@@ -13,7 +13,9 @@ import { join } from 'node:path';
 import { benchColdStart } from './coldstart.js';
 import { benchCost, type CostFigures } from './cost.js';
 import { benchIngest, type IngestFigures } from './ingest.js';
+import { benchLatency } from './latency.js';
 import { REPO } from './lib.js';
+import { benchRead } from './read.js';
 
 const quick = process.argv.includes('--quick');
 const only = process.argv
@@ -88,6 +90,29 @@ if (wanted('ingest')) {
 const kib = (bytes: number) => `${(bytes / 1024).toLocaleString('en-US', { maximumFractionDigits: 0 })} KiB`;
 const ms = (value: number) => `${value.toFixed(1)} ms`;
 
+if (wanted('latency')) {
+  const figures = await benchLatency({ quick });
+  results.latency = figures;
+  const goal = 2 * figures.roundTripMs;
+  log(
+    `latency, ${figures.samplesPerRequest} samples/request, Timestream ${figures.timestreamLatencyMs} ms: p50 ${ms(figures.defaultConcurrency.p50Ms)} (concurrency ${figures.defaultConcurrency.writeConcurrency}), ` +
+      `${ms(figures.sequential.p50Ms)} sequential; one WriteRecords ${ms(figures.roundTripMs)}`,
+  );
+  report.push(
+    '## 3. Write latency under realistic Timestream latency',
+    '',
+    `${figures.samplesPerRequest}-sample requests, one at a time, to the standalone server; the emulator answers every call ${figures.timestreamLatencyMs} ms late. One WriteRecords round trip (100 records, through the SDK, same emulator, median): **${ms(figures.roundTripMs)}**.`,
+    '',
+    '| write concurrency | requests | p50 | p99 | goal |',
+    '| ---: | ---: | ---: | ---: | --- |',
+    `| ${figures.defaultConcurrency.writeConcurrency} (default) | ${figures.defaultConcurrency.requests} | **${ms(figures.defaultConcurrency.p50Ms)}** | ${ms(figures.defaultConcurrency.p99Ms)} | p50 ≤ 2 × round trip = ${ms(goal)} |`,
+    `| 1 (the Go connector's sequential calls) | ${figures.sequential.requests} | ${ms(figures.sequential.p50Ms)} | ${ms(figures.sequential.p99Ms)} | |`,
+    '',
+    `Default / sequential: **${figures.speedup.toFixed(1)}× faster** (goal ≥ 10×).`,
+    '',
+  );
+}
+
 if (wanted('coldstart')) {
   const figures = await benchColdStart({ quick });
   results.coldStart = figures;
@@ -110,6 +135,29 @@ if (wanted('coldstart')) {
     `| spawn → first write answered | ${ms(figures.firstWriteMs)} | |`,
     `| **added by the function** (first write − bare node) | **${ms(figures.addedMs)}** | ≤ 100 ms |`,
     `| the same write, warm | ${ms(figures.warmWriteMs)} | |`,
+    '',
+  );
+}
+
+if (wanted('read')) {
+  const figures = await benchRead({ quick });
+  results.read = figures;
+  const { SAMPLES: samples, STREAMED_XOR_CHUNKS: chunks } = figures.runs;
+  log(
+    `read, ${figures.samples} samples: SAMPLES ${ms(samples.wallMs)} (${samples.bytesPerSample.toFixed(2)} B/sample), ` +
+      `STREAMED_XOR_CHUNKS ${ms(chunks.wallMs)} (${chunks.bytesPerSample.toFixed(2)} B/sample)`,
+  );
+  report.push(
+    '## 5. Read',
+    '',
+    `A remote read of ${figures.series} series × 1 hour at 15 s (${thousands(figures.samples)} samples; half counters, half gauges) from the emulator through the standalone server. Median of ${figures.reads} reads of each type, alternated. Lambda's response limit is 6 MB of JSON with the body in base64, so ${thousands((6 * 1024 * 1024 * 3) / 4)} bytes of body.`,
+    '',
+    '| response type | wall time | connector CPU | response bytes | bytes per sample | samples per 6 MB Lambda response |',
+    '| --- | ---: | ---: | ---: | ---: | ---: |',
+    ...[samples, chunks].map(
+      (run) =>
+        `| ${run.responseType} | ${ms(run.wallMs)} | ${ms(run.connectorCpuMs)} | ${thousands(run.responseBytes)} | ${run.bytesPerSample.toFixed(2)} | ${thousands(run.samplesPerLambdaResponse)} |`,
+    ),
     '',
   );
 }
