@@ -40,6 +40,56 @@ interface ClientPair {
   evicted: boolean;
 }
 
+/**
+ * Removes the SDK's logger middleware: it copies every input and output through the schema's
+ * sensitive-data filter for a logger the connector never gives it, ~7 % of the CPU of a write and
+ * a walk over every row of every Query page.
+ */
+const withoutSdkLogger = <T extends TimestreamWriteClient | TimestreamQueryClient>(client: T): T => {
+  client.middlewareStack.remove('loggerMiddleware');
+  return client;
+};
+
+/**
+ * Makes a write client cheaper per call, without changing a byte on the wire:
+ * - WriteRecords bodies are `JSON.stringify` of the input. The SDK's schema-driven JSON
+ *   serializer walks every member of every record and cost ~12 % of the connector's CPU under
+ *   ingest; for awsJson1_0 and the strings-only records the connector builds, both give the same
+ *   JSON. The serializer still runs, on the input without its records, for headers and path.
+ * - The SDK's logger middleware is removed (see `withoutSdkLogger`).
+ */
+export const streamlineWriteClient = (client: TimestreamWriteClient): TimestreamWriteClient => {
+  type Middleware = Parameters<TimestreamWriteClient['middlewareStack']['addRelativeTo']>[0];
+  const records = new WeakMap<object, unknown>();
+  withoutSdkLogger(client);
+  client.middlewareStack.addRelativeTo(
+    ((next: (args: unknown) => unknown, context: { commandName?: string }) => (args: { input: object }) => {
+      if (context.commandName !== 'WriteRecordsCommand') return next(args);
+      records.set(context, args.input);
+      const { Records: _, CommonAttributes: __, ...rest } = args.input as Record<string, unknown>;
+      return next({ ...args, input: rest });
+    }) as Middleware,
+    {
+      name: 'writeRecordsInputAside',
+      relation: 'before',
+      toMiddleware: 'serializerMiddleware',
+      override: true,
+    },
+  );
+  client.middlewareStack.addRelativeTo(
+    ((next: (args: unknown) => unknown, context: object) =>
+      (args: { input: object; request: { body?: unknown } }) => {
+        const input = records.get(context);
+        if (input === undefined) return next(args);
+        records.delete(context);
+        args.request.body = JSON.stringify(input);
+        return next({ ...args, input });
+      }) as Middleware,
+    { name: 'writeRecordsJsonBody', relation: 'after', toMiddleware: 'serializerMiddleware', override: true },
+  );
+  return client;
+};
+
 const destroyPair = (pair: ClientPair): void => {
   pair.write?.destroy();
   pair.query?.destroy();
@@ -55,20 +105,24 @@ export const createClientPool = (config: ConnectorConfig, options: ClientPoolOpt
     ...(credentials === undefined ? {} : { credentials }),
   });
   const writeClientOf = (pair: ClientPair): TimestreamWriteClient => {
-    pair.write ??= new TimestreamWriteClient({
-      ...common(pair.credentials, config.writeBaseEndpoint),
-      maxAttempts: config.maxWriteRetries,
-      requestHandler: { connectionTimeout: 5_000, requestTimeout: 20_000 },
-    });
+    pair.write ??= streamlineWriteClient(
+      new TimestreamWriteClient({
+        ...common(pair.credentials, config.writeBaseEndpoint),
+        maxAttempts: config.maxWriteRetries,
+        requestHandler: { connectionTimeout: 5_000, requestTimeout: 20_000 },
+      }),
+    );
     return pair.write;
   };
   const queryClientOf = (pair: ClientPair): TimestreamQueryClient => {
-    pair.query ??= new TimestreamQueryClient({
-      ...common(pair.credentials, config.queryBaseEndpoint),
-      maxAttempts: config.maxReadRetries,
-      // Timestream answers every Query call within 60 s (with a NextToken if need be).
-      requestHandler: { connectionTimeout: 5_000, requestTimeout: 65_000 },
-    });
+    pair.query ??= withoutSdkLogger(
+      new TimestreamQueryClient({
+        ...common(pair.credentials, config.queryBaseEndpoint),
+        maxAttempts: config.maxReadRetries,
+        // Timestream answers every Query call within 60 s (with a NextToken if need be).
+        requestHandler: { connectionTimeout: 5_000, requestTimeout: 65_000 },
+      }),
+    );
     return pair.query;
   };
   const leaseOf = (pair: ClientPair, release: () => void): ClientLease => ({
