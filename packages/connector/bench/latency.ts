@@ -11,6 +11,7 @@ import { Workspace } from '../tests/e2e/helpers/peers.js';
 import {
   BASIC_AUTH,
   capturedLabelSets,
+  cpuSeconds,
   DATABASE,
   type Emulator,
   median,
@@ -67,6 +68,9 @@ export interface LatencyRun {
   readonly p50Ms: number;
   readonly p99Ms: number;
   readonly requests: number;
+  /** CPU per request of the connector and of the emulator (whose one thread serves every call in turn). */
+  readonly connectorCpuMsPerRequest: number;
+  readonly emulatorCpuMsPerRequest: number;
 }
 
 export interface LatencyFigures {
@@ -94,7 +98,13 @@ const measure = async (
   const load = { concurrency: 1, headers: { authorization: BASIC_AUTH } };
   const all = requestBodies(requests + 3, SAMPLES_PER_REQUEST, capturedLabelSets());
   await postBodies(`${connector.url}/write`, { ...all, bodies: all.bodies.slice(0, 3) }, load);
+  const connectorPid = connector.process.pid as number;
+  const emulatorPid = emulator.process.pid as number;
+  const cpu0 = cpuSeconds(connectorPid);
+  const emulatorCpu0 = cpuSeconds(emulatorPid);
   const result = await postBodies(`${connector.url}/write`, { ...all, bodies: all.bodies.slice(3) }, load);
+  const connectorCpuMsPerRequest = ((cpuSeconds(connectorPid) - cpu0) * 1000) / requests;
+  const emulatorCpuMsPerRequest = ((cpuSeconds(emulatorPid) - emulatorCpu0) * 1000) / requests;
   await connector.process.stop();
   if (Object.keys(result.failures).length > 0)
     throw new Error(`writes failed: ${JSON.stringify(result.failures)}`);
@@ -103,6 +113,8 @@ const measure = async (
     p50Ms: percentile(result.latenciesMs, 50),
     p99Ms: percentile(result.latenciesMs, 99),
     requests,
+    connectorCpuMsPerRequest,
+    emulatorCpuMsPerRequest,
   };
 };
 

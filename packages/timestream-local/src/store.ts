@@ -556,6 +556,7 @@ export class TimestreamStore implements Catalog {
    * reason naming the emulator's limitation instead of failing the call.
    */
   private caseClash(state: TableState, newNames: readonly string[]): Rejection | undefined {
+    if (newNames.length === 0) return undefined;
     const existing = [
       'measure_name',
       'time',
