@@ -31,7 +31,7 @@ const LAMBDA_RESPONSE_BYTES = 6 * 1024 * 1024;
 const BASE64_EXPANSION = 4 / 3;
 
 /** Deterministic values: counters rise by uneven steps, gauges wander (what XOR chunks meet). */
-const valueOf = (series: number, step: number): number => {
+const sampleValue = (series: number, step: number): number => {
   const noise = Math.sin(series * 7.3 + step * 1.7) * 0.5 + 0.5;
   return series % 2 === 0
     ? Math.floor(step * (10 + series) + noise * 40)
@@ -52,7 +52,7 @@ const writeBodies = (end: number): Uint8Array[] => {
       ],
       samples: Array.from({ length: steps }, (_, step) => ({
         timestampMs: end - HOUR_MS + (step + 1) * STEP_MS,
-        value: valueOf(first + i, step),
+        value: sampleValue(first + i, step),
       })),
     }));
     bodies.push(compressSnappyBlock(encodeWriteRequestV1({ series })));
