@@ -6,7 +6,7 @@
  * The same bodies go to both, each into an emulator of its own. Write units do not vary between
  * runs, so one run is the figure.
  */
-import { type _Record, TimestreamWriteClient, WriteRecordsCommand } from '@aws-sdk/client-timestream-write';
+import { type _Record, WriteRecordsCommand } from '@aws-sdk/client-timestream-write';
 import { decodeWriteRequest } from '@prometheus-timestream/codec';
 import { Workspace } from '../tests/e2e/helpers/peers.js';
 import {
@@ -14,6 +14,7 @@ import {
   capturedLabelSets,
   DATABASE,
   type Emulator,
+  emulatorWriteClient,
   postBodies,
   type RequestBodies,
   requestBodies,
@@ -52,11 +53,7 @@ const goConnectorRecords = (body: Uint8Array): _Record[] =>
 const GO_BATCH_RECORDS = 100;
 
 const writeLikeGoConnector = async (emulator: Emulator, bodies: RequestBodies): Promise<void> => {
-  const client = new TimestreamWriteClient({
-    region: 'us-east-1',
-    endpoint: emulator.endpoint,
-    credentials: { accessKeyId: 'AKIDBENCHMARK', secretAccessKey: 'bench-secret' },
-  });
+  const client = emulatorWriteClient(emulator);
   try {
     for (const body of bodies.bodies) {
       const records = goConnectorRecords(body);

@@ -5,7 +5,7 @@
  * calls). The yardstick is one WriteRecords round trip of a 100-record batch measured in the same
  * run through the SDK, against the same emulator.
  */
-import { TimestreamWriteClient, WriteRecordsCommand } from '@aws-sdk/client-timestream-write';
+import { WriteRecordsCommand } from '@aws-sdk/client-timestream-write';
 import { CONFIG_OPTIONS } from '../src/config.js';
 import { Workspace } from '../tests/e2e/helpers/peers.js';
 import {
@@ -14,6 +14,7 @@ import {
   cpuSeconds,
   DATABASE,
   type Emulator,
+  emulatorWriteClient,
   median,
   percentile,
   postBodies,
@@ -28,11 +29,7 @@ const SAMPLES_PER_REQUEST = 2000;
 
 /** Sequential WriteRecords calls of 100 records each, through the SDK: the round trip, ms. */
 const writeRecordsRoundTrips = async (emulator: Emulator, calls: number): Promise<number[]> => {
-  const client = new TimestreamWriteClient({
-    region: 'us-east-1',
-    endpoint: emulator.endpoint,
-    credentials: { accessKeyId: 'AKIDBENCHMARK', secretAccessKey: 'bench-secret' },
-  });
+  const client = emulatorWriteClient(emulator);
   const now = Date.now();
   const times: number[] = [];
   try {

@@ -8,6 +8,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { TimestreamWriteClient } from '@aws-sdk/client-timestream-write';
 import {
   compressSnappyBlock,
   decodeWriteRequest,
@@ -21,7 +22,12 @@ export const REPO = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '.
 export const DATABASE = 'BenchDatabase';
 export const TABLE = 'BenchTable';
 /** Passthrough: the emulator accepts any key pair. */
-export const BASIC_AUTH = `Basic ${Buffer.from('AKIDBENCHMARK:bench-secret').toString('base64')}`;
+const CREDENTIALS = { accessKeyId: 'AKIDBENCHMARK', secretAccessKey: 'bench-secret' } as const;
+export const BASIC_AUTH = `Basic ${Buffer.from(`${CREDENTIALS.accessKeyId}:${CREDENTIALS.secretAccessKey}`).toString('base64')}`;
+
+/** A plain SDK write client against the emulator, as another program would build one. */
+export const emulatorWriteClient = (emulator: Emulator): TimestreamWriteClient =>
+  new TimestreamWriteClient({ region: 'us-east-1', endpoint: emulator.endpoint, credentials: CREDENTIALS });
 
 export const median = (values: readonly number[]): number => {
   const sorted = [...values].sort((a, b) => a - b);

@@ -228,8 +228,7 @@ const sharedBy = (segments: readonly Segment[]): Shared => {
   return { dimensions, measureName, bytes };
 };
 
-const buildBatch = (segments: readonly Segment[]): WriteBatch => {
-  const shared = sharedBy(segments);
+const buildBatch = (segments: readonly Segment[], shared = sharedBy(segments)): WriteBatch => {
   const sharedNames = new Set(shared.dimensions.map((d) => d.Name));
   const records: TimestreamRecord[] = [];
   for (const { group, start, end } of segments) {
@@ -264,8 +263,7 @@ const MAX_RECORDS_MOVED = 25;
  * write unit; the rest start the next batch. Leaving them out can only add shared attributes,
  * so the shortened call is metered one unit less (about 7 % fewer units for ~8 % more calls).
  */
-const recordsFillingWholeUnits = (segments: readonly Segment[], size: number): number => {
-  const shared = sharedBy(segments);
+const recordsFillingWholeUnits = (segments: readonly Segment[], size: number, shared: Shared): number => {
   let bytes = shared.bytes;
   for (const { group, start, end } of segments) bytes += (end - start) * (group.recordBytes - shared.bytes);
   const target = (Math.ceil(bytes / WRITE_UNIT_BYTES) - 1) * WRITE_UNIT_BYTES;
@@ -311,7 +309,8 @@ const packBatches = (groups: readonly SeriesGroup[]): WriteBatch[] => {
   const batches: WriteBatch[] = [];
   let segments: Segment[] = [];
   let size = 0;
-  const sendFirst = (count: number): void => {
+  /** Sends the first `count` records; `shared` is what all `segments` share, if known. */
+  const sendFirst = (count: number, shared?: Shared): void => {
     const head: Segment[] = [];
     const tail: Segment[] = [];
     let taken = 0;
@@ -326,7 +325,7 @@ const packBatches = (groups: readonly SeriesGroup[]): WriteBatch[] => {
       }
       taken += Math.min(Math.max(room, 0), length);
     }
-    batches.push(buildBatch(head));
+    batches.push(count === size && shared !== undefined ? buildBatch(head, shared) : buildBatch(head));
     segments = tail;
     size -= count;
   };
@@ -337,7 +336,10 @@ const packBatches = (groups: readonly SeriesGroup[]): WriteBatch[] => {
       segments.push({ group, start, end });
       size += end - start;
       start = end;
-      if (size === MAX_RECORDS_PER_BATCH) sendFirst(recordsFillingWholeUnits(segments, size));
+      if (size === MAX_RECORDS_PER_BATCH) {
+        const shared = sharedBy(segments);
+        sendFirst(recordsFillingWholeUnits(segments, size, shared), shared);
+      }
     }
   }
   if (size > 0) sendFirst(size);
