@@ -88,7 +88,7 @@ interface TableState {
   readonly physicalColumns: Set<string>;
   /** The physical table's columns in order, read when first needed and after each ALTER TABLE. */
   columnOrder?: readonly string[] | undefined;
-  /** Rows appended but not yet flushed to the table (see `appenderOf`). */
+  /** Rows appended but not yet flushed to the table (see `closeAppender`). */
   appender?: { readonly appender: DuckDBAppender; rows: number } | undefined;
   storedBytes: number;
 }
@@ -625,24 +625,24 @@ export class TimestreamStore implements Catalog {
     inserts: readonly ValidRecord[],
   ): Promise<void> {
     const table = quoteIdentifier(state.physicalName);
-    const schemaGrows =
-      state.dimensions.some((name) => !state.physicalColumns.has(name)) ||
-      [...state.multiMeasureColumns.keys()].some((name) => !state.physicalColumns.has(name));
-    if (schemaGrows || deletes.length > 0) this.closeAppender(state);
+    // ALTER TABLE and DELETE need the rows an open appender holds flushed first.
     for (const name of state.dimensions) {
       if (state.physicalColumns.has(name)) continue;
+      this.closeAppender(state);
       await this.connection.run(`ALTER TABLE ${table} ADD COLUMN ${quoteIdentifier(name)} VARCHAR`);
       state.physicalColumns.add(name);
       state.columnOrder = undefined;
     }
     for (const [name, type] of state.multiMeasureColumns) {
       if (state.physicalColumns.has(name)) continue;
+      this.closeAppender(state);
       await this.connection.run(
         `ALTER TABLE ${table} ADD COLUMN ${quoteIdentifier(name)} ${DUCKDB_TYPES[type]}`,
       );
       state.physicalColumns.add(name);
       state.columnOrder = undefined;
     }
+    if (deletes.length > 0) this.closeAppender(state);
     for (const record of deletes) {
       const conditions = ['measure_name = CAST(? AS VARCHAR)', 'time = make_timestamp_ns(CAST(? AS BIGINT))'];
       const params: unknown[] = [record.measureName, record.timeNs];
