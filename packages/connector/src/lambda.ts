@@ -5,7 +5,13 @@
  */
 import { createClientPool } from './clients.js';
 import { type ConnectorConfig, type Environment, readEnvironment } from './config.js';
-import { type Connector, type CoreRequest, type CoreResponse, createConnector } from './handler.js';
+import {
+  type Connector,
+  type CoreRequest,
+  type CoreResponse,
+  createConnector,
+  textResponse,
+} from './handler.js';
 import { createLogger } from './logger.js';
 import { createMetrics } from './metrics.js';
 import { resolveAuthTokenSecret } from './secrets.js';
@@ -102,9 +108,36 @@ export const createLambdaConnector = (config: ConnectorConfig): Connector => {
   return createConnector(config, { clients: createClientPool(config), logger, metrics: createMetrics() });
 };
 
+/** The bytes an event's body decodes to, computed from its text without decoding it. */
+const bodyLength = (event: ApiGatewayEvent): number => {
+  const fields = record(event);
+  const body = text(fields.body) ?? '';
+  return Buffer.byteLength(body, fields.isBase64Encoded === true ? 'base64' : 'utf8');
+};
+
+export interface LambdaLimits {
+  /** Largest body accepted once base64-decoded; larger ones answer 413 without being decoded. */
+  readonly maxBodyBytes: number;
+}
+
+/**
+ * Adapts the core handler to Lambda events. With `limits`, a body over `maxBodyBytes` answers 413
+ * before it is decoded, so no second copy of it is allocated (the container's handler passes its
+ * configuration); without, the core handler still refuses it, once decoded.
+ *
+ * @param connector - the core handler
+ * @param limits - the configured body limit
+ */
 export const createLambdaHandler =
-  (connector: Connector): LambdaHandler =>
+  (connector: Connector, limits?: LambdaLimits): LambdaHandler =>
   async (event, context) => {
+    if (limits !== undefined) {
+      const length = bodyLength(event);
+      if (length > limits.maxBodyBytes)
+        return toApiGatewayResult(
+          textResponse(413, `request body of ${length} bytes exceeds ${limits.maxBodyBytes}`),
+        );
+    }
     const deadline = Date.now() + context.getRemainingTimeInMillis() - LAMBDA_ANSWER_MARGIN_MS;
     const response = await connector.handle(toCoreRequest(event), {
       requestId: context.awsRequestId,
@@ -120,7 +153,7 @@ const buildContainerHandler = async (): Promise<LambdaHandler> => {
     readEnvironment(process.env as Environment),
     'auth_token_secret',
   );
-  return createLambdaHandler(createLambdaConnector(config));
+  return createLambdaHandler(createLambdaConnector(config), config);
 };
 
 /**

@@ -141,6 +141,7 @@ export const readTimestreamSamples = async (
   endpoint: string,
   from: number,
   to: number,
+  destination: { readonly database: string; readonly table: string } = { database: DATABASE, table: TABLE },
 ): Promise<SeriesSamples> => {
   const client = new TimestreamQueryClient({
     endpoint,
@@ -149,7 +150,7 @@ export const readTimestreamSamples = async (
   });
   const samples: SeriesSamples = new Map();
   try {
-    const query = `SELECT * FROM "${DATABASE}"."${TABLE}" WHERE time BETWEEN from_milliseconds(${from}) AND from_milliseconds(${to})`;
+    const query = `SELECT * FROM "${destination.database}"."${destination.table}" WHERE time BETWEEN from_milliseconds(${from}) AND from_milliseconds(${to})`;
     let nextToken: string | undefined;
     do {
       const page = await client.send(new QueryCommand({ QueryString: query, NextToken: nextToken }));

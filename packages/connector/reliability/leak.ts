@@ -1,0 +1,280 @@
+/**
+ * Load without leaks: the connector's CLI (standalone server, a child process) under sustained
+ * mixed load — remote writes from rotating passthrough credentials (more callers than its client
+ * cache holds, so client pairs are evicted and destroyed all along), remote reads, and refused
+ * requests (malformed bodies, bad credentials) — while its RSS and V8 heap are sampled from its
+ * own /metrics. After a warm-up the per-window heap floor and RSS must stay flat (least-squares
+ * slope) and the request latency stable.
+ */
+import { Agent, request } from 'node:http';
+import {
+  compressSnappyBlock,
+  encodeReadRequest,
+  encodeWriteRequestV1,
+  type Label,
+} from '@prometheus-timestream/codec';
+import { capturedLabelSets, percentile, startConnectorProcess, startEmulatorProcess } from '../bench/lib.js';
+import { scrapeMetrics, Workspace } from '../tests/e2e/helpers/peers.js';
+import { assertRunning, sleep } from '../tests/e2e/helpers/processes.js';
+import { metricSum } from '../tests/e2e/helpers/samples.js';
+
+/** Callers rotated through; the connector keeps clients for 64 (its default cache size). */
+const CALLERS = 200;
+const CONCURRENCY = 8;
+const SAMPLES_PER_WRITE = 500;
+const WINDOW_MS = 10_000;
+const SAMPLE_EVERY_MS = 250;
+/** The share of the run before the slope is measured: caches, JIT and heap sizing settle. */
+const WARM_UP_SHARE = 0.25;
+/** A leak that keeps a few hundred bytes per request shows well over these at this load. */
+export const MAX_HEAP_SLOPE_MIB_PER_MIN = 2;
+export const MAX_RSS_SLOPE_MIB_PER_MIN = 6;
+
+export const leakSecret = (caller: number): string => `leak-secret-${caller}-9d2e61b0`;
+const leakAccessKeyId = (caller: number): string => `AKIDLEAK${String(caller).padStart(4, '0')}`;
+const basicAuth = (caller: number): string =>
+  `Basic ${Buffer.from(`${leakAccessKeyId(caller)}:${leakSecret(caller)}`).toString('base64')}`;
+
+/** Every secret and Authorization header value the leak run sent, for the log scan. */
+export const leakSecrets = (): string[] =>
+  Array.from({ length: CALLERS }, (_, caller) => [leakSecret(caller), basicAuth(caller).slice(6)]).flat();
+
+export interface LeakWindow {
+  readonly fromSeconds: number;
+  readonly heapFloorBytes: number;
+  readonly rssBytes: number;
+  readonly requests: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+}
+
+export interface LeakFigures {
+  readonly seconds: number;
+  readonly requests: number;
+  readonly answers: Readonly<Record<string, number>>;
+  readonly samplesWritten: number;
+  readonly windows: readonly LeakWindow[];
+  /** Least-squares slopes over the windows after warm-up. */
+  readonly heapSlopeMiBPerMinute: number;
+  readonly rssSlopeMiBPerMinute: number;
+  readonly p50FirstMs: number;
+  readonly p50LastMs: number;
+  readonly passed: boolean;
+  readonly problems: readonly string[];
+  readonly logs: readonly string[];
+}
+
+/** Slope of y over x by least squares. */
+export const slope = (points: readonly (readonly [number, number])[]): number => {
+  const n = points.length;
+  if (n < 2) return 0;
+  const meanX = points.reduce((sum, [x]) => sum + x, 0) / n;
+  const meanY = points.reduce((sum, [, y]) => sum + y, 0) / n;
+  let numerator = 0;
+  let denominator = 0;
+  for (const [x, y] of points) {
+    numerator += (x - meanX) * (y - meanY);
+    denominator += (x - meanX) ** 2;
+  }
+  return denominator === 0 ? 0 : numerator / denominator;
+};
+
+type Kind = 'write' | 'read' | 'garbage' | 'unauthorized';
+
+/** 17 in 20 requests write; the rest read, send garbage, or send bad credentials. */
+const kindOf = (n: number): Kind => {
+  const slot = n % 20;
+  if (slot === 5) return 'read';
+  if (slot === 10) return 'garbage';
+  if (slot === 15) return 'unauthorized';
+  return 'write';
+};
+
+export const runLeak = async (options: {
+  readonly seconds: number;
+  readonly log: (line: string) => void;
+}): Promise<LeakFigures> => {
+  const { log } = options;
+  const workspace = new Workspace('reliability-leak');
+  const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
+  try {
+    const emulator = await startEmulatorProcess(workspace);
+    const connector = await startConnectorProcess(workspace, emulator, ['--log.level=info']);
+    const target = new URL(connector.url);
+    const labelSets: Label[][] = capturedLabelSets();
+    let sample = 0;
+    const started = Date.now();
+    const firstScrape = started - 3_600_000;
+    // A fixed range of the data's first seconds: the answer stops growing once they are written.
+    const readBody = encodeReadRequest({
+      queries: [
+        {
+          startTimestampMs: firstScrape,
+          endTimestampMs: firstScrape + 5_000,
+          matchers: [
+            { type: 'EQ', name: '__name__', value: 'node_load1' },
+            { type: 'RE', name: 'instance', value: '.+' },
+          ],
+        },
+      ],
+      acceptedResponseTypes: ['STREAMED_XOR_CHUNKS'],
+    });
+    /** Fresh, increasing timestamps: one scrape of every label set per 15 s, backdated a little. */
+    const writeBody = (): Uint8Array => {
+      const series = [];
+      for (let i = 0; i < SAMPLES_PER_WRITE; i++, sample++) {
+        const scrape = Math.floor(sample / labelSets.length);
+        series.push({
+          labels: labelSets[sample % labelSets.length] as Label[],
+          samples: [{ timestampMs: firstScrape + scrape * 15, value: sample % 1013 }],
+        });
+      }
+      return compressSnappyBlock(encodeWriteRequestV1({ series }));
+    };
+    const garbage = new TextEncoder().encode('this is not a snappy block');
+    /** The first answer body of each unexpected `kind status`, for the report. */
+    const examples: Record<string, string> = {};
+    const post = (path: string, body: Uint8Array, headers: Record<string, string>): Promise<number> =>
+      new Promise((resolve, reject) => {
+        const req = request(
+          {
+            agent,
+            host: target.hostname,
+            port: target.port,
+            path,
+            method: 'POST',
+            headers: { 'content-length': String(body.length), ...headers },
+          },
+          (response) => {
+            const chunks: Buffer[] = [];
+            response.on('data', (chunk: Buffer) => {
+              if (chunks.length < 4) chunks.push(chunk);
+            });
+            response.on('end', () => {
+              const status = response.statusCode ?? 0;
+              const key = `${path} ${status}`;
+              if (status >= 400 && examples[key] === undefined)
+                examples[key] = Buffer.concat(chunks).toString('utf8').slice(0, 300);
+              resolve(status);
+            });
+          },
+        );
+        req.on('error', reject);
+        req.end(body);
+      });
+    const latencies: { at: number; ms: number }[] = [];
+    const answers: Record<string, number> = {};
+    const memory: { at: number; heap: number; rss: number }[] = [];
+    let requests = 0;
+    const end = started + options.seconds * 1000;
+    const load = async () => {
+      while (Date.now() < end) {
+        const n = requests++;
+        const kind = kindOf(n);
+        const caller = n % CALLERS;
+        const t0 = performance.now();
+        let status: number;
+        if (kind === 'read')
+          status = await post('/read', readBody, {
+            authorization: basicAuth(caller),
+            'content-type': 'application/x-protobuf',
+            'content-encoding': 'snappy',
+            'x-prometheus-remote-read-version': '0.1.0',
+          });
+        else
+          status = await post('/write', kind === 'garbage' ? garbage : writeBody(), {
+            authorization: kind === 'unauthorized' ? 'Basic bm90LWF3cw==' : basicAuth(caller),
+            'content-type': 'application/x-protobuf',
+            'content-encoding': 'snappy',
+            'x-prometheus-remote-write-version': '0.1.0',
+          });
+        latencies.push({ at: Date.now(), ms: performance.now() - t0 });
+        const key = `${kind} ${status}`;
+        answers[key] = (answers[key] ?? 0) + 1;
+      }
+    };
+    const sampleMemory = async () => {
+      while (Date.now() < end) {
+        assertRunning(connector.process);
+        const metrics = await scrapeMetrics(`${connector.url}/metrics`);
+        memory.push({
+          at: Date.now(),
+          heap: metricSum(metrics, 'nodejs_heap_used_bytes'),
+          rss: metricSum(metrics, 'process_resident_memory_bytes'),
+        });
+        await sleep(SAMPLE_EVERY_MS);
+      }
+    };
+    const progress = setInterval(() => {
+      const last = memory.at(-1);
+      log(
+        `leak: ${Math.round((Date.now() - started) / 1000)} s, ${requests} requests, heap ${((last?.heap ?? 0) / 2 ** 20).toFixed(1)} MiB, RSS ${((last?.rss ?? 0) / 2 ** 20).toFixed(1)} MiB`,
+      );
+    }, 30_000);
+    try {
+      await Promise.all([...Array.from({ length: CONCURRENCY }, load), sampleMemory()]);
+    } finally {
+      clearInterval(progress);
+    }
+    const windows: LeakWindow[] = [];
+    for (let from = started; from + WINDOW_MS <= end; from += WINDOW_MS) {
+      const inWindow = <T extends { at: number }>(points: readonly T[]) =>
+        points.filter((point) => point.at >= from && point.at < from + WINDOW_MS);
+      const mem = inWindow(memory);
+      const lat = inWindow(latencies).map((point) => point.ms);
+      if (mem.length === 0 || lat.length === 0) continue;
+      windows.push({
+        fromSeconds: (from - started) / 1000,
+        heapFloorBytes: Math.min(...mem.map((point) => point.heap)),
+        rssBytes: percentile(
+          mem.map((point) => point.rss),
+          50,
+        ),
+        requests: lat.length,
+        p50Ms: percentile(lat, 50),
+        p99Ms: percentile(lat, 99),
+      });
+    }
+    const measured = windows.filter((window) => window.fromSeconds >= options.seconds * WARM_UP_SHARE);
+    const perMinute = (pick: (window: LeakWindow) => number) =>
+      (slope(measured.map((window) => [window.fromSeconds / 60, pick(window)])) as number) / 2 ** 20;
+    const heapSlope = perMinute((window) => window.heapFloorBytes);
+    const rssSlope = perMinute((window) => window.rssBytes);
+    const p50First = measured[0]?.p50Ms ?? Number.NaN;
+    const p50Last = measured.at(-1)?.p50Ms ?? Number.NaN;
+    const connectorMetrics = await scrapeMetrics(`${connector.url}/metrics`);
+    const problems: string[] = [];
+    if (measured.length < 3) problems.push(`only ${measured.length} windows after warm-up: run longer`);
+    if (heapSlope > MAX_HEAP_SLOPE_MIB_PER_MIN)
+      problems.push(`heap floor grows ${heapSlope.toFixed(2)} MiB/min (limit ${MAX_HEAP_SLOPE_MIB_PER_MIN})`);
+    if (rssSlope > MAX_RSS_SLOPE_MIB_PER_MIN)
+      problems.push(`RSS grows ${rssSlope.toFixed(2)} MiB/min (limit ${MAX_RSS_SLOPE_MIB_PER_MIN})`);
+    // Latency may wander with the emulator's growing table; a leak or a queue shows as a multiple.
+    if (p50Last > 3 * p50First + 20)
+      problems.push(`p50 latency rose from ${p50First.toFixed(1)} to ${p50Last.toFixed(1)} ms`);
+    const unexpected = Object.entries(answers).filter(
+      ([key]) => !/^write 204$|^read 200$|^garbage 400$|^unauthorized 401$/.test(key),
+    );
+    if (unexpected.length > 0)
+      problems.push(
+        `unexpected answers: ${JSON.stringify(Object.fromEntries(unexpected))}; answer bodies: ${JSON.stringify(examples)}`,
+      );
+    return {
+      seconds: options.seconds,
+      requests,
+      answers,
+      samplesWritten: metricSum(connectorMetrics, 'timestream_connector_written_samples_total'),
+      windows,
+      heapSlopeMiBPerMinute: heapSlope,
+      rssSlopeMiBPerMinute: rssSlope,
+      p50FirstMs: p50First,
+      p50LastMs: p50Last,
+      passed: problems.length === 0,
+      problems,
+      logs: [connector.process.log(), emulator.process.log()],
+    };
+  } finally {
+    agent.destroy();
+    await workspace.stop();
+  }
+};
