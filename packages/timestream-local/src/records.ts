@@ -190,6 +190,10 @@ const reservedDimensionProblem = (name: string): string | undefined => {
     return `Dimension name '${name}' starts with a reserved prefix (ts_ or measure_value).`;
   }
   if (name.includes(':')) return `Dimension name '${name}' contains the reserved character ':'.`;
+  // An emulator limit, not Timestream's (whose documentation is silent on it): DuckDB cannot hold
+  // a column named with NUL, and accepting one would leave the table unwritable.
+  if (name.includes('\0'))
+    return `Dimension name '${name.replaceAll('\0', '\\0')}' contains NUL, which timestream-local cannot store.`;
   return undefined;
 };
 

@@ -288,6 +288,12 @@ describe('timestream-local write service, through @aws-sdk/client-timestream-wri
         "Dimension name 'a:b' contains the reserved character ':'.",
       ],
       [
+        // Found by the attack suite: accepting it left every later write to the table failing.
+        'a dimension named with NUL (an emulator limit)',
+        record({ Dimensions: [{ Name: 'a\0b', Value: 'v' }] }),
+        "Dimension name 'a\\0b' contains NUL, which timestream-local cannot store.",
+      ],
+      [
         'a DOUBLE that does not parse',
         record({ MeasureValue: 'abc' }),
         'Measure value abc is not a valid DOUBLE.',
