@@ -1,4 +1,4 @@
-import { CodecError } from './errors.js';
+import { CodecError, printable } from './errors.js';
 import type { RemoteWriteVersion } from './model.js';
 
 const PROTOBUF_MEDIA_TYPE = 'application/x-protobuf';
@@ -11,6 +11,11 @@ export const WRITE_CONTENT_TYPES: Readonly<Record<RemoteWriteVersion, string>> =
   '2.0': `${PROTOBUF_MEDIA_TYPE};proto=${V2_MESSAGE}`,
 };
 
+/** Longest header value a message repeats; the rest is cut. */
+const MAX_QUOTED_CHARS = 100;
+
+const quote = (value: string): string => `"${printable(value, MAX_QUOTED_CHARS)}"`;
+
 /**
  * Chooses the remote-write version from the request's Content-Type, as the 2.0 spec and
  * client_golang's `ParseProtoMsg` do: an empty header or bare `application/x-protobuf` is 1.0,
@@ -22,7 +27,7 @@ export const selectWriteVersion = (contentType: string | undefined): RemoteWrite
   if (mediaType.toLowerCase() !== PROTOBUF_MEDIA_TYPE) {
     throw new CodecError(
       'unsupported_media_type',
-      `unsupported Content-Type "${contentType}": expected ${PROTOBUF_MEDIA_TYPE}`,
+      `unsupported Content-Type ${quote(contentType)}: expected ${PROTOBUF_MEDIA_TYPE}`,
     );
   }
   // As client_golang's ParseProtoMsg: every parameter must be key=value, and the first `proto`
@@ -33,7 +38,7 @@ export const selectWriteVersion = (contentType: string | undefined): RemoteWrite
     if (separator < 0) {
       throw new CodecError(
         'unsupported_media_type',
-        `unsupported Content-Type "${contentType}": parameter "${parameter}" is not key=value`,
+        `unsupported Content-Type ${quote(contentType)}: parameter ${quote(parameter)} is not key=value`,
       );
     }
     if (version !== undefined || parameter.slice(0, separator).trim().toLowerCase() !== 'proto') continue;
@@ -43,7 +48,7 @@ export const selectWriteVersion = (contentType: string | undefined): RemoteWrite
     else {
       throw new CodecError(
         'unsupported_media_type',
-        `unsupported remote-write message "${message}": expected ${V1_MESSAGE} or ${V2_MESSAGE}`,
+        `unsupported remote-write message ${quote(message)}: expected ${V1_MESSAGE} or ${V2_MESSAGE}`,
       );
     }
   }
@@ -57,6 +62,6 @@ export const assertSnappyEncoding = (contentEncoding: string | undefined): void 
   if (encoding === '' || encoding === 'snappy') return;
   throw new CodecError(
     'unsupported_media_type',
-    `unsupported Content-Encoding "${contentEncoding}": only snappy is accepted`,
+    `unsupported Content-Encoding ${quote(contentEncoding)}: only snappy is accepted`,
   );
 };

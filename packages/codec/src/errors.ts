@@ -29,3 +29,17 @@ export class CodecError extends Error {
     this.kind = kind;
   }
 }
+
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
+const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f]/g;
+
+/**
+ * Text taken from a request (or from Timestream, which quotes labels) as an error message repeats
+ * it: control characters escaped (`\x1b`) and cut after `maxChars`, so an answer never carries
+ * raw control bytes or the whole of a huge header.
+ */
+export const printable = (text: string, maxChars: number): string =>
+  (text.length > maxChars ? `${text.slice(0, maxChars)}…` : text).replace(
+    CONTROL_CHARACTERS,
+    (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`,
+  );

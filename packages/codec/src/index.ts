@@ -14,7 +14,7 @@ export {
 } from './chunked-read.js';
 export { assertSnappyEncoding, selectWriteVersion, WRITE_CONTENT_TYPES } from './content-type.js';
 export { crc32c } from './crc32c.js';
-export { CodecError, type CodecErrorKind } from './errors.js';
+export { CodecError, type CodecErrorKind, printable } from './errors.js';
 export { compareUtf8, METRIC_NAME_LABEL } from './labels.js';
 export type {
   BucketSpan,

@@ -13,6 +13,11 @@ export interface AwsCredentials {
 
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 const ACCESS_KEY_ID = /^[A-Za-z0-9]{1,128}$/;
+/**
+ * A session token is sent on in the X-Amz-Security-Token header; AWS issues them as base64. Any
+ * other character would make the SDK call fail, and be answered 503 as if Timestream were down.
+ */
+const SESSION_TOKEN = /^[\x21-\x7e]+$/;
 const HOW_TO =
   'configure Prometheus remote_write basic_auth with the AWS access key id as username and the secret access key as password (for temporary credentials: secret:session-token)';
 
@@ -40,7 +45,11 @@ export const credentialsFromBasicAuth = (authorization: string | undefined): Aws
   const tokenStart = password.indexOf(':');
   const secretAccessKey = tokenStart < 0 ? password : password.slice(0, tokenStart);
   const sessionToken = tokenStart < 0 ? undefined : password.slice(tokenStart + 1);
-  if (!ACCESS_KEY_ID.test(accessKeyId) || secretAccessKey === '' || sessionToken === '')
+  if (
+    !ACCESS_KEY_ID.test(accessKeyId) ||
+    secretAccessKey === '' ||
+    (sessionToken !== undefined && !SESSION_TOKEN.test(sessionToken))
+  )
     throw new UnauthorizedError(`the basic-auth credentials are not AWS credentials: ${HOW_TO}`);
   return sessionToken === undefined
     ? { accessKeyId, secretAccessKey }

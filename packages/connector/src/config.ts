@@ -41,7 +41,8 @@ export interface ConnectorConfig {
   readonly failOnInvalidSampleValue: boolean;
   /** Store staleness markers as records with the marker dimension instead of skipping them. */
   readonly storeStalenessMarkers: boolean;
-  /** Remote-read budget: samples and response bytes per request. */
+  /** Remote-read budget: queries, samples and response bytes per request. */
+  readonly maxReadQueries: number;
   readonly maxReadSamples: number;
   readonly maxReadResponseBytes: number;
   /** How long a fetched list of the table's dimension columns is used before it is fetched again. */
@@ -272,6 +273,14 @@ const OPTIONS = {
     defaultValue: 'false',
     parse: parseBoolean,
   },
+  maxReadQueries: {
+    flag: 'max-read-queries',
+    env: 'max_read_queries',
+    description:
+      'most queries one remote-read request may hold (more answers 400); Prometheus sends one, each is a Timestream query',
+    defaultValue: '20',
+    parse: integerIn(1, 1000),
+  },
   maxReadSamples: {
     flag: 'max-read-samples',
     env: 'max_read_samples',
@@ -461,6 +470,7 @@ const build = (raw: RawValues, env: Environment, nameOf: (key: OptionKey) => str
     failOnLongLabel: value('failOnLongLabel'),
     failOnInvalidSampleValue: value('failOnInvalidSampleValue'),
     storeStalenessMarkers: value('storeStalenessMarkers'),
+    maxReadQueries: value('maxReadQueries'),
     maxReadSamples: value('maxReadSamples'),
     maxReadResponseBytes: value('maxReadResponseBytes'),
     dimensionCacheTtlMs: value('dimensionCacheTtl'),

@@ -5,6 +5,8 @@
  * So 5xx only for failures that go away by themselves or once an operator fixes the deployment,
  * 4xx only for requests that will never be accepted as they are.
  */
+import { printable } from '@prometheus-timestream/codec';
+
 export interface ConnectorErrorOptions extends ErrorOptions {
   /** The text for logs when the message (the response body) holds label values. */
   readonly logMessage?: string;
@@ -45,11 +47,14 @@ export class NotFoundError extends ConnectorError {
   }
 }
 
+/** Longest method a 405 message repeats. */
+const MAX_METHOD_CHARS = 32;
+
 export class MethodNotAllowedError extends ConnectorError {
   public readonly allow: string;
 
   public constructor(method: string, allow: string) {
-    super(405, `method ${method} is not allowed here; use ${allow}`);
+    super(405, `method ${printable(method, MAX_METHOD_CHARS)} is not allowed here; use ${allow}`);
     this.name = 'MethodNotAllowedError';
     this.allow = allow;
   }

@@ -15,6 +15,7 @@ import {
   encodeChunkedReadResponse,
   encodeReadResponse,
   negotiateResponseType,
+  printable,
   type ResponseType,
   SAMPLES_CONTENT_ENCODING,
   SAMPLES_CONTENT_TYPE,
@@ -126,11 +127,14 @@ const formatCounts = (counts: Readonly<Partial<Record<string, number>>>): string
     .map(([reason, count]) => `${reason}=${count}`)
     .join(', ');
 
+/** Longest rejection reason an answer repeats (Timestream's quote label names and values). */
+const MAX_REJECTION_EXAMPLE_CHARS = 300;
+
 /** First line is the summary: Prometheus 2.42 logs only the first line of an error body. */
 const rejectionMessage = (outcome: WriteOutcome, total: number): string =>
   [
     `Timestream rejected ${outcome.rejected} of ${total} samples for good (${formatCounts(outcome.rejectedByReason)}); the other ${outcome.written} were written.`,
-    ...outcome.rejectionExamples.map((reason) => `  - ${reason}`),
+    ...outcome.rejectionExamples.map((reason) => `  - ${printable(reason, MAX_REJECTION_EXAMPLE_CHARS)}`),
   ].join('\n');
 
 export const createConnector = (config: ConnectorConfig, dependencies: ConnectorDependencies): Connector => {
@@ -301,6 +305,12 @@ export const createConnector = (config: ConnectorConfig, dependencies: Connector
     const started = performance.now();
     const credentials = authenticate(request);
     const decoded = decodeRead(request);
+    // Each query is a Timestream query run in turn: a request with hundreds would hold the
+    // connector for minutes and bill a scan each (Prometheus sends one per request).
+    if (decoded.queries.length > config.maxReadQueries)
+      throw new BadRequestError(
+        `remote read request holds ${decoded.queries.length} queries; the connector answers at most ${config.maxReadQueries} per request (max-read-queries)`,
+      );
     let responseType: ResponseType;
     try {
       responseType = negotiateResponseType(decoded.acceptedResponseTypes);

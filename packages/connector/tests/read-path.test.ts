@@ -327,6 +327,25 @@ describe('remote read limits and failures', () => {
     }
   });
 
+  it('400 naming max-read-queries, before any Timestream query, when a request holds more queries', async () => {
+    // Found by the fuzzer: a body repeating its query field a thousand times held the connector
+    // for 10-25 s, one Timestream query after another.
+    const h = await startHarness({ flags: ['--max-read-queries=2'] });
+    try {
+      expect((await h.post(manySeries(3, 2))).status).toBe(204);
+      expect((await read(h, { queries: [query, query] })).status).toBe(200);
+      const queriesBefore = h.emulator.metering().queries.queries;
+      const response = await read(h, { queries: [query, query, query] });
+      expect([response.status, text(response)]).toEqual([
+        400,
+        'remote read request holds 3 queries; the connector answers at most 2 per request (max-read-queries)\n',
+      ]);
+      expect(h.emulator.metering().queries.queries).toBe(queriesBefore);
+    } finally {
+      await h.stop();
+    }
+  });
+
   it('400 naming max-read-response-bytes when the encoded answer is larger', async () => {
     const h = await startHarness({ flags: ['--max-read-response-bytes=65536'] });
     try {

@@ -154,6 +154,22 @@ describe('write path: core handler → real SDK client → emulator', () => {
         status: 401,
         message: /not AWS credentials/,
       },
+      // Found by the fuzzer: the token went on into the X-Amz-Security-Token header, Node refused
+      // the header, and the failed call was answered 503, which Prometheus retries forever.
+      {
+        description: 'a session token with a line break',
+        body: good,
+        headers: { authorization: basicAuth('ASIATEMPORARY', 'secret:tok\r\nen') },
+        status: 401,
+        message: /not AWS credentials/,
+      },
+      {
+        description: 'a session token that is not ASCII',
+        body: good,
+        headers: { authorization: basicAuth('ASIATEMPORARY', 'secret:日本') },
+        status: 401,
+        message: /not AWS credentials/,
+      },
     ])('$description → $status', async ({ body, headers, status, message }) => {
       const response = await h.post(body, headers);
       expect(response.status).toBe(status);
@@ -168,6 +184,15 @@ describe('write path: core handler → real SDK client → emulator', () => {
       expect(
         (await h.handle({ method: 'POST', path: '/elsewhere', headers: {}, body: new Uint8Array() })).status,
       ).toBe(404);
+    });
+
+    it('405 repeats the method with control characters escaped and cut (found by the fuzzer)', async () => {
+      const answer = async (method: string) =>
+        text(await h.handle({ method, path: '/write', headers: {}, body: new Uint8Array() })).trim();
+      expect(await answer('P\u0000ST\u001b[31m')).toBe(
+        'method P\\x00ST\\x1b[31m is not allowed here; use POST',
+      );
+      expect(await answer('M'.repeat(1000))).toBe(`method ${'M'.repeat(32)}… is not allowed here; use POST`);
     });
 
     it('routes /<stage>/write and, without a known path, by the remote-write version header', async () => {
@@ -382,6 +407,28 @@ describe('write path: core handler → real SDK client → emulator', () => {
       expect(await countRows(h, "job = 'reject' AND measure_name LIKE 'node_metric_%'")).toBe(150);
       expect(h.metrics.render()).toMatch(
         /timestream_connector_rejected_samples_total\{reason="outside_retention"\} 2/,
+      );
+    });
+
+    it('repeats rejection reasons with control characters escaped (found by the fuzzer)', async () => {
+      // Prepare: a label name with an escape sequence and a NUL, which the emulator rejects and quotes.
+      const body = writeBody([
+        {
+          labels: [
+            { name: '__name__', value: 'escaped' },
+            { name: 'a\u001b[31m\u0000', value: 'v' },
+          ],
+          samples: [{ timestampMs: Date.now(), value: 1 }],
+        },
+      ]);
+
+      // Act
+      const response = await h.post(body);
+
+      // Assess: one line per reason, no raw control character.
+      expect(response.status).toBe(400);
+      expect(text(response).trim().split('\n')[1]).toBe(
+        "  - Dimension name 'a\\x1b[31m\\0' contains NUL, which timestream-local cannot store.",
       );
     });
   });

@@ -45,6 +45,32 @@ describe('selectWriteVersion (remote write 2.0 spec, client_golang ParseProtoMsg
       expect.objectContaining({ kind: 'unsupported_media_type' }),
     );
   });
+
+  // Found by the fuzzer: the header was repeated raw, control characters and all, however long.
+  it.each([
+    [
+      'a NUL in the media type',
+      'application/x\u0000-protobuf',
+      'unsupported Content-Type "application/x\\x00-protobuf": expected application/x-protobuf',
+    ],
+    [
+      'an escape sequence in the message name',
+      'application/x-protobuf;proto=\u001b[31mio.prometheus.write.v2.Request',
+      'unsupported remote-write message "\\x1b[31mio.prometheus.write.v2.Request": expected prometheus.WriteRequest or io.prometheus.write.v2.Request',
+    ],
+    [
+      'a DEL in a parameter',
+      'application/x-protobuf;v\u007f2',
+      'unsupported Content-Type "application/x-protobuf;v\\x7f2": parameter "v\\x7f2" is not key=value',
+    ],
+    [
+      'a 1000-character media type',
+      'a'.repeat(1000),
+      `unsupported Content-Type "${'a'.repeat(100)}…": expected application/x-protobuf`,
+    ],
+  ])('quotes %s escaped and cut', (_, header, message) => {
+    expect(() => selectWriteVersion(header)).toThrow(new CodecError('unsupported_media_type', message));
+  });
 });
 
 describe('assertSnappyEncoding', () => {
@@ -58,6 +84,15 @@ describe('assertSnappyEncoding', () => {
         kind: 'unsupported_media_type',
         message: `unsupported Content-Encoding "${encoding}": only snappy is accepted`,
       }),
+    );
+  });
+
+  it('quotes the encoding with control characters escaped (found by the fuzzer)', () => {
+    expect(() => assertSnappyEncoding('\u001b[31msnappy\r\n')).toThrow(
+      new CodecError(
+        'unsupported_media_type',
+        'unsupported Content-Encoding "\\x1b[31msnappy\\x0d\\x0a": only snappy is accepted',
+      ),
     );
   });
 });
