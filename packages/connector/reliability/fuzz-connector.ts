@@ -67,7 +67,8 @@ export const startSystemUnderTest = async (seeds: Seeds): Promise<SystemUnderTes
     return {
       harness,
       server,
-      lambda: createLambdaHandler(harness.connector),
+      // With the body limit, as the container's handler is built.
+      lambda: createLambdaHandler(harness.connector, harness.config),
       stop: async () => {
         await server.close(1_000);
         await harness.stop();

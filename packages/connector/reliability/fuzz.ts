@@ -432,25 +432,28 @@ export const runFuzz = async (options: FuzzOptions): Promise<FuzzTargetResult[]>
         await measure(target, (recorder, rss) => runCodecTarget(target, options, seeds, recorder, rss));
     }
     const connectorTargets = targets.filter((target) => !isCodecTarget(target));
-    if (connectorTargets.length > 0) {
+    const run = {
+      'core-handler': fuzzCoreHandler,
+      'http-server': fuzzHttpServer,
+      'lambda-event': fuzzLambdaEvents,
+    } as const;
+    for (const target of connectorTargets as (keyof typeof run)[]) {
+      // A fresh emulator per target: the data the accepted mutants wrote (and DuckDB's memory for
+      // it) does not carry over into the next target's memory figure.
       let system: SystemUnderTest | undefined;
       try {
         system = await startSystemUnderTest(seeds);
       } catch (error) {
         options.log(`fuzz: the connector could not start: ${describeError(error)}`);
       }
-      const run = {
-        'core-handler': fuzzCoreHandler,
-        'http-server': fuzzHttpServer,
-        'lambda-event': fuzzLambdaEvents,
-      } as const;
-      for (const target of connectorTargets as (keyof typeof run)[]) {
+      try {
         await measure(target, (recorder, rss) => {
           if (system === undefined) throw new Error('the connector under test did not start');
           return run[target](system, seeds, { seed: options.seed, inputs: connectorInputs }, recorder, rss);
         });
+      } finally {
+        await system?.stop();
       }
-      await system?.stop();
     }
   } finally {
     process.off('unhandledRejection', onRejection);

@@ -14,7 +14,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO } from '../bench/lib.js';
 import { auditProductionDependencies } from './audit.js';
-import { runFuzz, serveFuzzWorker } from './fuzz.js';
+import { type FuzzTarget, runFuzz, serveFuzzWorker } from './fuzz.js';
 import { leakSecrets, runLeak } from './leak.js';
 import { scanLogs } from './logs.js';
 import { runSoak, SOAK_SECRET_ACCESS_KEY } from './soak.js';
@@ -58,7 +58,17 @@ const main = async (): Promise<void> => {
     log(
       `fuzz: seed ${seed}, ${inputsPerTarget} inputs per codec target, ${inputsPerTarget / 8} per connector target`,
     );
-    const targets = await runFuzz({ inputsPerTarget, seed, resultsDir, log });
+    const only = process.argv
+      .find((arg) => arg.startsWith('--fuzz-targets='))
+      ?.slice('--fuzz-targets='.length)
+      .split(',') as FuzzTarget[] | undefined;
+    const targets = await runFuzz({
+      inputsPerTarget,
+      seed,
+      resultsDir,
+      log,
+      ...(only === undefined ? {} : { targets: only }),
+    });
     results.fuzz = { seed, targets };
     report.push(
       '## Fuzzing',
