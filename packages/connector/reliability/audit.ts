@@ -30,6 +30,8 @@ interface AuditJson {
     }
   >;
   readonly error?: { readonly summary?: string };
+  /** What npm prints when the advisory endpoint refuses the request. */
+  readonly message?: string;
 }
 
 export const auditProductionDependencies = (repo: string): AuditResult => {
@@ -48,7 +50,7 @@ export const auditProductionDependencies = (repo: string): AuditResult => {
   if (report.vulnerabilities === undefined)
     return {
       status: 'unavailable',
-      detail: report.error?.summary ?? 'npm audit gave no vulnerability report',
+      detail: report.error?.summary || report.message || 'npm audit gave no vulnerability report',
       findings: [],
       unexplained: [],
     };
