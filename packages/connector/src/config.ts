@@ -527,8 +527,26 @@ export const readFlags = (argv: readonly string[], env: Environment): ConnectorC
 };
 
 /**
+ * Heap a request takes per decoded byte, worst case: a body of one-sample series with two short
+ * labels took 23 bytes of heap per decoded byte once decoded and translated (33 MB → 723 MiB).
+ */
+const WORST_HEAP_PER_DECODED_BYTE = 23;
+
+/**
+ * The default decoded-body limit of a Lambda function: the 32 MiB default, lowered so that one
+ * worst-case request takes at most half the function's memory (a 512 MB function: 11.1 MiB). A
+ * larger request would end the container out of memory, and Prometheus would resend it forever.
+ */
+const lambdaDecodedBytes = (memoryMb: string | undefined): string | undefined => {
+  const megabytes = Number(memoryMb);
+  if (!Number.isSafeInteger(megabytes) || megabytes <= 0) return undefined;
+  return String(Math.min(32 * MIB, Math.floor((megabytes * MIB) / 2 / WORST_HEAP_PER_DECODED_BYTE)));
+};
+
+/**
  * Reads the Lambda function's configuration from its environment variables (the Go connector's
- * names, e.g. `default_database`). The region comes from `AWS_REGION` unless `region` is set.
+ * names, e.g. `default_database`). The region comes from `AWS_REGION` unless `region` is set;
+ * unless `max_decoded_bytes` is set, its default follows `AWS_LAMBDA_FUNCTION_MEMORY_SIZE`.
  *
  * @throws InvalidConfigError naming the variable
  */
@@ -539,6 +557,8 @@ export const readEnvironment = (env: Environment): ConnectorConfig => {
     const text = env[spec.env];
     if (text !== undefined) raw[key] = text;
   }
+  const lambdaDefault = lambdaDecodedBytes(env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE);
+  if (raw.maxDecodedBytes === undefined && lambdaDefault !== undefined) raw.maxDecodedBytes = lambdaDefault;
   return build(raw, env, (key) => OPTIONS[key].env ?? OPTIONS[key].flag);
 };
 

@@ -272,6 +272,26 @@ describe('readEnvironment (Lambda)', () => {
     expect(readEnvironment({ ...LAMBDA_REQUIRED, enable_sigv4_auth: value }).auth).toBe(auth);
   });
 
+  it.each([
+    // Half the function's memory over 23 bytes of heap per decoded byte, the worst case measured.
+    { memory: '128', explicit: undefined, expected: Math.floor((128 * 2 ** 20) / 46) },
+    { memory: '512', explicit: undefined, expected: 11_671_106 },
+    { memory: '1536', explicit: undefined, expected: 32 * 2 ** 20 },
+    { memory: '512', explicit: '33554432', expected: 32 * 2 ** 20 },
+    { memory: undefined, explicit: undefined, expected: 32 * 2 ** 20 },
+    { memory: 'lots', explicit: undefined, expected: 32 * 2 ** 20 },
+  ])(
+    'derives the decoded-body limit from AWS_LAMBDA_FUNCTION_MEMORY_SIZE=$memory unless max_decoded_bytes=$explicit',
+    ({ memory, explicit, expected }) => {
+      const config = readEnvironment({
+        ...LAMBDA_REQUIRED,
+        AWS_LAMBDA_FUNCTION_MEMORY_SIZE: memory,
+        max_decoded_bytes: explicit,
+      });
+      expect(config.maxDecodedBytes).toBe(expected);
+    },
+  );
+
   it('lets the region variable override AWS_REGION', () => {
     expect(
       readEnvironment({ ...LAMBDA_REQUIRED, AWS_REGION: 'eu-central-1', region: 'us-west-2' }).region,
