@@ -137,14 +137,14 @@ const main = async (): Promise<void> => {
     secrets.push(...leakSecrets());
     if (!figures.passed) failures.push(`leak: ${figures.problems.join('; ')}`);
     log(
-      `leak: ${figures.requests} requests in ${figures.seconds} s, ${figures.samplesWritten} samples written; heap floor slope ${figures.heapSlopeMiBPerMinute.toFixed(2)} MiB/min, RSS slope ${figures.rssSlopeMiBPerMinute.toFixed(2)} MiB/min; p50 ${figures.p50FirstMs.toFixed(1)} → ${figures.p50LastMs.toFixed(1)} ms${figures.passed ? '' : `; FAIL: ${figures.problems.join('; ')}`}`,
+      `leak: ${figures.requests} requests in ${figures.seconds} s, ${figures.samplesWritten} samples written; live heap slope ${figures.heapSlopeMiBPerMinute.toFixed(2)} MiB/min (${figures.fullCollections} full collections), RSS slope ${figures.rssSlopeMiBPerMinute.toFixed(2)} MiB/min; p50 ${figures.p50FirstMs.toFixed(1)} → ${figures.p50LastMs.toFixed(1)} ms${figures.passed ? '' : `; FAIL: ${figures.problems.join('; ')}`}`,
     );
     report.push(
       '## Load without leaks',
       '',
-      `${figures.seconds} s of load on the standalone server, 8 requests at a time: 17 in 20 remote writes of 500 samples from 200 rotating passthrough callers (the client cache holds 64), 1 remote read, 1 garbage body, 1 bad credential. Memory from the connector's own /metrics every 250 ms; slopes by least squares over the 10 s windows after the first quarter.`,
+      `${figures.seconds} s of load on the standalone server, 8 requests at a time: 17 in 20 remote writes of 500 samples from 200 rotating passthrough callers (the client cache holds 64), 1 remote read, 1 garbage body, 1 bad credential. Memory from the connector's own /metrics every 250 ms; slopes by least squares after the first quarter: of the live heap after each full collection (the connector runs with --trace-gc), and of RSS per 10 s window.`,
       '',
-      `Heap floor slope **${figures.heapSlopeMiBPerMinute.toFixed(2)} MiB/min**, RSS slope **${figures.rssSlopeMiBPerMinute.toFixed(2)} MiB/min**, p50 latency ${figures.p50FirstMs.toFixed(1)} → ${figures.p50LastMs.toFixed(1)} ms; answers ${JSON.stringify(figures.answers)}.`,
+      `Live-heap slope **${figures.heapSlopeMiBPerMinute.toFixed(2)} MiB/min** (the heap after each of ${figures.fullCollections} full collections, from --trace-gc), RSS slope **${figures.rssSlopeMiBPerMinute.toFixed(2)} MiB/min**, p50 latency ${figures.p50FirstMs.toFixed(1)} → ${figures.p50LastMs.toFixed(1)} ms; answers ${JSON.stringify(figures.answers)}.`,
       '',
       '| from (s) | requests | heap floor | RSS | p50 | p99 |',
       '| ---: | ---: | ---: | ---: | ---: | ---: |',
