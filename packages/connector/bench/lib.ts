@@ -119,6 +119,40 @@ export interface LoadResult {
   readonly latenciesMs: number[];
 }
 
+/** POSTs `body` to `url` over `agent`; the answer's status and its body (as text, cut at 300 characters). */
+export const postOnce = (
+  agent: Agent,
+  url: URL,
+  body: Uint8Array,
+  headers: Readonly<Record<string, string>>,
+): Promise<{ readonly status: number; readonly text: string }> =>
+  new Promise((resolve, reject) => {
+    const req = request(
+      {
+        agent,
+        host: url.hostname,
+        port: url.port,
+        path: url.pathname,
+        method: 'POST',
+        headers: { ...headers, 'content-length': body.length },
+      },
+      (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => {
+          if (chunks.length < 4) chunks.push(chunk);
+        });
+        response.on('end', () =>
+          resolve({
+            status: response.statusCode ?? 0,
+            text: Buffer.concat(chunks).toString('utf8').slice(0, 300),
+          }),
+        );
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+
 /** POSTs every body once to `url`, `concurrency` at a time over keep-alive connections. */
 export const postBodies = async (
   url: string,
@@ -131,31 +165,15 @@ export const postBodies = async (
   const failures: Record<string, number> = {};
   let accepted = 0;
   let next = 0;
-  const post = (body: Uint8Array): Promise<number> =>
-    new Promise((resolve, reject) => {
-      const req = request(
-        {
-          agent,
-          host: target.hostname,
-          port: target.port,
-          path: target.pathname,
-          method: 'POST',
-          headers: {
-            'content-type': 'application/x-protobuf',
-            'content-encoding': 'snappy',
-            'x-prometheus-remote-write-version': '0.1.0',
-            'content-length': body.length,
-            ...options.headers,
-          },
-        },
-        (response) => {
-          response.resume();
-          response.on('end', () => resolve(response.statusCode ?? 0));
-        },
-      );
-      req.on('error', reject);
-      req.end(body);
-    });
+  const post = async (body: Uint8Array): Promise<number> =>
+    (
+      await postOnce(agent, target, body, {
+        'content-type': 'application/x-protobuf',
+        'content-encoding': 'snappy',
+        'x-prometheus-remote-write-version': '0.1.0',
+        ...options.headers,
+      })
+    ).status;
   const started = performance.now();
   const worker = async () => {
     while (next < bodies.bodies.length) {

@@ -7,14 +7,20 @@
  * warm-up the live heap and RSS must stay flat (least-squares
  * slope) and the request latency stable.
  */
-import { Agent, request } from 'node:http';
+import { Agent } from 'node:http';
 import {
   compressSnappyBlock,
   encodeReadRequest,
   encodeWriteRequestV1,
   type Label,
 } from '@prometheus-timestream/codec';
-import { capturedLabelSets, percentile, startConnectorProcess, startEmulatorProcess } from '../bench/lib.js';
+import {
+  capturedLabelSets,
+  percentile,
+  postOnce,
+  startConnectorProcess,
+  startEmulatorProcess,
+} from '../bench/lib.js';
 import { scrapeMetrics, Workspace } from '../tests/e2e/helpers/peers.js';
 import { assertRunning, sleep } from '../tests/e2e/helpers/processes.js';
 import { metricSum } from '../tests/e2e/helpers/samples.js';
@@ -117,7 +123,6 @@ export const runLeak = async (options: {
     const connector = await startConnectorProcess(workspace, emulator, ['--log.level=info'], {
       nodeArgs: ['--trace-gc'],
     });
-    const target = new URL(connector.url);
     const labelSets: Label[][] = capturedLabelSets();
     let sample = 0;
     const started = Date.now();
@@ -151,34 +156,12 @@ export const runLeak = async (options: {
     const garbage = new TextEncoder().encode('this is not a snappy block');
     /** The first answer body of each unexpected `kind status`, for the report. */
     const examples: Record<string, string> = {};
-    const post = (path: string, body: Uint8Array, headers: Record<string, string>): Promise<number> =>
-      new Promise((resolve, reject) => {
-        const req = request(
-          {
-            agent,
-            host: target.hostname,
-            port: target.port,
-            path,
-            method: 'POST',
-            headers: { 'content-length': String(body.length), ...headers },
-          },
-          (response) => {
-            const chunks: Buffer[] = [];
-            response.on('data', (chunk: Buffer) => {
-              if (chunks.length < 4) chunks.push(chunk);
-            });
-            response.on('end', () => {
-              const status = response.statusCode ?? 0;
-              const key = `${path} ${status}`;
-              if (status >= 400 && examples[key] === undefined)
-                examples[key] = Buffer.concat(chunks).toString('utf8').slice(0, 300);
-              resolve(status);
-            });
-          },
-        );
-        req.on('error', reject);
-        req.end(body);
-      });
+    const post = async (path: string, body: Uint8Array, headers: Record<string, string>): Promise<number> => {
+      const { status, text } = await postOnce(agent, new URL(path, connector.url), body, headers);
+      const key = `${path} ${status}`;
+      if (status >= 400 && examples[key] === undefined) examples[key] = text;
+      return status;
+    };
     const latencies: { at: number; ms: number }[] = [];
     const answers: Record<string, number> = {};
     const memory: { at: number; heap: number; rss: number }[] = [];

@@ -161,6 +161,8 @@ const listenAddress: Parser<ListenAddress> = (raw, option) => {
 };
 
 const MIB = 1024 * 1024;
+/** Prometheus's own receiver's decoded-body limit. */
+const DEFAULT_MAX_DECODED_BYTES = 32 * MIB;
 
 /** Every option, in the order the README's table lists them. */
 const OPTIONS = {
@@ -314,7 +316,7 @@ const OPTIONS = {
     flag: 'max-decoded-bytes',
     env: 'max_decoded_bytes',
     description: 'largest request body accepted once decompressed',
-    defaultValue: String(32 * MIB),
+    defaultValue: String(DEFAULT_MAX_DECODED_BYTES),
     parse: integerIn(1024, 1024 * MIB),
   },
   requestTimeout: {
@@ -540,7 +542,9 @@ const WORST_HEAP_PER_DECODED_BYTE = 23;
 const lambdaDecodedBytes = (memoryMb: string | undefined): string | undefined => {
   const megabytes = Number(memoryMb);
   if (!Number.isSafeInteger(megabytes) || megabytes <= 0) return undefined;
-  return String(Math.min(32 * MIB, Math.floor((megabytes * MIB) / 2 / WORST_HEAP_PER_DECODED_BYTE)));
+  return String(
+    Math.min(DEFAULT_MAX_DECODED_BYTES, Math.floor((megabytes * MIB) / 2 / WORST_HEAP_PER_DECODED_BYTE)),
+  );
 };
 
 /**
