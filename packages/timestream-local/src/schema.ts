@@ -37,6 +37,12 @@ export interface TableSchema {
   readonly measureValueColumns: readonly MeasureValueColumn[];
   /** Columns of multi-measure records (`MeasureValues[].Name`), in first-written order. */
   readonly multiMeasureColumns: readonly { readonly name: string; readonly type: ScalarType }[];
+  /**
+   * The DuckDB column of each dimension and multi-measure name; a name missing here is stored
+   * under its own name. Timestream names are case-sensitive (`goos` beside `GOOS`) but DuckDB's
+   * identifiers are not, so a name whose case variant came first is stored under another name.
+   */
+  readonly physicalColumns?: ReadonlyMap<string, string>;
 }
 
 /**

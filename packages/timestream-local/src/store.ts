@@ -86,6 +86,8 @@ interface TableState {
   readonly identities: Map<string, IdentityEntry>;
   /** Dimension and multi-measure columns the DuckDB table has, so writes add only what is missing. */
   readonly physicalColumns: Set<string>;
+  /** Each dimension and multi-measure name's DuckDB column (see `allocateColumn`). */
+  readonly columnOf: Map<string, string>;
   /** The physical table's columns in order, read when first needed and after each ALTER TABLE. */
   columnOrder?: readonly string[] | undefined;
   /** Rows appended but not yet flushed to the table (see `closeAppender`). */
@@ -321,6 +323,7 @@ export class TimestreamStore implements Catalog {
       measures: new Map(),
       identities: new Map(),
       physicalColumns: new Set(),
+      columnOf: new Map(),
       storedBytes: 0,
     };
     const columns = [
@@ -506,11 +509,6 @@ export class TimestreamStore implements Catalog {
         reason: `The table would exceed the limit of ${MAX_DIMENSIONS_PER_TABLE} dimensions.`,
       };
     }
-    const caseClash = this.caseClash(state, [
-      ...newDimensions.map((d) => d.name),
-      ...record.measures.map((m) => m.name).filter((name) => !state.multiMeasureColumns.has(name)),
-    ]);
-    if (caseClash !== undefined) return caseClash;
     for (const { name } of newDimensions) {
       if (state.measures.has(name) || state.multiMeasureColumns.has(name)) {
         return {
@@ -550,40 +548,12 @@ export class TimestreamStore implements Catalog {
   }
 
   /** Records the dimensions, value columns and measures a record brings; true if anything was new. */
-  /**
-   * DuckDB matches quoted identifiers case-insensitively, so a column `Job` cannot sit beside
-   * `job` in the physical table although Timestream allows it: such a record is rejected with a
-   * reason naming the emulator's limitation instead of failing the call.
-   */
-  private caseClash(state: TableState, newNames: readonly string[]): Rejection | undefined {
-    if (newNames.length === 0) return undefined;
-    const existing = [
-      'measure_name',
-      'time',
-      '__version',
-      ...MEASURE_VALUE_COLUMNS,
-      ...state.dimensions,
-      ...state.multiMeasureColumns.keys(),
-    ];
-    const seen = new Map(existing.map((name) => [name.toLowerCase(), name]));
-    for (const name of newNames) {
-      const other = seen.get(name.toLowerCase());
-      if (other !== undefined && other !== name) {
-        return {
-          category: 'schema',
-          reason: `timestream-local cannot store '${name}' beside '${other}' (names differing only in case); Timestream can.`,
-        };
-      }
-      seen.set(name.toLowerCase(), name);
-    }
-    return undefined;
-  }
-
   private applySchema(state: TableState, record: ValidRecord): boolean {
     let changed = false;
     for (const { name } of record.dimensions) {
       if (!state.dimensions.includes(name)) {
         state.dimensions.push(name);
+        allocateColumn(state, name);
         changed = true;
       }
     }
@@ -597,6 +567,7 @@ export class TimestreamStore implements Catalog {
     for (const measure of record.measures) {
       if (!state.multiMeasureColumns.has(measure.name)) {
         state.multiMeasureColumns.set(measure.name, measure.value.type);
+        allocateColumn(state, measure.name);
         changed = true;
       }
     }
@@ -627,19 +598,21 @@ export class TimestreamStore implements Catalog {
     const table = quoteIdentifier(state.physicalName);
     // ALTER TABLE and DELETE need the rows an open appender holds flushed first.
     for (const name of state.dimensions) {
-      if (state.physicalColumns.has(name)) continue;
+      const column = physicalColumn(state, name);
+      if (state.physicalColumns.has(column)) continue;
       this.closeAppender(state);
-      await this.connection.run(`ALTER TABLE ${table} ADD COLUMN ${quoteIdentifier(name)} VARCHAR`);
-      state.physicalColumns.add(name);
+      await this.connection.run(`ALTER TABLE ${table} ADD COLUMN ${quoteIdentifier(column)} VARCHAR`);
+      state.physicalColumns.add(column);
       state.columnOrder = undefined;
     }
     for (const [name, type] of state.multiMeasureColumns) {
-      if (state.physicalColumns.has(name)) continue;
+      const column = physicalColumn(state, name);
+      if (state.physicalColumns.has(column)) continue;
       this.closeAppender(state);
       await this.connection.run(
-        `ALTER TABLE ${table} ADD COLUMN ${quoteIdentifier(name)} ${DUCKDB_TYPES[type]}`,
+        `ALTER TABLE ${table} ADD COLUMN ${quoteIdentifier(column)} ${DUCKDB_TYPES[type]}`,
       );
-      state.physicalColumns.add(name);
+      state.physicalColumns.add(column);
       state.columnOrder = undefined;
     }
     if (deletes.length > 0) this.closeAppender(state);
@@ -647,7 +620,9 @@ export class TimestreamStore implements Catalog {
       const conditions = ['measure_name = CAST(? AS VARCHAR)', 'time = make_timestamp_ns(CAST(? AS BIGINT))'];
       const params: unknown[] = [record.measureName, record.timeNs];
       for (const name of state.dimensions) {
-        conditions.push(`${quoteIdentifier(name)} IS NOT DISTINCT FROM CAST(? AS VARCHAR)`);
+        conditions.push(
+          `${quoteIdentifier(physicalColumn(state, name))} IS NOT DISTINCT FROM CAST(? AS VARCHAR)`,
+        );
         params.push(record.dimensions.find((d) => d.name === name)?.value ?? null);
       }
       await this.connection.run(`DELETE FROM ${table} WHERE ${conditions.join(' AND ')}`, params as never[]);
@@ -661,9 +636,10 @@ export class TimestreamStore implements Catalog {
     // Every value was validated against its column's type, so appending cannot fail on data.
     for (const record of inserts) {
       const cells = new Map<string, ParsedValue | string | null>();
-      for (const dimension of record.dimensions) cells.set(dimension.name, dimension.value);
+      for (const dimension of record.dimensions)
+        cells.set(physicalColumn(state, dimension.name), dimension.value);
       if (record.value !== undefined) cells.set(MEASURE_VALUE_COLUMN[record.value.type], record.value);
-      for (const measure of record.measures) cells.set(measure.name, measure.value);
+      for (const measure of record.measures) cells.set(physicalColumn(state, measure.name), measure.value);
       for (const column of columns) {
         if (column === 'measure_name') appender.appendVarchar(record.measureName);
         else if (column === 'time')
@@ -728,6 +704,7 @@ export class TimestreamStore implements Catalog {
         dimensions: t.dimensions,
         measureValueColumns: [...t.measureValueColumns],
         multiMeasureColumns: [...t.multiMeasureColumns],
+        columnOf: [...t.columnOf],
         measures: [...t.measures].map(([name, m]) => [name, { type: m.type, dimensions: [...m.dimensions] }]),
       })),
     };
@@ -759,6 +736,14 @@ export class TimestreamStore implements Catalog {
         ),
         identities: new Map(),
         physicalColumns: new Set(),
+        // A catalog written before the map existed stored every name under itself.
+        columnOf: new Map(
+          t.columnOf ??
+            [...t.dimensions, ...t.multiMeasureColumns.map(([name]: [string]) => name)].map((name) => [
+              name,
+              name,
+            ]),
+        ),
         storedBytes: 0,
       };
       await this.rebuildIdentities(state);
@@ -772,15 +757,16 @@ export class TimestreamStore implements Catalog {
     );
     for (const name of result.columnNames()) state.physicalColumns.add(name);
     for (const row of result.getRowObjects()) {
+      const cell = (name: string): unknown => row[physicalColumn(state, name)];
       const dimensions = state.dimensions
-        .filter((name) => row[name] !== null && row[name] !== undefined)
-        .map((name) => ({ name, value: String(row[name]) }));
+        .filter((name) => cell(name) !== null && cell(name) !== undefined)
+        .map((name) => ({ name, value: String(cell(name)) }));
       const measureName = String(row.measure_name);
       const timeNs = row.__time_ns as bigint;
       const single = MEASURE_VALUE_COLUMNS.find((c) => row[c] !== null && row[c] !== undefined);
       const measures = [...state.multiMeasureColumns]
-        .filter(([name]) => row[name] !== null && row[name] !== undefined)
-        .map(([name, type]) => ({ name, value: { type, value: storedValue(row[name], type), bytes: 0 } }));
+        .filter(([name]) => cell(name) !== null && cell(name) !== undefined)
+        .map(([name, type]) => ({ name, value: { type, value: storedValue(cell(name), type), bytes: 0 } }));
       const type = single === undefined ? 'MULTI' : MEASURE_VALUE_TYPE[single];
       const record: ValidRecord = {
         dimensions,
@@ -826,6 +812,33 @@ const storedValue = (value: unknown, type: ScalarType): string | number | bigint
 
 const tableKey = (database: string, table: string): string => `${database}\0${table}`;
 
+/** Columns every table has (and the alias `rebuildIdentities` reads time under). */
+const FIXED_COLUMNS: readonly string[] = [
+  'measure_name',
+  'time',
+  '__version',
+  '__time_ns',
+  ...MEASURE_VALUE_COLUMNS,
+];
+
+/**
+ * Gives a new dimension or multi-measure name its DuckDB column. Timestream names are
+ * case-sensitive, DuckDB's identifiers are not (`"goos"` and `"GOOS"` are one column), so a
+ * name is stored under itself unless a column equal to it but for case exists; then under the
+ * name with the first free `#n` suffix (`GOOS#2`). Queries see only the names as written.
+ */
+const allocateColumn = (state: TableState, name: string): void => {
+  if (state.columnOf.has(name)) return;
+  // JavaScript folds more than DuckDB (which folds ASCII only): the worst case is a needless suffix.
+  const taken = new Set([...FIXED_COLUMNS, ...state.columnOf.values()].map((c) => c.toLowerCase()));
+  let column = name;
+  for (let n = 2; taken.has(column.toLowerCase()); n++) column = `${name}#${n}`;
+  state.columnOf.set(name, column);
+};
+
+/** The DuckDB column holding a dimension or multi-measure name's values. */
+const physicalColumn = (state: TableState, name: string): string => state.columnOf.get(name) ?? name;
+
 const schemaOf = (state: TableState): TableSchema => ({
   database: state.database,
   table: state.name,
@@ -833,6 +846,7 @@ const schemaOf = (state: TableState): TableSchema => ({
   dimensions: [...state.dimensions],
   measureValueColumns: MEASURE_VALUE_COLUMNS.filter((c) => state.measureValueColumns.has(c)),
   multiMeasureColumns: [...state.multiMeasureColumns].map(([name, type]) => ({ name, type })),
+  physicalColumns: new Map(state.columnOf),
 });
 
 const describeTable = (state: TableState): Record<string, unknown> => ({

@@ -452,23 +452,6 @@ describe('timestream-local write service, through @aws-sdk/client-timestream-wri
       ]);
     });
 
-    it('rejects a dimension differing from another only in case (an emulator limitation), not with a 500', async () => {
-      // Prepare
-      await write([record()]);
-
-      // Act
-      const rejected = await rejection([record({ Dimensions: [{ Name: 'Job', Value: 'node' }] })]);
-
-      // Assess
-      expect(rejected).toEqual([
-        {
-          RecordIndex: 0,
-          Reason:
-            "timestream-local cannot store 'Job' beside 'job' (names differing only in case); Timestream can.",
-        },
-      ]);
-    });
-
     it('stores concurrent calls that add the same new dimensions, without a 500', async () => {
       // Prepare: calls in flight together, each introducing the same two dimensions (a connector
       // writing one request's batches in parallel). Without queuing, both ran ALTER TABLE.

@@ -34,6 +34,8 @@ import { lookupTable, translateSelect } from './translate.js';
  *   as `1e+20` rather than `1.0E20`, reads more strings as booleans and numbers in CAST, and
  *   returns the whole string for `substr(s, 0)` where Trino returns ''.
  * - approx_percentile is exact (quantile_disc / quantile_cont), not a sketch.
+ * - Names are case-sensitive, quoted or not (`goos` and `GOOS` are two columns), as Timestream's
+ *   names are; AWS does not document whether its SQL folds the case of unquoted identifiers.
  */
 export type Statement =
   /** DuckDB SQL to run, and the table it reads (undefined for a FROM-less SELECT such as `SELECT 1`). */

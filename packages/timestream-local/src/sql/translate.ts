@@ -143,7 +143,8 @@ const resolveColumn = (e: Extract<Expr, { kind: 'column' }>, scope: Scope): Type
   const type = source.columns.get(name);
   if (type === undefined) throw syntaxError(e.pos, unresolved);
   return {
-    sql: `${quoteIdentifier(source.correlation)}.${quoteIdentifier(name)}`,
+    // Timestream names are case-sensitive, DuckDB's are not: the store says where each is kept.
+    sql: `${quoteIdentifier(source.correlation)}.${quoteIdentifier(source.schema.physicalColumns?.get(name) ?? name)}`,
     type,
     pos: e.pos,
     role: 'column',
