@@ -21,7 +21,13 @@ import {
   SAMPLES_CONTENT_TYPE,
   STREAMED_CONTENT_TYPE,
 } from '@prometheus-timestream/codec';
-import { type AwsCredentials, bearerTokenCheck, credentialsFromBasicAuth } from './auth.js';
+import {
+  type AwsCredentials,
+  authChallenge,
+  bearerTokenCheck,
+  credentialsFromBasicAuth,
+  type RemoteSection,
+} from './auth.js';
 import type { ClientPool } from './clients.js';
 import type { ConnectorConfig } from './config.js';
 import {
@@ -54,10 +60,20 @@ export interface CoreResponse {
   readonly body: string | Uint8Array;
 }
 
+/**
+ * How an adapter's paths map to the two routes; each adapter picks its own.
+ * - `exact`: only `/write` and `/read` (the standalone server, which owns its whole path space).
+ * - `stage-prefix`: any path whose last segment is `write` or `read` (`/dev/write`, as API Gateway
+ *   passes the stage), and failing that the remote-write/read version header, as the Go
+ *   connector's Lambda did (Lambda).
+ */
+export type Routing = 'exact' | 'stage-prefix';
+
 export interface RequestContext {
   readonly requestId: string;
   /** Epoch ms by which the answer must be on its way (Lambda remaining time, server timeout). */
   readonly deadline: number;
+  readonly routing: Routing;
 }
 
 export interface Connector {
@@ -70,7 +86,9 @@ export interface ConnectorDependencies {
   readonly metrics: ConnectorMetrics;
 }
 
-type Route = 'write' | 'read';
+export type Route = 'write' | 'read';
+
+const SECTIONS: Readonly<Record<Route, RemoteSection>> = { write: 'remote_write', read: 'remote_read' };
 
 /** Headers of remote write 2.0 answers; Prometheus treats a 2.0 success without them as a failure. */
 const WRITTEN_HEADERS = {
@@ -82,17 +100,65 @@ const WRITTEN_HEADERS = {
 /** Time kept back from the deadline to answer after aborting calls still in flight. */
 const ANSWER_MARGIN_MS = 250;
 
+const pathOf = (request: Pick<CoreRequest, 'path'>): string => request.path.split('?', 1)[0] ?? '';
+
 /**
- * Routes by the path's last segment, so `/write`, `/dev/write` and `/prefix/dev/write` all work;
- * failing that, by the remote-write/read version header, as the Go connector's Lambda did.
+ * The route of a request under the adapter's routing: with `exact`, `/write` and `/read` only;
+ * with `stage-prefix`, by the path's last segment (`/write`, `/dev/write`, `/prefix/dev/write`),
+ * failing that by the remote-write/read version header.
  */
-export const routeOf = (request: CoreRequest): Route | undefined => {
-  const path = request.path.split('?', 1)[0] ?? '';
+export const routeOf = (
+  request: Pick<CoreRequest, 'path' | 'headers'>,
+  routing: Routing,
+): Route | undefined => {
+  const path = pathOf(request);
+  if (routing === 'exact') return path === '/write' ? 'write' : path === '/read' ? 'read' : undefined;
   const segment = path.replace(/\/+$/, '').split('/').pop();
   if (segment === 'write' || segment === 'read') return segment;
-  if (request.headers['x-prometheus-remote-write-version'] !== undefined) return 'write';
-  if (request.headers['x-prometheus-remote-read-version'] !== undefined) return 'read';
-  return undefined;
+  return sentAs(request.headers);
+};
+
+/** Content types only a remote-write client sends (a remote-read client sends the bare one). */
+const WRITE_ONLY_CONTENT_TYPE =
+  /;\s*proto\s*=\s*"?(io\.prometheus\.write\.v2\.Request|prometheus\.WriteRequest)"?\s*(;|$)/i;
+
+/**
+ * What the request says it is, whatever path it was sent to: Prometheus sends
+ * `X-Prometheus-Remote-Write-Version` (0.1.0, 2.0.0) with every remote write and
+ * `X-Prometheus-Remote-Read-Version` (0.1.0) with every remote read; a `proto=` parameter naming a
+ * write message also marks a write. Undefined when there is no clue, or contradictory ones.
+ */
+export const sentAs = (headers: CoreRequest['headers']): Route | undefined => {
+  const write =
+    headers['x-prometheus-remote-write-version'] !== undefined ||
+    WRITE_ONLY_CONTENT_TYPE.test(headers['content-type'] ?? '');
+  const read = headers['x-prometheus-remote-read-version'] !== undefined;
+  return write === read ? undefined : write ? 'write' : 'read';
+};
+
+/** Longest path a wrong-route message repeats. */
+const MAX_PATH_CHARS = 200;
+
+/** `/dev/read` → `…/dev/write`: the URL the other section should point at, same prefix. */
+const otherUrl = (path: string, route: Route, other: Route): string =>
+  `…${printable(path.replace(new RegExp(`${route}/*$`), other), MAX_PATH_CHARS)}`;
+
+/**
+ * The wrong-URL refusal: a remote-write request posted to the read route, or the reverse. 400,
+ * as Prometheus must not resend it: no retry can succeed until its configuration changes.
+ */
+const wrongRoute = (request: CoreRequest, route: Route, sent: Route): BadRequestError => {
+  const path = pathOf(request);
+  const kind = sent === 'write' ? 'remote-write' : 'remote-read';
+  return new BadRequestError(
+    `this is a ${kind} request sent to ${printable(path, MAX_PATH_CHARS)}: point ${SECTIONS[sent]}'s url at ${otherUrl(path, route, sent)} (${SECTIONS[route]}'s url is the one that ends in /${route})`,
+  );
+};
+
+/** Added to a protobuf decoding error when no header says what the body is. */
+const WRONG_BODY_HINTS: Readonly<Record<Route, string>> = {
+  write: "is this a remote-read body? remote_read's url ends in /read",
+  read: "is this a remote-write body? remote_write's url ends in /write",
 };
 
 const CODEC_ERRORS: Readonly<Record<string, (error: CodecError) => ConnectorError>> = {
@@ -115,13 +181,6 @@ export const textResponse = (
   body: `${message}\n`,
 });
 
-const errorResponse = (error: ConnectorError, headers: Record<string, string> = {}): CoreResponse =>
-  textResponse(
-    error.status,
-    error.message,
-    error instanceof MethodNotAllowedError ? { ...headers, Allow: error.allow } : headers,
-  );
-
 const formatCounts = (counts: Readonly<Partial<Record<string, number>>>): string =>
   Object.entries(counts)
     .map(([reason, count]) => `${reason}=${count}`)
@@ -140,6 +199,7 @@ const rejectionMessage = (outcome: WriteOutcome, total: number): string =>
 export const createConnector = (config: ConnectorConfig, dependencies: ConnectorDependencies): Connector => {
   const { clients, logger, metrics } = dependencies;
   const checkBearer = config.authToken === undefined ? undefined : bearerTokenCheck(config.authToken);
+  const challenge = authChallenge(config.auth);
   const destination = { database: config.defaultDatabase, table: config.defaultTable };
   const dimensions = createDimensionCache(destination, {
     ttlMs: config.dimensionCacheTtlMs,
@@ -158,43 +218,74 @@ export const createConnector = (config: ConnectorConfig, dependencies: Connector
     return { signal: abort.signal, clear: () => clearTimeout(timer) };
   };
 
-  const authenticate = (request: CoreRequest): AwsCredentials | undefined => {
-    if (config.auth === 'passthrough') return credentialsFromBasicAuth(request.headers.authorization);
-    checkBearer?.(request.headers.authorization);
+  /** Every 401 names the scheme to use (RFC 9110); a 405 the methods allowed. */
+  const errorResponse = (error: ConnectorError, headers: Record<string, string> = {}): CoreResponse =>
+    textResponse(error.status, error.message, {
+      ...headers,
+      ...(error instanceof MethodNotAllowedError ? { Allow: error.allow } : {}),
+      ...(error.status === 401 ? { 'WWW-Authenticate': challenge } : {}),
+    });
+
+  const authenticate = (request: CoreRequest, route: Route): AwsCredentials | undefined => {
+    if (config.auth === 'passthrough')
+      return credentialsFromBasicAuth(request.headers.authorization, SECTIONS[route]);
+    checkBearer?.(request.headers.authorization, SECTIONS[route]);
     return undefined;
   };
 
+  const decodeWriteBody = (request: CoreRequest): DecodedWriteRequest =>
+    decodeWriteRequest(
+      request.body,
+      {
+        contentType: request.headers['content-type'],
+        contentEncoding: request.headers['content-encoding'],
+      },
+      { maxDecodedBytes: config.maxDecodedBytes },
+    );
+
+  const decodeReadBody = (request: CoreRequest): DecodedReadRequest => {
+    assertSnappyEncoding(request.headers['content-encoding']);
+    return decodeReadRequest(request.body, { maxDecodedBytes: config.maxDecodedBytes });
+  };
+
+  /** Whether the body is a valid request of the other route (for the hint of a failed decoding). */
+  const decodesAs = (request: CoreRequest, route: Route): boolean => {
+    try {
+      (route === 'write' ? decodeWriteBody : decodeReadBody)(request);
+      return true;
+    } catch (error) {
+      if (error instanceof CodecError) return false;
+      throw error;
+    }
+  };
+
   /** Runs a codec decoder on the body, its size checked first and its errors mapped to statuses. */
-  const decodeBody = <T>(request: CoreRequest, decoder: (body: Uint8Array) => T): T => {
+  const decodeBody = <T>(request: CoreRequest, route: Route, decoder: (request: CoreRequest) => T): T => {
     if (request.body.length > config.maxBodyBytes)
       throw new PayloadTooLargeError(
         `request body of ${request.body.length} bytes exceeds ${config.maxBodyBytes}`,
       );
     try {
-      return decoder(request.body);
+      return decoder(request);
     } catch (error) {
-      if (error instanceof CodecError) throw fromCodecError(error);
-      throw error;
+      if (!(error instanceof CodecError)) throw error;
+      // With no header saying what the body is (headers that do are checked before decoding), a
+      // body of the other kind fails as protobuf: the hint is given when it decodes as that kind.
+      // The second decoding runs only on this failure path, within the same size limits.
+      const other: Route = route === 'write' ? 'read' : 'write';
+      if (error.kind === 'protobuf' && sentAs(request.headers) === undefined && decodesAs(request, other))
+        throw new BadRequestError(`malformed request: ${error.message}; ${WRONG_BODY_HINTS[route]}`, {
+          cause: error,
+        });
+      throw fromCodecError(error);
     }
   };
 
   const decodeWrite = (request: CoreRequest): DecodedWriteRequest =>
-    decodeBody(request, (body) =>
-      decodeWriteRequest(
-        body,
-        {
-          contentType: request.headers['content-type'],
-          contentEncoding: request.headers['content-encoding'],
-        },
-        { maxDecodedBytes: config.maxDecodedBytes },
-      ),
-    );
+    decodeBody(request, 'write', decodeWriteBody);
 
   const decodeRead = (request: CoreRequest): DecodedReadRequest =>
-    decodeBody(request, (body) => {
-      assertSnappyEncoding(request.headers['content-encoding']);
-      return decodeReadRequest(body, { maxDecodedBytes: config.maxDecodedBytes });
-    });
+    decodeBody(request, 'read', decodeReadBody);
 
   const recordTranslation = (translated: TranslatedWrite): void => {
     for (const [reason, count] of Object.entries(translated.skipped))
@@ -208,7 +299,7 @@ export const createConnector = (config: ConnectorConfig, dependencies: Connector
     context: RequestContext,
     log: Record<string, string | number | boolean | undefined>,
   ): Promise<CoreResponse> => {
-    const credentials = authenticate(request);
+    const credentials = authenticate(request, 'write');
     const decoded = decodeWrite(request);
     log.version = decoded.version;
     log.series = decoded.counts.series;
@@ -303,7 +394,7 @@ export const createConnector = (config: ConnectorConfig, dependencies: Connector
     log: Record<string, string | number | boolean | undefined>,
   ): Promise<CoreResponse> => {
     const started = performance.now();
-    const credentials = authenticate(request);
+    const credentials = authenticate(request, 'read');
     const decoded = decodeRead(request);
     // Each query is a Timestream query run in turn: a request with hundreds would hold the
     // connector for minutes and bill a scan each (Prometheus sends one per request).
@@ -344,7 +435,7 @@ export const createConnector = (config: ConnectorConfig, dependencies: Connector
 
   const handle = async (request: CoreRequest, context: RequestContext): Promise<CoreResponse> => {
     const started = performance.now();
-    const route = routeOf(request);
+    const route = routeOf(request, context.routing);
     const log: Record<string, string | number | boolean | undefined> = {
       requestId: context.requestId,
       route: route ?? 'none',
@@ -357,6 +448,10 @@ export const createConnector = (config: ConnectorConfig, dependencies: Connector
           'not found: POST remote-write bodies to /write and remote-read bodies to /read',
         );
       if (request.method !== 'POST') throw new MethodNotAllowedError(request.method, 'POST');
+      // Before authentication: the 401 of the wrong route would name the wrong prometheus.yml
+      // section, and the headers alone tell (nothing about credentials is revealed).
+      const sent = sentAs(request.headers);
+      if (sent !== undefined && sent !== route) throw wrongRoute(request, route, sent);
       response = route === 'read' ? await read(request, context, log) : await write(request, context, log);
     } catch (error) {
       if (!(error instanceof ConnectorError)) {

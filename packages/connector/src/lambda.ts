@@ -121,9 +121,12 @@ export interface LambdaLimits {
 }
 
 /**
- * Adapts the core handler to Lambda events. With `limits`, a body over `maxBodyBytes` answers 413
- * before it is decoded, so no second copy of it is allocated (the container's handler passes its
- * configuration); without, the core handler still refuses it, once decoded.
+ * Adapts the core handler to Lambda events, routing by the path's last segment (stage prefixes).
+ * Every header of the core's answer is passed on (`WWW-Authenticate`, `Allow`, the remote-write 2.0
+ * counts), for API Gateway (HTTP API) or the Function URL to forward. With `limits`, a body over
+ * `maxBodyBytes` answers 413 before it is decoded, so no second copy of it is allocated (the
+ * container's handler passes its configuration); without, the core handler still refuses it, once
+ * decoded.
  *
  * @param connector - the core handler
  * @param limits - the configured body limit
@@ -142,6 +145,9 @@ export const createLambdaHandler =
     const response = await connector.handle(toCoreRequest(event), {
       requestId: context.awsRequestId,
       deadline,
+      // API Gateway puts the stage in the path (`/dev/write`); its routes already decide what
+      // reaches the function, so the last segment is enough.
+      routing: 'stage-prefix',
     });
     return toApiGatewayResult(response);
   };

@@ -1,7 +1,11 @@
 /**
  * The standalone server: `node:http` (or `node:https`, TLS 1.2+) in front of the core handler,
- * with `/healthz` and the metrics endpoint, body limits enforced while reading, header and request
- * timeouts, and a graceful stop that lets in-flight writes finish.
+ * with the health probes and the metrics endpoint, body limits enforced while reading, header and
+ * request timeouts, and a graceful stop that lets in-flight writes finish.
+ *
+ * It owns its whole path space, so it routes exactly: `POST /write` and `POST /read` go to the core
+ * (with `exact` routing), `GET`/`HEAD` on the probes and the metrics path are answered here, and
+ * anything else is a 404 listing the routes, answered before the body is read.
  */
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -14,8 +18,8 @@ import {
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { ConnectorConfig } from './config.js';
-import { InvalidConfigError } from './errors.js';
-import { type Connector, type CoreResponse, textResponse } from './handler.js';
+import { InvalidConfigError, MethodNotAllowedError } from './errors.js';
+import { type Connector, type CoreResponse, routeOf, textResponse } from './handler.js';
 import type { Logger } from './logger.js';
 import type { ConnectorMetrics } from './metrics.js';
 
@@ -96,6 +100,39 @@ const send = (response: ServerResponse, answer: CoreResponse, closeConnection = 
   response.end(body);
 };
 
+/** Methods of the probes and the metrics endpoint; HEAD answers the same headers, no body. */
+const PROBE_METHODS = 'GET, HEAD';
+
+/**
+ * The probes. `/healthz` and `/-/healthy` (liveness, as Prometheus names it) answer 200 whenever
+ * the process answers at all. `/-/ready` answers 200 once the server is listening, and 503 once it
+ * is stopping (`close`), so a load balancer still probing on a kept-alive connection drains it.
+ * Listening means ready because the server is started with a configuration already read and
+ * checked and, in `iam` mode, its bearer token already resolved (from the file or Secrets Manager):
+ * nothing else has to happen before the first request can be served. It makes no Timestream call:
+ * in passthrough mode the connector has no credentials of its own to make one with, and on AWS each
+ * probe would be a metered call; a Timestream outage is answered 503 per request, which Prometheus
+ * retries.
+ */
+const probeAnswer = (path: string, stopping: boolean): CoreResponse | undefined => {
+  if (path === '/healthz' || path === '/-/healthy') return textResponse(200, 'ok');
+  if (path === '/-/ready')
+    return stopping
+      ? textResponse(503, 'stopping: finishing the requests in flight')
+      : textResponse(200, 'ready');
+  return undefined;
+};
+
+const notFound = (telemetryPath: string): CoreResponse =>
+  textResponse(
+    404,
+    `not found: the connector serves POST /write (remote_write url), POST /read (remote_read url), GET or HEAD /healthz, /-/healthy, /-/ready and ${telemetryPath}`,
+  );
+
+/** Whether the request announces a body, which an answer sent without reading it leaves unread. */
+const hasBody = (request: IncomingMessage): boolean =>
+  request.headers['transfer-encoding'] !== undefined || Number(request.headers['content-length'] ?? 0) > 0;
+
 const readTlsFile = (path: string, option: string): Buffer => {
   try {
     return readFileSync(path);
@@ -114,16 +151,36 @@ export const startServer = async (
   /** Once stopping, every answer closes its connection, so keep-alive clients cannot hold the stop. */
   let stopping = false;
 
-  const listener = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
-    const path = (request.url ?? '/').split('?', 1)[0] ?? '/';
-    if (request.method === 'GET' && path === '/healthz') return send(response, textResponse(200, 'ok'));
-    if (request.method === 'GET' && path === config.telemetryPath) {
-      return send(response, {
+  /** The answer of a route served here rather than by the core; undefined for the core's routes. */
+  const localAnswer = (method: string, path: string): CoreResponse | undefined => {
+    // The core's routes first: a telemetry path of /write must not shadow remote write.
+    if (routeOf({ path, headers: {} }, 'exact') !== undefined) return undefined;
+    const isTelemetry = path === config.telemetryPath;
+    const probe = isTelemetry ? undefined : probeAnswer(path, stopping);
+    if (!isTelemetry && probe === undefined) {
+      metrics.httpRequest('none', 404);
+      return notFound(config.telemetryPath);
+    }
+    if (method !== 'GET' && method !== 'HEAD') {
+      const error = new MethodNotAllowedError(method, PROBE_METHODS);
+      return textResponse(error.status, error.message, { Allow: error.allow });
+    }
+    return (
+      probe ?? {
         status: 200,
         headers: { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8' },
         body: metrics.render(),
-      });
-    }
+      }
+    );
+  };
+
+  const listener = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
+    const path = (request.url ?? '/').split('?', 1)[0] ?? '/';
+    const method = request.method ?? 'GET';
+    const local = localAnswer(method, path);
+    // Node omits the body of a HEAD answer itself and keeps its Content-Length, as HTTP says. An
+    // unread request body would be read to its end to reuse the connection: closing it is cheaper.
+    if (local !== undefined) return send(response, local, stopping || hasBody(request));
     const started = Date.now();
     const declared = Number(request.headers['content-length']);
     if (declared > config.maxBodyBytes) {
@@ -161,8 +218,12 @@ export const startServer = async (
         throw error;
       }
       const answer = await connector.handle(
-        { method: request.method ?? 'GET', path, headers: flattenHeaders(request), body },
-        { requestId: randomUUID(), deadline: started + config.requestTimeoutMs - ANSWER_MARGIN_MS },
+        { method, path, headers: flattenHeaders(request), body },
+        {
+          requestId: randomUUID(),
+          deadline: started + config.requestTimeoutMs - ANSWER_MARGIN_MS,
+          routing: 'exact',
+        },
       );
       send(response, answer, stopping);
     } finally {

@@ -68,6 +68,16 @@ const httpApiV2Event = (body: Uint8Array, overrides: Partial<ApiGatewayEvent> = 
     ...overrides,
   }) as ApiGatewayEvent;
 
+/** An HTTP API (payload 2.0) event for `POST /dev/read`, with the headers Prometheus's remote read sends. */
+const readEvent = (body: Uint8Array, overrides: Partial<ApiGatewayEvent> = {}): ApiGatewayEvent => {
+  const { 'x-prometheus-remote-write-version': _, ...headers } = httpApiV2Event(body).headers ?? {};
+  return httpApiV2Event(body, {
+    rawPath: '/dev/read',
+    headers: { ...headers, 'accept-encoding': 'snappy', 'x-prometheus-remote-read-version': '0.1.0' },
+    ...overrides,
+  });
+};
+
 /** A REST API / payload 1.0 event: mixed-case headers, multiValueHeaders, httpMethod and path. */
 const restApiV1Event = (body: Uint8Array): ApiGatewayEvent =>
   ({
@@ -217,7 +227,7 @@ describe('Lambda handler through the emulator', () => {
         },
       ],
     });
-    const event = httpApiV2Event(query, { rawPath: '/dev/read' });
+    const event = readEvent(query);
 
     // Act
     const result = await lambda(event, context());

@@ -11,7 +11,7 @@ import { basicAuth, type Harness, nodeSeries, startHarness, text, writeBody } fr
 
 const TOKEN = 'Zx4vQm9TgR2kLp7WcN1yHb6JdF3sAe8U';
 const REFUSAL =
-  'missing or wrong bearer token: configure Prometheus with authorization: { type: Bearer, credentials_file: ... }\n';
+  'missing or wrong bearer token: configure Prometheus remote_write authorization: { type: Bearer, credentials_file: ... }\n';
 
 describe('bearer-token mode', () => {
   let directory: string;
@@ -81,7 +81,7 @@ describe('bearer-token mode', () => {
       const started = process.hrtime.bigint();
       for (let i = 0; i < CALLS; i++) {
         try {
-          check(authorization);
+          check(authorization, 'remote_write');
         } catch (error) {
           if (!(error instanceof UnauthorizedError)) throw error;
         }

@@ -31,7 +31,7 @@ export interface Harness {
   readonly logger: Logger;
   /** Every log line the connector wrote, parsed. */
   readonly logs: Record<string, unknown>[];
-  /** POSTs to the core handler with the headers Prometheus sends. */
+  /** POSTs to the core handler with the headers Prometheus sends, routed as Lambda routes (`stage-prefix`). */
   readonly post: (
     body: Uint8Array,
     headers?: Record<string, string | undefined>,
@@ -88,7 +88,11 @@ export const startHarness = async (options: HarnessOptions = {}): Promise<Harnes
     credentials: { accessKeyId: 'AKIDREADER', secretAccessKey: 'reader' },
   });
   const handle = (request: CoreRequest, deadlineMs = 30_000) =>
-    connector.handle(request, { requestId: 'test', deadline: Date.now() + deadlineMs });
+    connector.handle(request, {
+      requestId: 'test',
+      deadline: Date.now() + deadlineMs,
+      routing: 'stage-prefix',
+    });
   return {
     emulator,
     config,
