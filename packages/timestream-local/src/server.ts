@@ -321,6 +321,8 @@ export class EmulatorServer {
     for (const r of outcome.rejected)
       writes.rejectedByReason[r.category] = (writes.rejectedByReason[r.category] ?? 0) + 1;
     if (outcome.rejected.length > 0) {
+      // The AWS CLI prints only the exception's message, not RejectedRecords; the log says why.
+      this.log('warn', rejectionSummary(body, outcome.ingested, outcome.rejected));
       throw new TimestreamError(
         'RejectedRecordsException',
         'One or more records have been rejected. See RejectedRecords for details.',
@@ -363,6 +365,24 @@ export class EmulatorServer {
     }
   }
 }
+
+/**
+ * One line per call, records grouped by reason: `WriteRecords db.table: rejected 2 of 3 records:
+ * records 0, 2: <reason>`.
+ */
+const rejectionSummary = (
+  body: Record<string, unknown>,
+  ingested: number,
+  rejected: readonly { readonly index: number; readonly reason: string }[],
+): string => {
+  const byReason = new Map<string, number[]>();
+  for (const { index, reason } of rejected) byReason.set(reason, [...(byReason.get(reason) ?? []), index]);
+  const reasons = [...byReason].map(
+    ([reason, indexes]) => `${indexes.length === 1 ? 'record' : 'records'} ${indexes.join(', ')}: ${reason}`,
+  );
+  const total = ingested + rejected.length;
+  return `WriteRecords ${String(body.DatabaseName)}.${String(body.TableName)}: rejected ${rejected.length} of ${total} ${total === 1 ? 'record' : 'records'}: ${reasons.join('; ')}`;
+};
 
 /** The Host header without its port (IPv6 brackets kept). */
 const bareHost = (host: string | undefined): string => {
