@@ -265,8 +265,11 @@ export class EmulatorServer {
     const store = this.store;
     switch (operation) {
       case 'DescribeEndpoints':
-        // The SDK replaces only the hostname with Address, keeping scheme and port, so the
-        // address must be the bare host the client reached us on.
+        // The JS SDK replaces only the hostname with Address, keeping scheme and port, so the
+        // address must be the bare host the client reached us on. botocore (the AWS CLI, boto3)
+        // sends to `https://<Address>` instead (an Address starting with `http` it takes whole,
+        // but the JS SDK then fails), so it reaches the emulator only with `--endpoint-url`,
+        // with which it skips discovery.
         return { Endpoints: [{ Address: bareHost(host), CachePeriodInMinutes: 1440 }] };
       case 'CreateDatabase':
         return { Database: store.createDatabase(body.DatabaseName, body.KmsKeyId) };
