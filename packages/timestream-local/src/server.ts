@@ -265,8 +265,11 @@ export class EmulatorServer {
     const store = this.store;
     switch (operation) {
       case 'DescribeEndpoints':
-        // The SDK replaces only the hostname with Address, keeping scheme and port, so the
-        // address must be the bare host the client reached us on.
+        // The JS SDK replaces only the hostname with Address, keeping scheme and port, so the
+        // address must be the bare host the client reached us on. botocore (the AWS CLI, boto3)
+        // sends to `https://<Address>` instead (an Address starting with `http` it takes whole,
+        // but the JS SDK then fails), so it reaches the emulator only with `--endpoint-url`,
+        // with which it skips discovery.
         return { Endpoints: [{ Address: bareHost(host), CachePeriodInMinutes: 1440 }] };
       case 'CreateDatabase':
         return { Database: store.createDatabase(body.DatabaseName, body.KmsKeyId) };
@@ -321,6 +324,8 @@ export class EmulatorServer {
     for (const r of outcome.rejected)
       writes.rejectedByReason[r.category] = (writes.rejectedByReason[r.category] ?? 0) + 1;
     if (outcome.rejected.length > 0) {
+      // The AWS CLI prints only the exception's message, not RejectedRecords; the log says why.
+      this.log('warn', rejectionSummary(body, outcome.ingested, outcome.rejected));
       throw new TimestreamError(
         'RejectedRecordsException',
         'One or more records have been rejected. See RejectedRecords for details.',
@@ -363,6 +368,24 @@ export class EmulatorServer {
     }
   }
 }
+
+/**
+ * One line per call, records grouped by reason: `WriteRecords db.table: rejected 2 of 3 records:
+ * records 0, 2: <reason>`.
+ */
+const rejectionSummary = (
+  body: Record<string, unknown>,
+  ingested: number,
+  rejected: readonly { readonly index: number; readonly reason: string }[],
+): string => {
+  const byReason = new Map<string, number[]>();
+  for (const { index, reason } of rejected) byReason.set(reason, [...(byReason.get(reason) ?? []), index]);
+  const reasons = [...byReason].map(
+    ([reason, indexes]) => `${indexes.length === 1 ? 'record' : 'records'} ${indexes.join(', ')}: ${reason}`,
+  );
+  const total = ingested + rejected.length;
+  return `WriteRecords ${String(body.DatabaseName)}.${String(body.TableName)}: rejected ${rejected.length} of ${total} ${total === 1 ? 'record' : 'records'}: ${reasons.join('; ')}`;
+};
 
 /** The Host header without its port (IPv6 brackets kept). */
 const bareHost = (host: string | undefined): string => {

@@ -3,7 +3,7 @@
  * in DuckDB with the identity index that decides duplicates and versions. All writes go through
  * one store, one call at a time, as the service serialises writes to a record.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import {
   type DuckDBAppender,
@@ -98,8 +98,9 @@ interface TableState {
 /**
  * Rows an open appender may hold before it flushes. Flushing commits to DuckDB, ~3 ms however
  * few the rows, which made the emulator's CPU, not the client's, the bound of every write
- * benchmark; one appender per table stays open across calls and is flushed before anything reads
- * or changes the table, at this many rows, or shortly after the last write.
+ * benchmark; in memory one appender per table stays open across calls and is flushed before
+ * anything reads or changes the table, at this many rows, or shortly after the last write. With a
+ * data dir every call flushes its own rows before it is answered (see `persist`).
  */
 const APPENDER_FLUSH_ROWS = 20_000;
 const APPENDER_FLUSH_DELAY_MS = 250;
@@ -650,7 +651,11 @@ export class TimestreamStore implements Catalog {
       appender.endRow();
     }
     state.appender.rows += inserts.length;
-    if (state.appender.rows >= APPENDER_FLUSH_ROWS) this.closeAppender(state);
+    // With a data dir a call is answered only once its rows are committed (in DuckDB's WAL), so
+    // an acknowledged write survives a kill, as it does on the service. In memory nothing
+    // survives a kill anyway, and the appender stays open across calls.
+    if (this.catalogFile !== undefined || state.appender.rows >= APPENDER_FLUSH_ROWS)
+      this.closeAppender(state);
     else this.scheduleFlush();
   }
 
@@ -708,7 +713,9 @@ export class TimestreamStore implements Catalog {
         measures: [...t.measures].map(([name, m]) => [name, { type: m.type, dimensions: [...m.dimensions] }]),
       })),
     };
-    writeFileSync(this.catalogFile, JSON.stringify(catalog, null, 2));
+    // Written aside and renamed over the old one: a kill mid-write must not leave half a catalog.
+    writeFileSync(`${this.catalogFile}.tmp`, JSON.stringify(catalog, null, 2));
+    renameSync(`${this.catalogFile}.tmp`, this.catalogFile);
   }
 
   /** Loads a persisted catalog and rebuilds each table's identity index and column set from its rows. */

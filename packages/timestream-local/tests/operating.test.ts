@@ -238,3 +238,62 @@ describe('the timestream-local CLI', () => {
     expect(stderr).toContain(message);
   });
 });
+
+describe('rejected records in the log', () => {
+  it.each([
+    ['warn', true],
+    ['error', false],
+  ] as const)('at log level %s, says why each record was rejected: %s', async (logLevel, logged) => {
+    // Prepare
+    const emulator = await startTimestreamLocal({
+      port: 0,
+      now: () => NOW,
+      create: ['prom.samples'],
+      logLevel,
+    });
+    const client = new TimestreamWriteClient({
+      endpoint: emulator.endpoint,
+      region: 'us-east-1',
+      credentials: credentials(),
+    });
+    const lines: string[] = [];
+    const stderr = jest.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
+      // Only the emulator's own lines (the SDK may print its Node version warning here too).
+      if (String(chunk).startsWith('timestream-local')) lines.push(String(chunk));
+      return true;
+    });
+    try {
+      // Act: 7 h old (outside the default 6 h memory store), then twice 2 minutes in the future.
+      const old = { ...record('1'), Time: String(NOW - 7 * 3_600_000) };
+      const error = await thrown(
+        client.send(
+          new WriteRecordsCommand({
+            DatabaseName: 'prom',
+            TableName: 'samples',
+            Records: [old, record('1'), { ...old, Time: String(NOW - 8 * 3_600_000) }],
+          }),
+        ),
+      );
+
+      // Assess
+      expect(error).toBeInstanceOf(RejectedRecordsException);
+      const reason =
+        'The record timestamp is outside the time range [2025-12-31T18:00:00.000Z, 2026-01-01T00:15:00.000Z) of the memory store.';
+      expect((error as unknown as RejectedRecordsException).RejectedRecords?.map((r) => r.Reason)).toEqual([
+        reason,
+        reason,
+      ]);
+      expect(lines).toEqual(
+        logged
+          ? [
+              `timestream-local warn: WriteRecords prom.samples: rejected 2 of 3 records: records 0, 2: ${reason}\n`,
+            ]
+          : [],
+      );
+    } finally {
+      stderr.mockRestore();
+      client.destroy();
+      await emulator.stop();
+    }
+  });
+});

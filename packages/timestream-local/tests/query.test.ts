@@ -354,3 +354,35 @@ describe('timestream-local query service, through @aws-sdk/client-timestream-que
     expect(h.emulator.metering().queries.bytesScanned).toBeGreaterThan(0);
   });
 });
+
+describe("the Go connector README's check: SELECT count() FROM PrometheusDatabase.PrometheusMetricsTable", () => {
+  let h: Harness;
+  const count = async () =>
+    scalars(
+      await h.query.send(
+        new QueryCommand({ QueryString: 'SELECT count() FROM PrometheusDatabase.PrometheusMetricsTable' }),
+      ),
+    );
+
+  beforeAll(async () => {
+    h = await startHarness({ now: () => NOW, create: ['PrometheusDatabase.PrometheusMetricsTable'] });
+  });
+  afterAll(() => stopHarness(h));
+
+  it('answers 0 on the empty table, then the number of rows', async () => {
+    // Assess: empty
+    expect(await count()).toEqual([['0']]);
+
+    // Act
+    await h.write.send(
+      new WriteRecordsCommand({
+        DatabaseName: 'PrometheusDatabase',
+        TableName: 'PrometheusMetricsTable',
+        Records: RECORDS.slice(0, 3),
+      }),
+    );
+
+    // Assess
+    expect(await count()).toEqual([['3']]);
+  });
+});

@@ -133,6 +133,11 @@ describe('translateQuery: SELECT translation', () => {
       `SELECT (${S}."measure_value::double" * 2) AS "v" ${FROM_SAMPLES} ORDER BY ((${S}."measure_value::double" * 2) + 1) ASC NULLS LAST, ${S}."instance" ASC NULLS LAST`,
     ],
     [
+      "count() is Trino's count(*), as the Go connector's README uses it",
+      'SELECT count() FROM prom.samples',
+      `SELECT count(*) AS "_col0" ${FROM_SAMPLES}`,
+    ],
+    [
       'ORDER BY a constant is dropped (it sorts nothing); GROUP BY a constant number stays a value',
       "SELECT count(*) FROM prom.samples GROUP BY 1 + 1 ORDER BY 'x'",
       `SELECT count(*) AS "_col0" ${FROM_SAMPLES} GROUP BY CAST((1 + 1) AS INTEGER)`,

@@ -411,6 +411,30 @@ describe('timestream-local write service, through @aws-sdk/client-timestream-wri
       expect(await count()).toBe(5);
     });
 
+    it("takes a record without MeasureValueType as DOUBLE, with Time in SECONDS (the Go connector README's write)", async () => {
+      // Act
+      await write([
+        {
+          Dimensions: [
+            { DimensionValueType: 'VARCHAR', Name: 'job', Value: 'prometheus' },
+            { DimensionValueType: 'VARCHAR', Name: 'instance', Value: 'localhost:9090' },
+          ],
+          MeasureName: 'prometheus_temperature',
+          MeasureValue: '98.76',
+          TimeUnit: 'SECONDS',
+          Time: String((NOW - 60_000) / 1000),
+        },
+      ]);
+
+      // Assess
+      const result = await h.query.send(
+        new QueryCommand({ QueryString: `SELECT measure_value::double, time FROM "prom"."${name}"` }),
+      );
+      expect(result.Rows?.map((row) => row.Data?.map((d) => d.ScalarValue))).toEqual([
+        ['98.76', '2025-12-31 23:59:00.000000000'],
+      ]);
+    });
+
     it('stores doubles beyond the int64 range and negative zero exactly', async () => {
       // Prepare: 1e300 is an integral JS number, which DuckDB once bound as BIGINT (overflow, 500).
       const values = ['1e300', '-1.7976931348623157e308', '-0', '5e-324', '123456789012345680000'];

@@ -398,7 +398,9 @@ export const FUNCTIONS: ReadonlyMap<string, FunctionSpec> = new Map<string, Func
     {
       aggregate: true,
       resolve: (call) => {
-        if (call.star) return { sql: 'count(*)', type: 'bigint' };
+        // Trino (and so Timestream) reads `count()` as `count(*)`: the Go connector's README checks
+        // its table with `SELECT count() FROM ...`.
+        if (call.star || call.args.length === 0) return { sql: 'count(*)', type: 'bigint' };
         const [arg] = call.args;
         if (arg === undefined || call.args.length !== 1) {
           throw syntaxError(
