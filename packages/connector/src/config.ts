@@ -28,6 +28,8 @@ export interface ConnectorConfig {
   readonly auth: AuthMode;
   /** Bearer token callers must present in `iam` mode; undefined when no token is required. */
   readonly authToken: string | undefined;
+  /** The file `authToken` was read from, if any (the printed prometheus.yml names it). */
+  readonly authTokenFile: string | undefined;
   /** Secrets Manager secret holding the bearer token; `resolveAuthTokenSecret` reads it into `authToken`. */
   readonly authTokenSecret: string | undefined;
   readonly writeBaseEndpoint: string | undefined;
@@ -56,6 +58,11 @@ export interface ConnectorConfig {
   /** Clients kept for distinct passthrough credentials. */
   readonly credentialCacheSize: number;
   readonly listenAddress: ListenAddress;
+  /**
+   * The standalone server may run in `iam` mode without a bearer token on a non-loopback address
+   * (something in front of it checks callers); without it, that start is refused.
+   */
+  readonly allowUnauthenticated: boolean;
   readonly telemetryPath: string;
   readonly tlsCertificate: string | undefined;
   readonly tlsKey: string | undefined;
@@ -138,13 +145,33 @@ const endpointUrl: Parser<string | undefined> = (raw, option) => {
   return text;
 };
 
+/**
+ * The region patterns of the AWS partitions (the SDK's partitions table: aws, aws-cn, aws-us-gov,
+ * the ISO partitions and the European Sovereign Cloud), with lowercase words for its `\\w+`.
+ */
+const REGION_PATTERN =
+  /^(?:(?:us|eu|ap|sa|ca|me|af|il|mx|cn)-|us-gov-|us-iso[bf]?-|eu-isoe-|eusc-de-)[a-z]+-\d+$/;
+
+const region: Parser<string | undefined> = (raw, option) => {
+  const text = optionalText(raw, option);
+  if (text !== undefined && !REGION_PATTERN.test(text))
+    invalid(option, `"${text}" is not an AWS region (such as us-east-1, eu-west-2, us-gov-west-1)`);
+  return text;
+};
+
 const DURATION_UNITS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 
-/** Prometheus-style durations: `30s`, `500ms`, `2m`; a bare number is seconds. */
+/**
+ * Prometheus-style durations: `30s`, `500ms`, `2m`. A number needs its unit, as in Go and
+ * Prometheus (a bare `30` could mean seconds or milliseconds); only `0` is the same in every unit.
+ */
 const duration =
   (minMs: number, maxMs: number): Parser<number> =>
   (raw, option) => {
-    const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(raw.trim());
+    const text = raw.trim();
+    if (/^\d+(?:\.\d+)?$/.test(text) && Number(text) !== 0)
+      invalid(option, `"${raw}" has no unit; add a unit: ${text}s (or ms, m, h)`);
+    const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text);
     const ms = match === null ? Number.NaN : Number(match[1]) * (DURATION_UNITS[match[2] ?? 's'] ?? 1000);
     if (!(ms >= minMs && ms <= maxMs))
       invalid(option, `expected a duration from ${minMs} ms to ${maxMs / 1000} s such as 30s, got "${raw}"`);
@@ -187,7 +214,7 @@ const OPTIONS = {
     env: 'region',
     description: 'AWS region of Timestream (default: AWS_REGION, else us-east-1)',
     defaultValue: undefined,
-    parse: optionalText,
+    parse: region,
   },
   auth: {
     flag: 'auth',
@@ -340,6 +367,14 @@ const OPTIONS = {
     defaultValue: ':9201',
     parse: listenAddress,
   },
+  allowUnauthenticated: {
+    flag: 'allow-unauthenticated',
+    env: undefined,
+    description:
+      'iam mode without a bearer token: listen on a non-loopback address anyway (callers checked in front)',
+    defaultValue: 'false',
+    parse: parseBoolean,
+  },
   telemetryPath: {
     flag: 'web.telemetry-path',
     env: undefined,
@@ -407,6 +442,15 @@ const readTokenFile = (path: string, option: string): string => {
 };
 
 const build = (raw: RawValues, env: Environment, nameOf: (key: OptionKey) => string): ConnectorConfig => {
+  // Every missing destination option in one message, so a first run does not fail once per option.
+  const missing = (Object.entries(OPTIONS) as [OptionKey, OptionSpec<unknown>][])
+    .filter(([key, spec]) => spec.required === true && (raw[key] ?? '').trim() === '')
+    .map(([key]) => nameOf(key));
+  if (missing.length > 0)
+    invalid(
+      missing.join(', '),
+      `${missing.length === 1 ? 'is' : 'are'} required (the Timestream destination)`,
+    );
   const value = <K extends OptionKey>(key: K): ReturnType<(typeof OPTIONS)[K]['parse']> => {
     const spec: OptionSpec<unknown> = OPTIONS[key];
     const text = raw[key] ?? spec.defaultValue;
@@ -456,13 +500,14 @@ const build = (raw: RawValues, env: Environment, nameOf: (key: OptionKey) => str
       nameOf(tlsCertificate === undefined ? 'tlsCertificate' : 'tlsKey'),
       'TLS needs both --tls-certificate and --tls-key',
     );
-  const region = value('region') ?? optionalText(env.AWS_REGION ?? '', 'AWS_REGION') ?? 'us-east-1';
+  const awsRegion = value('region') ?? region(env.AWS_REGION ?? '', 'AWS_REGION') ?? 'us-east-1';
   return Object.freeze({
     defaultDatabase: value('defaultDatabase'),
     defaultTable: value('defaultTable'),
-    region,
+    region: awsRegion,
     auth,
     authToken,
+    authTokenFile: tokenFile,
     authTokenSecret: tokenSecret,
     writeBaseEndpoint: value('writeBaseEndpoint'),
     queryBaseEndpoint: value('queryBaseEndpoint'),
@@ -481,6 +526,7 @@ const build = (raw: RawValues, env: Environment, nameOf: (key: OptionKey) => str
     requestTimeoutMs: value('requestTimeout'),
     credentialCacheSize: value('credentialCacheSize'),
     listenAddress: Object.freeze(value('listenAddress')),
+    allowUnauthenticated: value('allowUnauthenticated'),
     telemetryPath: value('telemetryPath'),
     tlsCertificate,
     tlsKey,
@@ -490,11 +536,45 @@ const build = (raw: RawValues, env: Environment, nameOf: (key: OptionKey) => str
   });
 };
 
+/** Whether `host` names this machine's loopback interface only (127.0.0.0/8, ::1, localhost). */
+export const isLoopbackHost = (host: string | undefined): boolean => {
+  if (host === undefined) return false;
+  const name = host.toLowerCase().replace(/\.$/, '');
+  return (
+    name === 'localhost' ||
+    name.endsWith('.localhost') ||
+    name === '::1' ||
+    /^(?:::ffff:)?127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(name)
+  );
+};
+
+/** `host:port` as the user writes it: `:9201` for every interface, `[::1]:9201` for IPv6. */
+export const formatListenAddress = (address: ListenAddress): string =>
+  address.host === undefined
+    ? `:${address.port}`
+    : `${address.host.includes(':') ? `[${address.host}]` : address.host}:${address.port}`;
+
+/**
+ * `iam` mode checks no caller by itself: without a bearer token, a server on a non-loopback
+ * address would take writes and reads from anyone who reaches it. That is right only behind
+ * something that checks callers, which the user has to say with --allow-unauthenticated.
+ */
+const refuseOpenUnauthenticated = (config: ConnectorConfig): void => {
+  if (config.auth !== 'iam' || config.authToken !== undefined || config.authTokenSecret !== undefined) return;
+  if (config.allowUnauthenticated || isLoopbackHost(config.listenAddress.host)) return;
+  invalid(
+    '--auth',
+    `iam mode without a bearer token would accept unauthenticated writes and reads from anyone who can reach ${formatListenAddress(config.listenAddress)}; give a token (--auth-token-file, --auth-token-secret or AUTH_TOKEN), listen on loopback (--web.listen-address=127.0.0.1:${config.listenAddress.port}), or pass --allow-unauthenticated if something in front checks callers`,
+  );
+};
+
 /**
  * Reads the standalone server's flags (`--name=value` or `--name value`; a bare boolean flag means
  * true). The environment supplies only `AWS_REGION` and `AUTH_TOKEN`.
  *
- * @throws InvalidConfigError naming the flag, for an unknown flag or an invalid value
+ * @throws InvalidConfigError naming the flag, for an unknown flag or an invalid value (every
+ *   missing required flag at once), and for `iam` mode without a token on a non-loopback address
+ *   unless --allow-unauthenticated is given
  * @example
  * ```ts
  * const config = readFlags(process.argv.slice(2), process.env);
@@ -525,7 +605,9 @@ export const readFlags = (argv: readonly string[], env: Environment): ConnectorC
     }
     raw[key] = text;
   }
-  return build(raw, env, (key) => `--${OPTIONS[key].flag}`);
+  const config = build(raw, env, (key) => `--${OPTIONS[key].flag}`);
+  refuseOpenUnauthenticated(config);
+  return config;
 };
 
 /**

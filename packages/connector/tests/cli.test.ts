@@ -2,16 +2,29 @@
  * The `timestream-prometheus-connector` command as users run it (`npm start` runs it with
  * `--emulator`). It runs the compiled CLI, which `npm test` builds first.
  */
-import { type ChildProcessWithoutNullStreams, execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { type AddressInfo, createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { QueryCommand, TimestreamQueryClient } from '@aws-sdk/client-timestream-query';
 import { decodeReadResponse, encodeReadRequest } from '@prometheus-timestream/codec';
 import { CONFIG_OPTIONS } from '../src/config.js';
 import { EMULATOR_PACKAGE, EmulatorNotInstalledError, loadTimestreamLocal } from '../src/emulator.js';
 import { nodeSeries, writeBody } from './helpers/harness.js';
+import { BIN, parseStartupText, runCli, startCli } from './helpers/startup.js';
 
-const BIN = join(__dirname, '../bin/timestream-prometheus-connector.js');
 const run = promisify(execFile);
+
+/** A TCP port on 127.0.0.1 that was free a moment ago. */
+const freePort = (): Promise<number> =>
+  new Promise((resolve) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
 
 /**
  * A `node --import` argument whose resolve hook looks the emulator package up from a directory
@@ -36,50 +49,53 @@ const moduleNotFound = (name: string): Error =>
     },
   );
 
-/** Resolves once `predicate` holds for what the process printed so far on stdout. */
-const waitForOutput = (
-  child: ChildProcessWithoutNullStreams,
-  predicate: (stdout: string) => boolean,
-): Promise<string> =>
-  new Promise((resolve, reject) => {
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-      if (predicate(stdout)) resolve(stdout);
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    child.on('exit', (code) =>
-      reject(new Error(`exited with ${code} before printing what was expected:\n${stdout}\n${stderr}`)),
-    );
-  });
-
 describe('timestream-prometheus-connector CLI', () => {
   it('--help lists every option with its default', async () => {
     const { stdout } = await run(process.execPath, [BIN, '--help']);
     for (const spec of Object.values(CONFIG_OPTIONS)) expect(stdout).toContain(`--${spec.flag}`);
     expect(stdout).toContain('--emulator');
     expect(stdout).toMatch(/--web\.listen-address\s+address to listen on \(default :9201\)/);
+    expect(stdout).toContain('npm start -- [options]');
+    expect(stdout).toMatch(/--emulator-port N .*\n.*\(default 9202; 0 picks a free port\)/);
   });
 
   it.each([
+    {
+      argv: [],
+      message:
+        'invalid configuration: --default-database, --default-table: are required (the Timestream destination)',
+    },
     { argv: ['--default-table=t'], message: 'invalid configuration: --default-database: is required' },
     {
       argv: ['--default-database=db', '--default-table=t', '--fail-on-invalid-sample=true'],
       message: '--fail-on-invalid-sample: unknown option',
     },
+    {
+      argv: ['--default-database=prom', '--default-table=metrics', '--emulator-data-dir=/tmp/data'],
+      message: 'invalid configuration: --emulator-data-dir: only applies with --emulator',
+    },
+    {
+      argv: ['--default-database=prom', '--default-table=metrics', '--emulator-port', '9300'],
+      message: 'invalid configuration: --emulator-port: only applies with --emulator',
+    },
+    {
+      argv: ['--emulator', '--emulator-port=70000'],
+      message: '--emulator-port: expected a port from 0 to 65535',
+    },
+    {
+      argv: ['--default-database=prom', '--default-table=metrics', '--region=mars-1'],
+      message: '--region: "mars-1" is not an AWS region',
+    },
+    {
+      argv: ['--default-database=prom', '--default-table=metrics', '--web.request-timeout=30'],
+      message: '--web.request-timeout: "30" has no unit; add a unit: 30s',
+    },
   ])('exits 1 with a message naming the option for $argv', async ({ argv, message }) => {
-    const error = await run(process.execPath, [BIN, ...argv]).then(
-      () => {
-        throw new Error('expected the command to fail');
-      },
-      (e: { code: number; stderr: string }) => e,
-    );
-    expect(error.code).toBe(1);
-    expect(error.stderr).toContain(message);
-    expect(error.stderr).toContain('Run with --help');
+    const result = await runCli(argv);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(message);
+    expect(result.stderr).toContain('Run with --help');
+    expect(result.stdout).toBe('');
   });
 
   it('--emulator without the emulator installed exits 1 saying to npm install it', async () => {
@@ -100,19 +116,21 @@ describe('timestream-prometheus-connector CLI', () => {
 
   it('--emulator starts with the database and table created, prints a working prometheus.yml snippet, stops on SIGTERM', async () => {
     // Prepare
-    const child = spawn(process.execPath, [
-      BIN,
+    const { child, stdout } = await startCli([
       '--emulator',
+      '--emulator-port=0',
       '--web.listen-address=127.0.0.1:0',
       '--log.level=warn',
     ]);
     try {
-      const snippet = await waitForOutput(child, (out) => /remote_read:[\s\S]*password: \S+\n/.test(out));
-      const url = /url: (http:\/\/127\.0\.0\.1:\d+)\/write/.exec(snippet)?.[1];
-      const username = /username: (\S+)/.exec(snippet)?.[1];
-      const password = /password: (\S+)/.exec(snippet)?.[1];
-      expect(snippet).toMatch(/^# Add to prometheus\.yml/);
-      expect(snippet).toContain(`url: ${url}/read`);
+      const { writer, reader, awsCli } = parseStartupText(stdout);
+      const url = /url: (http:\/\/127\.0\.0\.1:\d+)\/write/.exec(writer)?.[1];
+      const username = /username: (\S+)/.exec(writer)?.[1];
+      const password = /password: (\S+)/.exec(writer)?.[1];
+      expect(writer).toMatch(/^# prometheus\.yml of the Prometheus that writes/);
+      expect(writer).toContain(`url: ${url}/read`);
+      expect(reader).toContain(`url: ${url}/read`);
+      expect(awsCli).toMatch(/--endpoint-url http:\/\/127\.0\.0\.1:\d+ /);
       const authorization = `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
       const now = Date.now();
 
@@ -159,6 +177,255 @@ describe('timestream-prometheus-connector CLI', () => {
       child.kill('SIGKILL');
     }
   }, 30_000);
+
+  it('--emulator-port N puts the emulator there, and the AWS CLI text points at it with the local key pair', async () => {
+    // Prepare: a port that was free a moment ago (never a fixed one another test could hold).
+    const port = await freePort();
+
+    // Act
+    const { child, stdout } = await startCli([
+      '--emulator',
+      `--emulator-port=${port}`,
+      '--web.listen-address=127.0.0.1:0',
+      '--log.level=warn',
+    ]);
+    try {
+      const { awsCli } = parseStartupText(stdout);
+      // The printed exports and endpoint, as the AWS CLI would use them (through the same SDK).
+      const exports: Record<string, string> = Object.fromEntries(
+        [...(/^export (.*)$/m.exec(awsCli)?.[1] ?? '').matchAll(/(\w+)=(\S+)/g)].map((m) => [m[1], m[2]]),
+      );
+      const endpoint = /--endpoint-url (\S+)/.exec(awsCli)?.[1] ?? '';
+      const client = new TimestreamQueryClient({
+        endpoint,
+        region: exports.AWS_DEFAULT_REGION ?? '',
+        credentials: {
+          accessKeyId: exports.AWS_ACCESS_KEY_ID ?? '',
+          secretAccessKey: exports.AWS_SECRET_ACCESS_KEY ?? '',
+        },
+      });
+      const answer = await client
+        .send(
+          new QueryCommand({ QueryString: 'SELECT count(*) FROM PrometheusDatabase.PrometheusMetricsTable' }),
+        )
+        .finally(() => client.destroy());
+
+      // Assess
+      expect(answer.Rows?.[0]?.Data?.[0]?.ScalarValue).toBe('0');
+      expect(awsCli).toContain(
+        'export AWS_ACCESS_KEY_ID=AKIDLOCALEXAMPLE AWS_SECRET_ACCESS_KEY=local-secret AWS_DEFAULT_REGION=us-east-1\n',
+      );
+      expect(awsCli).toContain(
+        `aws timestream-query query --endpoint-url http://127.0.0.1:${port} --query-string "SELECT count() FROM PrometheusDatabase.PrometheusMetricsTable"\n`,
+      );
+    } finally {
+      child.kill('SIGKILL');
+    }
+  }, 30_000);
+
+  it('prints the prometheus.yml of the standalone server too, for its auth mode', async () => {
+    // Act: passthrough against real AWS (it calls nothing until a request comes).
+    const { child, stdout } = await startCli([
+      '--default-database=prom',
+      '--default-table=metrics',
+      '--region=eu-west-2',
+      '--web.listen-address=127.0.0.1:0',
+      '--log.level=warn',
+    ]);
+    child.kill('SIGKILL');
+    const { writer, reader, awsCli } = parseStartupText(stdout);
+
+    // Assess
+    expect(writer).toMatch(/username: <AWS_ACCESS_KEY_ID> {3}# AWS access key id\n/);
+    expect(reader).toMatch(/password: <AWS_SECRET_ACCESS_KEY> {3}#/);
+    expect(awsCli).toContain(
+      'aws timestream-query query --region eu-west-2 --query-string "SELECT count() FROM prom.metrics"\n',
+    );
+    expect(awsCli).not.toContain('--endpoint-url');
+  }, 30_000);
+});
+
+describe('auth mode iam in the printed prometheus.yml and at start', () => {
+  it('with a token: a Bearer credentials_file naming the token file, never basic_auth or the token', async () => {
+    // Prepare
+    const dir = mkdtempSync(join(tmpdir(), 'cli-token-'));
+    const tokenFile = join(dir, 'token');
+    writeFileSync(tokenFile, 'tok-3f9a\n');
+
+    // Act
+    const { child, stdout } = await startCli([
+      '--emulator',
+      '--emulator-port=0',
+      '--web.listen-address=127.0.0.1:0',
+      '--log.level=warn',
+      '--auth=iam',
+      `--auth-token-file=${tokenFile}`,
+    ]);
+    try {
+      const { writer, reader } = parseStartupText(stdout);
+      const url = /url: (\S+)\/write/.exec(writer)?.[1];
+      const write = (authorization: string) =>
+        fetch(`${url}/write`, {
+          method: 'POST',
+          headers: {
+            'Content-Type': 'application/x-protobuf',
+            'Content-Encoding': 'snappy',
+            Authorization: authorization,
+          },
+          body: writeBody(nodeSeries(3, Date.now(), 'iam')),
+        });
+
+      // Assess: the snippet's auth is what this server takes.
+      for (const snippet of [writer, reader]) {
+        expect(snippet).toMatch(
+          new RegExp(`authorization:\\n {6}type: Bearer\\n {6}credentials_file: ${tokenFile}(?: |\\n)`),
+        );
+        expect(snippet).not.toContain('basic_auth');
+      }
+      expect(stdout).not.toContain('tok-3f9a');
+      expect((await write('Bearer tok-3f9a')).status).toBe(204);
+      expect(
+        (await write(`Basic ${Buffer.from('AKIDLOCALEXAMPLE:local-secret').toString('base64')}`)).status,
+      ).toBe(401);
+    } finally {
+      child.kill('SIGKILL');
+    }
+  }, 30_000);
+
+  it('without a token on loopback: starts with a warning line, and the snippet carries no auth', async () => {
+    // Act
+    const { child, stdout, stderr } = await startCli([
+      '--emulator',
+      '--emulator-port=0',
+      '--web.listen-address=127.0.0.1:0',
+      '--log.level=warn',
+      '--auth=iam',
+    ]);
+    child.kill('SIGKILL');
+    const { writer, reader } = parseStartupText(stdout);
+
+    // Assess
+    for (const snippet of [writer, reader]) {
+      expect(snippet).not.toMatch(/basic_auth|authorization/);
+    }
+    const warnings = stderr()
+      .split('\n')
+      .filter((line) => line.includes('"level":"warn"'));
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toContain('iam mode without a bearer token');
+  }, 30_000);
+
+  it.each([':0', '0.0.0.0:0', '[::]:0'])(
+    'without a token on %s: refuses to start, naming --allow-unauthenticated',
+    async (address) => {
+      // Act
+      const result = await runCli([
+        '--default-database=prom',
+        '--default-table=metrics',
+        '--auth=iam',
+        `--web.listen-address=${address}`,
+      ]);
+
+      // Assess
+      expect(result.code).toBe(1);
+      expect(result.stderr).toMatch(
+        /^timestream-prometheus-connector: invalid configuration: --auth: iam mode without a bearer token .*--allow-unauthenticated/,
+      );
+      expect(result.stdout).toBe('');
+    },
+  );
+
+  it('without a token on every interface with --allow-unauthenticated: starts, with the warning', async () => {
+    // Act
+    const { child, stdout, stderr } = await startCli([
+      '--default-database=prom',
+      '--default-table=metrics',
+      '--auth=iam',
+      '--allow-unauthenticated',
+      '--web.listen-address=:0',
+      '--log.level=warn',
+    ]);
+    child.kill('SIGKILL');
+
+    // Assess
+    expect(parseStartupText(stdout).writer).toMatch(/url: http:\/\/127\.0\.0\.1:\d+\/write/);
+    expect(stdout).toMatch(/^# Listening on every interface/);
+    expect(stderr()).toContain('iam mode without a bearer token');
+  }, 30_000);
+});
+
+describe('a failed start ends the process with one line', () => {
+  let occupied: Server;
+  let busyPort: number;
+
+  beforeAll(async () => {
+    occupied = createServer();
+    await new Promise<void>((resolve) => occupied.listen(0, '127.0.0.1', resolve));
+    busyPort = (occupied.address() as AddressInfo).port;
+  });
+  afterAll(() => new Promise<void>((resolve) => occupied.close(() => resolve())));
+
+  it.each([
+    {
+      title: 'the connector address busy, with --emulator',
+      args: (port: number) => ['--emulator', '--emulator-port=0', `--web.listen-address=127.0.0.1:${port}`],
+      line: (port: number) =>
+        `timestream-prometheus-connector: cannot listen on 127.0.0.1:${port}: address already in use (EADDRINUSE); choose another --web.listen-address\n`,
+    },
+    {
+      title: 'the connector address busy, standalone',
+      args: (port: number) => [
+        '--default-database=prom',
+        '--default-table=metrics',
+        `--web.listen-address=127.0.0.1:${port}`,
+      ],
+      line: (port: number) =>
+        `timestream-prometheus-connector: cannot listen on 127.0.0.1:${port}: address already in use (EADDRINUSE); choose another --web.listen-address\n`,
+    },
+    {
+      title: 'the emulator port busy',
+      args: (port: number) => ['--emulator', `--emulator-port=${port}`, '--web.listen-address=127.0.0.1:0'],
+      line: (port: number) =>
+        `timestream-prometheus-connector: cannot listen on 127.0.0.1:${port}: address already in use (EADDRINUSE); choose another --emulator-port (0 picks a free port)\n`,
+    },
+    {
+      title: 'an address not on this machine',
+      args: () => ['--default-database=prom', '--default-table=metrics', '--web.listen-address=192.0.2.1:0'],
+      line: () =>
+        'timestream-prometheus-connector: cannot listen on 192.0.2.1:0: address not available on this machine (EADDRNOTAVAIL); choose another --web.listen-address\n',
+    },
+  ])(
+    '$title: exits non-zero with one line naming the address',
+    async ({ args, line }) => {
+      // Act
+      const result = await runCli(args(busyPort));
+
+      // Assess: it exited by itself (not killed at the limit), with the line alone on stderr.
+      expect(result.signal).toBeNull();
+      expect(result.code).toBe(1);
+      expect(result.stderr).toBe(line(busyPort));
+      expect(result.stdout).toBe('');
+    },
+    15_000,
+  );
+
+  it('a TLS key that cannot be read, with --emulator: exits, the emulator stopped', async () => {
+    // Act
+    const result = await runCli([
+      '--emulator',
+      '--emulator-port=0',
+      '--web.listen-address=127.0.0.1:0',
+      '--tls-certificate=/nonexistent/cert.pem',
+      '--tls-key=/nonexistent/key.pem',
+    ]);
+
+    // Assess
+    expect(result.signal).toBeNull();
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(
+      /^timestream-prometheus-connector: invalid configuration: --tls-certificate: cannot read/,
+    );
+  }, 15_000);
 });
 
 describe('loadTimestreamLocal (the emulator is an optional peer dependency)', () => {

@@ -29,6 +29,8 @@ describe('readFlags (standalone)', () => {
       region: 'us-east-1',
       auth: 'passthrough',
       authToken: undefined,
+      authTokenFile: undefined,
+      authTokenSecret: undefined,
       writeBaseEndpoint: undefined,
       queryBaseEndpoint: undefined,
       maxWriteRetries: 10,
@@ -46,6 +48,7 @@ describe('readFlags (standalone)', () => {
       requestTimeoutMs: 30_000,
       credentialCacheSize: 64,
       listenAddress: { host: undefined, port: 9201 },
+      allowUnauthenticated: false,
       telemetryPath: '/metrics',
       tlsCertificate: undefined,
       tlsKey: undefined,
@@ -82,7 +85,7 @@ describe('readFlags (standalone)', () => {
         '--max-read-response-bytes=1048576',
         '--read-dimension-cache-ttl=0',
       ],
-      { AWS_REGION: 'ignored-when-flag-set' },
+      { AWS_REGION: 'not a region, and ignored when --region is set' },
     );
 
     // Assess
@@ -313,6 +316,157 @@ describe('readEnvironment (Lambda)', () => {
     expect(readEnvironment({ ...LAMBDA_REQUIRED, web_listen_address: 'bogus' }).listenAddress).toEqual({
       host: undefined,
       port: 9201,
+    });
+  });
+});
+
+describe('the rules for users’ first mistakes', () => {
+  const ACCEPTED_REGIONS = [
+    'us-east-1',
+    'eu-west-2',
+    'ap-southeast-4',
+    'us-gov-west-1',
+    'cn-north-1',
+    'il-central-1',
+    'us-isob-east-1',
+    'mx-central-1',
+    'eusc-de-east-1',
+  ];
+  const REFUSED_REGIONS = ['mars-1', 'us-east', 'useast1', 'US-EAST-1', 'xx-east-1', 'us-east-1a'];
+
+  it.each(ACCEPTED_REGIONS)('accepts the region %s as --region, region and AWS_REGION', (name) => {
+    expect(readFlags([...REQUIRED, `--region=${name}`], {}).region).toBe(name);
+    expect(readFlags(REQUIRED, { AWS_REGION: name }).region).toBe(name);
+    expect(readEnvironment({ ...LAMBDA_REQUIRED, region: name }).region).toBe(name);
+    expect(readEnvironment({ ...LAMBDA_REQUIRED, AWS_REGION: name }).region).toBe(name);
+  });
+
+  it.each(
+    REFUSED_REGIONS.flatMap((name) => [
+      { form: '--region', name, read: () => readFlags([...REQUIRED, `--region=${name}`], {}) },
+      { form: 'AWS_REGION', name, read: () => readFlags(REQUIRED, { AWS_REGION: name }) },
+      { form: 'region', name, read: () => readEnvironment({ ...LAMBDA_REQUIRED, region: name }) },
+      { form: 'AWS_REGION', name, read: () => readEnvironment({ ...LAMBDA_REQUIRED, AWS_REGION: name }) },
+    ]),
+  )('refuses the region $name given as $form', ({ form, name, read }) => {
+    const error = failure(read);
+    expect(error.option).toBe(form);
+    expect(error.message).toContain(`"${name}" is not an AWS region (such as us-east-1`);
+  });
+
+  it.each([
+    { raw: '30', fix: '30s' },
+    { raw: '1.5', fix: '1.5s' },
+    { raw: ' 45 ', fix: '45s' },
+  ])(
+    'refuses the duration "$raw" without a unit, saying to add one ($fix), as flag and variable',
+    ({ raw, fix }) => {
+      for (const [option, read] of [
+        ['--web.request-timeout', () => readFlags([...REQUIRED, `--web.request-timeout=${raw}`], {})],
+        [
+          '--read-dimension-cache-ttl',
+          () => readFlags([...REQUIRED, `--read-dimension-cache-ttl=${raw}`], {}),
+        ],
+        [
+          'read_dimension_cache_ttl',
+          () => readEnvironment({ ...LAMBDA_REQUIRED, read_dimension_cache_ttl: raw }),
+        ],
+      ] as const) {
+        const error = failure(read);
+        expect(error.option).toBe(option);
+        expect(error.message).toContain(`add a unit: ${fix}`);
+      }
+    },
+  );
+
+  it.each([
+    { raw: '0', ms: 0 },
+    { raw: '0s', ms: 0 },
+    { raw: '1500ms', ms: 1500 },
+    { raw: '2m', ms: 120_000 },
+    { raw: '1h', ms: 3_600_000 },
+    { raw: '1.5s', ms: 1500 },
+  ])('takes the duration $raw as $ms ms', ({ raw, ms }) => {
+    expect(readFlags([...REQUIRED, `--read-dimension-cache-ttl=${raw}`], {}).dimensionCacheTtlMs).toBe(ms);
+    expect(readEnvironment({ ...LAMBDA_REQUIRED, read_dimension_cache_ttl: raw }).dimensionCacheTtlMs).toBe(
+      ms,
+    );
+  });
+
+  it.each([
+    {
+      title: 'flags, none given',
+      read: () => readFlags([], {}),
+      option: '--default-database, --default-table',
+    },
+    {
+      title: 'flags, both empty',
+      read: () => readFlags(['--default-database=', '--default-table= '], {}),
+      option: '--default-database, --default-table',
+    },
+    {
+      title: 'Lambda variables, none set',
+      read: () => readEnvironment({}),
+      option: 'default_database, default_table',
+    },
+  ])('reports every missing required option in one message ($title)', ({ read, option }) => {
+    const error = failure(read);
+    expect(error.option).toBe(option);
+    expect(error.message).toBe(`invalid configuration: ${option}: are required (the Timestream destination)`);
+  });
+
+  describe('iam mode without a bearer token (standalone server)', () => {
+    const IAM = [...REQUIRED, '--auth=iam'];
+
+    it.each([':9201', '0.0.0.0:9201', '[::]:9201', '192.168.1.20:9201', '[fe80::1]:9201', 'myhost:9201'])(
+      'refuses to listen on %s, naming --allow-unauthenticated',
+      (address) => {
+        for (const argv of [
+          [...IAM, `--web.listen-address=${address}`],
+          [...REQUIRED, '--enable-sigv4-auth', `--web.listen-address=${address}`],
+        ]) {
+          const error = failure(() => readFlags(argv, {}));
+          expect(error.option).toBe('--auth');
+          expect(error.message).toContain(
+            `iam mode without a bearer token would accept unauthenticated writes and reads from anyone who can reach ${address}`,
+          );
+          expect(error.message).toContain('--allow-unauthenticated');
+        }
+      },
+    );
+
+    it.each(['127.0.0.1:9201', '127.9.8.7:0', '[::1]:9201', 'localhost:9201', 'LOCALHOST:9201'])(
+      'starts on the loopback address %s',
+      (address) => {
+        const config = readFlags([...IAM, `--web.listen-address=${address}`], {});
+        expect([config.auth, config.authToken, config.allowUnauthenticated]).toEqual([
+          'iam',
+          undefined,
+          false,
+        ]);
+      },
+    );
+
+    it.each([
+      { title: '--allow-unauthenticated', argv: ['--allow-unauthenticated'], env: {} },
+      { title: '--allow-unauthenticated=true', argv: ['--allow-unauthenticated=true'], env: {} },
+      { title: 'AUTH_TOKEN', argv: [], env: { AUTH_TOKEN: 't0k' } },
+      {
+        title: '--auth-token-secret (read at start)',
+        argv: ['--auth-token-secret=arn:aws:secretsmanager:us-east-1:1:secret:t'],
+        env: {},
+      },
+    ])('starts on every interface with $title', ({ argv, env }) => {
+      expect(readFlags([...IAM, '--web.listen-address=:9201', ...argv], env).auth).toBe('iam');
+    });
+
+    it('still refuses with --allow-unauthenticated=false', () => {
+      expect(failure(() => readFlags([...IAM, '--allow-unauthenticated=false'], {})).option).toBe('--auth');
+    });
+
+    it('is no Lambda setting: the function runs iam mode without a token behind API Gateway IAM auth', () => {
+      const config = readEnvironment({ ...LAMBDA_REQUIRED, auth: 'iam', allow_unauthenticated: 'false' });
+      expect([config.auth, config.authToken, config.allowUnauthenticated]).toEqual(['iam', undefined, false]);
     });
   });
 });

@@ -11,6 +11,7 @@ import { delimiter, join } from 'node:path';
 /** The Debian package that provides each binary the tests run (CI installs them in `.ci/run`). */
 export const DEBIAN_PACKAGES = {
   prometheus: 'prometheus',
+  promtool: 'prometheus',
   'prometheus-node-exporter': 'prometheus-node-exporter',
   'victoria-metrics': 'victoria-metrics',
   vmagent: 'victoria-metrics',
