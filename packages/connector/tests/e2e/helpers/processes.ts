@@ -15,6 +15,9 @@ export const DEBIAN_PACKAGES = {
   'prometheus-node-exporter': 'prometheus-node-exporter',
   'victoria-metrics': 'victoria-metrics',
   vmagent: 'victoria-metrics',
+  // The README's verification steps run the AWS CLI (v1 from PyPI works as well) and curl.
+  aws: 'awscli',
+  curl: 'curl',
 } as const;
 
 export type Binary = keyof typeof DEBIAN_PACKAGES;
