@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { InvalidConfigError } from './errors.js';
+import { SERVER_PATHS } from './paths.js';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 export type LogFormat = 'json' | 'logfmt';
@@ -380,7 +381,15 @@ const OPTIONS = {
     env: undefined,
     description: 'path of the Prometheus metrics endpoint',
     defaultValue: '/metrics',
-    parse: (raw, option) => (raw.startsWith('/') ? raw : invalid(option, `must start with /, got "${raw}"`)),
+    parse: (raw, option) => {
+      if (!raw.startsWith('/')) return invalid(option, `must start with /, got "${raw}"`);
+      if (SERVER_PATHS.includes(raw))
+        invalid(
+          option,
+          `"${raw}" is one of the server's own routes (${SERVER_PATHS.join(', ')}); choose another path`,
+        );
+      return raw;
+    },
   },
   tlsCertificate: {
     flag: 'tls-certificate',

@@ -40,6 +40,7 @@ import {
 } from './errors.js';
 import type { Logger } from './logger.js';
 import type { ConnectorMetrics } from './metrics.js';
+import { READ_PATH, WRITE_PATH } from './paths.js';
 import { createDimensionCache, readQueries } from './timestream-read.js';
 import { type RejectionReason, type WriteOutcome, writeBatches } from './timestream-write.js';
 import { type SkipReason, type TranslatedWrite, toTimestreamBatches } from './translate.js';
@@ -112,7 +113,7 @@ export const routeOf = (
   routing: Routing,
 ): Route | undefined => {
   const path = pathOf(request);
-  if (routing === 'exact') return path === '/write' ? 'write' : path === '/read' ? 'read' : undefined;
+  if (routing === 'exact') return path === WRITE_PATH ? 'write' : path === READ_PATH ? 'read' : undefined;
   const segment = path.replace(/\/+$/, '').split('/').pop();
   if (segment === 'write' || segment === 'read') return segment;
   return sentAs(request.headers);

@@ -22,6 +22,7 @@ import { InvalidConfigError, MethodNotAllowedError } from './errors.js';
 import { type Connector, type CoreResponse, routeOf, textResponse } from './handler.js';
 import type { Logger } from './logger.js';
 import type { ConnectorMetrics } from './metrics.js';
+import { LIVENESS_PATHS, READ_PATH, READINESS_PATH, WRITE_PATH } from './paths.js';
 
 export interface RunningServer {
   /** `http(s)://host:port` */
@@ -115,8 +116,8 @@ const PROBE_METHODS = 'GET, HEAD';
  * retries.
  */
 const probeAnswer = (path: string, stopping: boolean): CoreResponse | undefined => {
-  if (path === '/healthz' || path === '/-/healthy') return textResponse(200, 'ok');
-  if (path === '/-/ready')
+  if (LIVENESS_PATHS.includes(path)) return textResponse(200, 'ok');
+  if (path === READINESS_PATH)
     return stopping
       ? textResponse(503, 'stopping: finishing the requests in flight')
       : textResponse(200, 'ready');
@@ -126,7 +127,7 @@ const probeAnswer = (path: string, stopping: boolean): CoreResponse | undefined 
 const notFound = (telemetryPath: string): CoreResponse =>
   textResponse(
     404,
-    `not found: the connector serves POST /write (remote_write url), POST /read (remote_read url), GET or HEAD /healthz, /-/healthy, /-/ready and ${telemetryPath}`,
+    `not found: the connector serves POST ${WRITE_PATH} (remote_write url), POST ${READ_PATH} (remote_read url), GET or HEAD ${[...LIVENESS_PATHS, READINESS_PATH].join(', ')} and ${telemetryPath}`,
   );
 
 /** Whether the request announces a body, which an answer sent without reading it leaves unread. */

@@ -207,6 +207,11 @@ describe('readFlags (standalone)', () => {
       option: '--web.telemetry-path',
       message: /start with \//,
     },
+    ...['/write', '/read', '/healthz', '/-/healthy', '/-/ready'].map((path) => ({
+      argv: [...REQUIRED, `--web.telemetry-path=${path}`],
+      option: '--web.telemetry-path',
+      message: new RegExp(`"${path}" is one of the server's own routes`),
+    })),
   ])('refuses $argv with an error naming $option', ({ argv, option, message }) => {
     const error = failure(() => readFlags(argv, {}));
     expect(error.option).toBe(option);
