@@ -197,6 +197,21 @@ const rejectionMessage = (outcome: WriteOutcome, total: number): string =>
     ...outcome.rejectionExamples.map((reason) => `  - ${printable(reason, MAX_REJECTION_EXAMPLE_CHARS)}`),
   ].join('\n');
 
+/**
+ * The plain-text answer of a ConnectorError: its status and message, `Allow` for a 405, and for a
+ * 401 the `WWW-Authenticate` challenge of the auth mode.
+ */
+export const errorAnswer = (
+  error: ConnectorError,
+  headers: Record<string, string> = {},
+  challenge?: string,
+): CoreResponse =>
+  textResponse(error.status, error.message, {
+    ...headers,
+    ...(error instanceof MethodNotAllowedError ? { Allow: error.allow } : {}),
+    ...(error.status === 401 && challenge !== undefined ? { 'WWW-Authenticate': challenge } : {}),
+  });
+
 export const createConnector = (config: ConnectorConfig, dependencies: ConnectorDependencies): Connector => {
   const { clients, logger, metrics } = dependencies;
   const checkBearer = config.authToken === undefined ? undefined : bearerTokenCheck(config.authToken);
@@ -221,11 +236,7 @@ export const createConnector = (config: ConnectorConfig, dependencies: Connector
 
   /** Every 401 names the scheme to use (RFC 9110); a 405 the methods allowed. */
   const errorResponse = (error: ConnectorError, headers: Record<string, string> = {}): CoreResponse =>
-    textResponse(error.status, error.message, {
-      ...headers,
-      ...(error instanceof MethodNotAllowedError ? { Allow: error.allow } : {}),
-      ...(error.status === 401 ? { 'WWW-Authenticate': challenge } : {}),
-    });
+    errorAnswer(error, headers, challenge);
 
   const authenticate = (request: CoreRequest, route: Route): AwsCredentials | undefined => {
     if (config.auth === 'passthrough')

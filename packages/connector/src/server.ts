@@ -19,7 +19,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { ConnectorConfig } from './config.js';
 import { InvalidConfigError, MethodNotAllowedError } from './errors.js';
-import { type Connector, type CoreResponse, routeOf, textResponse } from './handler.js';
+import { type Connector, type CoreResponse, errorAnswer, routeOf, textResponse } from './handler.js';
 import type { Logger } from './logger.js';
 import type { ConnectorMetrics } from './metrics.js';
 import { LIVENESS_PATHS, READ_PATH, READINESS_PATH, WRITE_PATH } from './paths.js';
@@ -163,8 +163,7 @@ export const startServer = async (
       return notFound(config.telemetryPath);
     }
     if (method !== 'GET' && method !== 'HEAD') {
-      const error = new MethodNotAllowedError(method, PROBE_METHODS);
-      return textResponse(error.status, error.message, { Allow: error.allow });
+      return errorAnswer(new MethodNotAllowedError(method, PROBE_METHODS));
     }
     return (
       probe ?? {

@@ -9,12 +9,12 @@
  *
  * The ports are the README's (9201, 9202, 9090): the test fails, naming the port, if one is taken.
  */
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { requireBinary, waitFor } from './helpers/processes.js';
+import { Workspace } from './helpers/peers.js';
+import { assertRunning, requireBinary, waitFor, waitForHttp } from './helpers/processes.js';
 
 const REPOSITORY = join(__dirname, '..', '..', '..', '..');
 const README_STEPS = ['count', 'write', 'promql'] as const;
@@ -65,30 +65,6 @@ const assertPortFree = (port: number): Promise<void> =>
     server.listen(port, '127.0.0.1', () => server.close(() => resolve()));
   });
 
-/** `npm start` in its own process group, so stopping it stops the connector npm runs. */
-const startNpm = (cwd: string): { child: ChildProcess; output: () => string; stop: () => Promise<void> } => {
-  const child = spawn('npm', ['start'], { cwd, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout?.on('data', (chunk: Buffer) => {
-    output += chunk.toString('utf8');
-  });
-  child.stderr?.on('data', (chunk: Buffer) => {
-    output += chunk.toString('utf8');
-  });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  return {
-    child,
-    output: () => output,
-    stop: async () => {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      process.kill(-(child.pid as number), 'SIGTERM');
-      const timer = setTimeout(() => process.kill(-(child.pid as number), 'SIGKILL'), 10_000);
-      await exited;
-      clearTimeout(timer);
-    },
-  };
-};
-
 /** The count the `count` step's `aws timestream-query query` printed (its JSON output). */
 const countOf = (result: CommandResult): number => {
   if (result.code !== 0)
@@ -102,13 +78,9 @@ const countOf = (result: CommandResult): number => {
 };
 
 describe('the README verification steps, as written, against npm start', () => {
-  const work = mkdtempSync(join(tmpdir(), 'readme-verify-'));
-  const stops: (() => Promise<void>)[] = [];
+  const workspace = new Workspace('readme-verify');
 
-  afterAll(async () => {
-    for (const stop of stops.reverse()) await stop();
-    if (process.env.E2E_KEEP_TMP === undefined) rmSync(work, { recursive: true, force: true });
-  });
+  afterAll(() => workspace.stop());
 
   it('counts 0, sees Prometheus write, writes a record with the AWS CLI and reads it back with PromQL', async () => {
     const steps = readmeSteps(readFileSync(join(REPOSITORY, 'README.md'), 'utf8'));
@@ -117,66 +89,61 @@ describe('the README verification steps, as written, against npm start', () => {
       .filter((line) => line.startsWith('export '))
       .join('\n');
     const run = (name: StepName): Promise<CommandResult> =>
-      runBlock(name === 'count' ? steps.count : `${exports}\n${steps[name]}`, work);
+      runBlock(name === 'count' ? steps.count : `${exports}\n${steps[name]}`, workspace.dir);
     const prometheusBinary = requireBinary('prometheus');
     requireBinary('curl');
-    const cli = await runBlock(`${requireBinary('aws')} --version`, work);
+    const cli = await runBlock(`${requireBinary('aws')} --version`, workspace.dir);
     process.stderr.write(`readme-verify: ${cli.stdout.trim() || cli.stderr.trim()}\n`);
     for (const port of [9201, 9202, 9090]) await assertPortFree(port);
 
-    const connector = startNpm(REPOSITORY);
-    stops.push(connector.stop);
+    // Exactly the Quick start's command, in the repository.
+    const connector = workspace.start('npm-start', 'npm', ['start'], { cwd: REPOSITORY, group: true });
     const config = await waitFor(
       'npm start to print the prometheus.yml of the writer',
       async () => {
-        if (connector.child.exitCode !== null) throw new Error(`npm start exited:\n${connector.output()}`);
-        return writerConfig(connector.output());
+        assertRunning(connector);
+        return writerConfig(connector.log());
       },
-      { timeoutMs: 60_000, describe: connector.output },
+      { timeoutMs: 60_000, describe: () => connector.logTail() },
     );
     // Before Prometheus runs, the table is empty.
     expect(countOf(await run('count'))).toBe(0);
 
-    const configFile = join(work, 'prometheus.yml');
+    const configFile = workspace.path('prometheus.yml');
     writeFileSync(configFile, config);
-    mkdirSync(join(work, 'data'));
-    const prometheus = spawn(
-      prometheusBinary,
-      [
-        `--config.file=${configFile}`,
-        `--storage.tsdb.path=${join(work, 'data')}`,
-        '--web.listen-address=127.0.0.1:9090',
-      ],
-      { cwd: work, stdio: ['ignore', 'ignore', 'pipe'] },
-    );
-    let prometheusLog = '';
-    prometheus.stderr?.on('data', (chunk: Buffer) => {
-      prometheusLog += chunk.toString('utf8');
-    });
-    stops.push(async () => {
-      if (prometheus.exitCode !== null) return;
-      const gone = new Promise<void>((resolve) => prometheus.once('exit', () => resolve()));
-      prometheus.kill('SIGTERM');
-      await gone;
-    });
+    mkdirSync(workspace.path('data'));
+    const prometheus = workspace.start('prometheus', prometheusBinary, [
+      `--config.file=${configFile}`,
+      `--storage.tsdb.path=${workspace.path('data')}`,
+      '--web.listen-address=127.0.0.1:9090',
+    ]);
+    await waitForHttp(prometheus, 'http://127.0.0.1:9090/-/ready');
 
     // Prometheus scrapes itself and remote-writes: the count grows past 0.
     const written = await waitFor(
       'the count to grow once Prometheus writes',
       async () => {
-        if (prometheus.exitCode !== null) throw new Error(`Prometheus exited:\n${prometheusLog}`);
+        assertRunning(prometheus);
         const count = countOf(await run('count'));
         return count > 0 ? count : undefined;
       },
-      { timeoutMs: 90_000, intervalMs: 2_000, describe: () => `${prometheusLog}\n${connector.output()}` },
+      {
+        timeoutMs: 90_000,
+        intervalMs: 2_000,
+        describe: () => `${prometheus.logTail()}\n${connector.logTail()}`,
+      },
     );
     expect(written).toBeGreaterThan(0);
 
+    // The README says what success prints: the one record, ingested into the memory store.
     const write = await run('write');
     expect({ code: write.code, stderr: write.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(JSON.parse(write.stdout)).toEqual({
+      RecordsIngested: { Total: 1, MemoryStore: 1, MagneticStore: 0 },
+    });
 
-    // The record is older than anything Prometheus's own TSDB holds for the series (it has none),
-    // so `[15d]` reaches back past the TSDB's start and Prometheus asks remote read for it.
+    // The record exists only in Timestream, and `[15d]` starts before the writer's local data, so
+    // Prometheus asks remote read for it.
     const answer = await waitFor(
       'prometheus_temperature[15d] to answer through remote read',
       async () => {
@@ -185,7 +152,7 @@ describe('the README verification steps, as written, against npm start', () => {
         const body = JSON.parse(result.stdout) as PromqlAnswer;
         return body.data.result.length > 0 ? body : undefined;
       },
-      { timeoutMs: 30_000, intervalMs: 1_000, describe: () => prometheusLog },
+      { timeoutMs: 30_000, intervalMs: 1_000, describe: () => prometheus.logTail() },
     );
     expect(answer.status).toBe('success');
     expect(answer.data.resultType).toBe('matrix');

@@ -41,8 +41,17 @@ export class Workspace {
     return join(this.dir, name);
   }
 
-  public start(name: string, command: string, args: readonly string[]): ManagedProcess {
-    const child = startProcess(name, command, args, { cwd: this.dir, logFile: this.path(`${name}.log`) });
+  public start(
+    name: string,
+    command: string,
+    args: readonly string[],
+    options: { readonly cwd?: string; readonly group?: boolean } = {},
+  ): ManagedProcess {
+    const child = startProcess(name, command, args, {
+      cwd: options.cwd ?? this.dir,
+      logFile: this.path(`${name}.log`),
+      ...(options.group === undefined ? {} : { group: options.group }),
+    });
     this.processes.push(child);
     return child;
   }

@@ -83,6 +83,11 @@ export const startProcess = (
     readonly logFile: string;
     /** The whole environment. @default this process's, with LANG=C */
     readonly env?: NodeJS.ProcessEnv;
+    /**
+     * Runs the command in a process group of its own and signals the whole group: for commands
+     * that run the process under test as their child (`npm start`), which would outlive them.
+     */
+    readonly group?: boolean;
   },
 ): ManagedProcess => {
   const fd = openSync(options.logFile, 'a');
@@ -90,7 +95,12 @@ export const startProcess = (
     cwd: options.cwd,
     stdio: ['ignore', fd, fd],
     env: options.env ?? { ...process.env, LANG: 'C' },
+    detached: options.group === true,
   });
+  const kill = (signal: NodeJS.Signals): void => {
+    if (options.group === true && child.pid !== undefined) process.kill(-child.pid, signal);
+    else child.kill(signal);
+  };
   let exit: string | undefined;
   const gone = new Promise<void>((resolve) => {
     child.once('exit', (code, signal) => {
@@ -116,12 +126,12 @@ export const startProcess = (
     logTail: (lines = 30) => log().trimEnd().split('\n').slice(-lines).join('\n'),
     exited: () => exit,
     signal: (signal) => {
-      if (exit === undefined) child.kill(signal);
+      if (exit === undefined) kill(signal);
     },
     stop: async (graceMs = 10_000) => {
       if (exit !== undefined) return;
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+      kill('SIGTERM');
+      const timer = setTimeout(() => kill('SIGKILL'), graceMs);
       await gone;
       clearTimeout(timer);
     },
