@@ -1,16 +1,27 @@
 /**
- * The CLI's own options, beyond the connector's (config.ts): `--emulator` and its settings. They
- * are split off before the connector's flags are read, and checked here, so a setting that only
- * the emulator reads is never silently ignored while the connector runs against real AWS.
+ * The CLI's own options, beyond the connector's (config.ts): `--emulator` and its settings, and
+ * `--help`, which wins over everything else. The command line is split once, with the connector's options and these together
+ * (config.ts's `splitFlags` and value parsers, so spellings and messages are the same for all);
+ * the settings are checked here, so a setting only the emulator reads is never silently ignored
+ * while the connector runs against real AWS.
  */
+import {
+  CONNECTOR_FLAGS,
+  type FlagSpec,
+  type FlagValue,
+  integerIn,
+  type Parser,
+  parseBoolean,
+  splitFlags,
+} from './config.js';
 import { InvalidConfigError } from './errors.js';
 
 /** The embedded emulator's port unless `--emulator-port` is given: next to the connector's 9201. */
 export const DEFAULT_EMULATOR_PORT = 9202;
 
 export interface CliArguments {
-  /** The connector's flags, for `readFlags`. */
-  readonly flags: readonly string[];
+  /** The connector's options, in order, for `readFlagValues`. */
+  readonly flags: readonly FlagValue[];
   readonly emulator: boolean;
   /** Port of the embedded emulator on 127.0.0.1; 0 picks a free one. */
   readonly emulatorPort: number;
@@ -18,89 +29,74 @@ export interface CliArguments {
   readonly help: boolean;
 }
 
-/** The emulator's settings, each refused without `--emulator`. */
-const EMULATOR_SETTINGS = ['emulator-port', 'emulator-data-dir'] as const;
-type EmulatorSetting = (typeof EMULATOR_SETTINGS)[number];
-
-const parsePort = (raw: string): number => {
-  const port = /^\d{1,5}$/.test(raw.trim()) ? Number(raw.trim()) : Number.NaN;
-  if (!(port >= 0 && port <= 65535))
-    throw new InvalidConfigError(
-      '--emulator-port',
-      `expected a port from 0 to 65535 (0 picks a free one), got "${raw}"`,
-    );
-  return port;
+/** A path, which an empty `--emulator-data-dir=` does not give. */
+const directory: Parser<string> = (raw, option) => {
+  if (raw.trim() === '') throw new InvalidConfigError(option, 'needs a value');
+  return raw;
 };
+
+const CLI_OPTIONS = {
+  emulator: { flag: 'emulator', parse: parseBoolean },
+  emulatorPort: { flag: 'emulator-port', parse: integerIn(0, 65535, '0 picks a free port') },
+  emulatorDataDir: { flag: 'emulator-data-dir', parse: directory },
+} as const satisfies Record<string, FlagSpec<unknown>>;
+
+/** The emulator's settings, each refused without `--emulator`. */
+const EMULATOR_SETTINGS: readonly FlagSpec<unknown>[] = [
+  CLI_OPTIONS.emulatorPort,
+  CLI_OPTIONS.emulatorDataDir,
+];
+
+const CLI_FLAGS = new Set<string>(Object.values(CLI_OPTIONS).map((spec) => spec.flag));
+
+/**
+ * `--help` (or `-h`, or `--help=` anything) anywhere asks for the help text, before anything is
+ * checked: next to an option that would be refused (`--help --emulator-port`) it is still what
+ * someone unsure of the options typed.
+ */
+const asksForHelp = (argument: string): boolean =>
+  argument === '-h' || argument === '--help' || argument.startsWith('--help=');
 
 /**
  * Splits the command line into the CLI's own options and the connector's flags.
  *
- * @throws InvalidConfigError for an emulator setting without `--emulator`, or without a value
+ * @throws InvalidConfigError for an argument that is no known option, a value left out or invalid,
+ *   or an emulator setting without `--emulator`; never when `--help` is given
  * @example
  * ```ts
  * const cli = splitArguments(process.argv.slice(2)); // ['--emulator', '--emulator-port=0', '--log.level=warn']
  * ```
  */
 export const splitArguments = (argv: readonly string[]): CliArguments => {
-  const flags: string[] = [];
-  const settings = new Map<EmulatorSetting, string>();
-  let emulator = false;
-  let help = false;
-  for (let i = 0; i < argv.length; i++) {
-    const argument = argv[i] as string;
-    if (argument === '--emulator') {
-      emulator = true;
-      continue;
-    }
-    if (argument === '--help' || argument === '-h') {
-      help = true;
-      continue;
-    }
-    const setting = EMULATOR_SETTINGS.find(
-      (name) => argument === `--${name}` || argument.startsWith(`--${name}=`),
-    );
-    if (setting === undefined) {
-      flags.push(argument);
-      continue;
-    }
-    let value: string | undefined;
-    if (argument.includes('=')) value = argument.slice(argument.indexOf('=') + 1);
-    else {
-      const next = argv[i + 1];
-      if (next !== undefined && !next.startsWith('--')) {
-        value = next;
-        i++;
-      }
-    }
-    if (value === undefined || value.trim() === '')
-      throw new InvalidConfigError(`--${setting}`, 'needs a value');
-    settings.set(setting, value);
-  }
-  if (!emulator && !help) {
-    const [first] = settings.keys();
-    if (first !== undefined)
+  if (argv.some(asksForHelp))
+    return {
+      flags: [],
+      emulator: false,
+      emulatorPort: DEFAULT_EMULATOR_PORT,
+      emulatorDataDir: undefined,
+      help: true,
+    };
+  const values = splitFlags(argv, [...CONNECTOR_FLAGS, ...Object.values(CLI_OPTIONS)]);
+  const last = (spec: FlagSpec<unknown>): FlagValue | undefined =>
+    values.findLast((value) => value.flag === spec.flag);
+  const read = <T>(spec: FlagSpec<T>): T | undefined => {
+    const value = last(spec);
+    return value === undefined ? undefined : spec.parse(value.text, `--${spec.flag}`);
+  };
+  const emulator = read(CLI_OPTIONS.emulator) ?? false;
+  if (!emulator) {
+    const setting = EMULATOR_SETTINGS.find((spec) => last(spec) !== undefined);
+    if (setting !== undefined)
       throw new InvalidConfigError(
-        `--${first}`,
+        `--${setting.flag}`,
         'only applies with --emulator; without it the connector runs against real AWS (add --emulator, or drop this option)',
       );
   }
-  const port = settings.get('emulator-port');
   return {
-    flags,
+    flags: values.filter((value) => !CLI_FLAGS.has(value.flag)),
     emulator,
-    emulatorPort: port === undefined ? DEFAULT_EMULATOR_PORT : parsePort(port),
-    emulatorDataDir: settings.get('emulator-data-dir'),
-    help,
+    emulatorPort: read(CLI_OPTIONS.emulatorPort) ?? DEFAULT_EMULATOR_PORT,
+    emulatorDataDir: read(CLI_OPTIONS.emulatorDataDir),
+    help: false,
   };
 };
-
-/**
- * The CLI could not start (a port it cannot listen on, an emulator that did not start): the
- * message is the one line printed, without a stack trace.
- */
-export class StartupError extends Error {
-  public constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = 'StartupError';
-  }
-}

@@ -10,11 +10,18 @@
  * emulator left running would keep a supervisor from ever seeing the failure).
  */
 import { resolve } from 'node:path';
-import { DEFAULT_EMULATOR_PORT, StartupError, splitArguments } from './cli-options.js';
+import { DEFAULT_EMULATOR_PORT, splitArguments } from './cli-options.js';
 import { createClientPool } from './clients.js';
-import { type ConnectorConfig, formatListenAddress, isLoopbackHost, readFlags, usage } from './config.js';
+import {
+  type ConnectorConfig,
+  type FlagValue,
+  formatListenAddress,
+  isLoopbackHost,
+  readFlagValues,
+  usage,
+} from './config.js';
 import { EmulatorNotInstalledError, loadTimestreamLocal } from './emulator.js';
-import { ConnectorError, InvalidConfigError } from './errors.js';
+import { ConnectorError, InvalidConfigError, StartupError } from './errors.js';
 import { createConnector } from './handler.js';
 import { createLogger } from './logger.js';
 import { createMetrics } from './metrics.js';
@@ -52,13 +59,15 @@ Durations take a unit (ms, s, m, h), as Prometheus's do: 30s, 500ms, 1m; 0 needs
 /** Basic-auth credentials for the embedded emulator, which accepts any key. */
 const LOCAL_ACCESS_KEY_ID = 'AKIDLOCALEXAMPLE';
 const LOCAL_SECRET = 'local-secret';
-const LOCAL_DEFAULTS = ['--default-database=PrometheusDatabase', '--default-table=PrometheusMetricsTable'];
+/** What `--emulator` sets unless the command line does. */
+const LOCAL_DEFAULTS: readonly FlagValue[] = [
+  { flag: 'default-database', text: 'PrometheusDatabase' },
+  { flag: 'default-table', text: 'PrometheusMetricsTable' },
+  { flag: 'web.listen-address', text: '127.0.0.1:9201' },
+];
 const EMULATOR_HOST = '127.0.0.1';
 /** How long a failed start waits for what it started to stop before it exits anyway. */
 const CLEANUP_MS = 5_000;
-
-const hasFlag = (flags: readonly string[], name: string): boolean =>
-  flags.some((flag) => flag === `--${name}` || flag.startsWith(`--${name}=`));
 
 type Cleanup = () => Promise<void> | void;
 
@@ -97,20 +106,17 @@ const start = async (cleanups: Cleanup[]): Promise<void> => {
     process.stdout.write(`${HELP}\n`);
     return;
   }
-  let flags = cli.flags;
-  if (cli.emulator) {
-    flags = [
-      ...(hasFlag(flags, 'default-database') ? [] : [LOCAL_DEFAULTS[0] as string]),
-      ...(hasFlag(flags, 'default-table') ? [] : [LOCAL_DEFAULTS[1] as string]),
-      ...(hasFlag(flags, 'web.listen-address') ? [] : ['--web.listen-address=127.0.0.1:9201']),
-      ...flags,
-    ];
-  }
-  let config: ConnectorConfig = await resolveAuthTokenSecret(readFlags(flags, process.env));
+  // A value given later replaces an earlier one, so the defaults go first.
+  const flags = cli.emulator ? [...LOCAL_DEFAULTS, ...cli.flags] : cli.flags;
+  let config: ConnectorConfig = await resolveAuthTokenSecret(readFlagValues(flags, process.env));
   let emulatorEndpoint: string | undefined;
   let stopEmulator: Cleanup | undefined;
   if (cli.emulator) {
-    const { startTimestreamLocal } = await loadTimestreamLocal();
+    const { startTimestreamLocal } = await loadTimestreamLocal().catch((error: unknown) => {
+      throw error instanceof EmulatorNotInstalledError
+        ? new StartupError(error.message, { cause: error })
+        : error;
+    });
     const emulator = await startTimestreamLocal({
       host: EMULATOR_HOST,
       port: cli.emulatorPort,
@@ -209,14 +215,9 @@ const start = async (cleanups: Cleanup[]): Promise<void> => {
 const cleanups: Cleanup[] = [];
 start(cleanups).catch(async (error: unknown) => {
   await runCleanups(cleanups);
+  // Start-up errors (the configuration, a port, the emulator) are one line; anything else is a bug.
   const message =
-    error instanceof ConnectorError ||
-    error instanceof EmulatorNotInstalledError ||
-    error instanceof StartupError
-      ? error.message
-      : error instanceof Error
-        ? error.stack
-        : String(error);
+    error instanceof ConnectorError ? error.message : error instanceof Error ? error.stack : String(error);
   process.stderr.write(`timestream-prometheus-connector: ${message}\n`);
   if (error instanceof InvalidConfigError) process.stderr.write('Run with --help for the options.\n');
   // Nothing that failed to start may keep the process alive (a stuck stop, a stray handle).

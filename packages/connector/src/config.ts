@@ -72,40 +72,54 @@ export interface ConnectorConfig {
   readonly enableLogging: boolean;
 }
 
-type Parser<T> = (raw: string, option: string) => T;
+/** Reads one option's value as typed; throws InvalidConfigError naming `option`. */
+export type Parser<T> = (raw: string, option: string) => T;
 
-interface OptionSpec<T> {
+/**
+ * What reading the command line needs to know of an option: its flag and how to read its value
+ * (a flag read by `parseBoolean` may stand alone, meaning true). The CLI's own options are
+ * FlagSpecs too, so the command line is split one way, with one set of messages.
+ */
+export interface FlagSpec<T> {
   /** The standalone flag, without `--`. */
   readonly flag: string;
+  readonly parse: Parser<T>;
+}
+
+interface OptionSpec<T> extends FlagSpec<T> {
   /** The Lambda environment variable; undefined for options that only make sense standalone. */
   readonly env: string | undefined;
   readonly description: string;
   /** The default as the user would type it; undefined for options without one. */
   readonly defaultValue: string | undefined;
   readonly required?: true;
-  readonly parse: Parser<T>;
 }
 
 const invalid = (option: string, message: string): never => {
   throw new InvalidConfigError(option, message);
 };
 
-// strconv.ParseBool's spellings, which the Go connector accepts.
+// strconv.ParseBool's spellings.
 const TRUE_VALUES = new Set(['1', 't', 'T', 'TRUE', 'true', 'True']);
 const FALSE_VALUES = new Set(['0', 'f', 'F', 'FALSE', 'false', 'False']);
 
-const parseBoolean: Parser<boolean> = (raw, option) => {
+/** strconv.ParseBool's spellings, as the Go connector reads its booleans. */
+export const parseBoolean: Parser<boolean> = (raw, option) => {
   if (TRUE_VALUES.has(raw)) return true;
   if (FALSE_VALUES.has(raw)) return false;
   return invalid(option, `expected true or false, got "${raw}"`);
 };
 
-const integerIn =
-  (min: number, max: number): Parser<number> =>
+/** A whole number from `min` to `max`; `note` (such as what 0 means) follows the range in the message. */
+export const integerIn =
+  (min: number, max: number, note?: string): Parser<number> =>
   (raw, option) => {
     const value = /^\d+$/.test(raw.trim()) ? Number(raw.trim()) : Number.NaN;
     if (!Number.isSafeInteger(value) || value < min || value > max)
-      invalid(option, `expected an integer from ${min} to ${max}, got "${raw}"`);
+      invalid(
+        option,
+        `expected an integer from ${min} to ${max}${note === undefined ? '' : ` (${note})`}, got "${raw}"`,
+      );
     return value;
   };
 
@@ -502,6 +516,19 @@ const build = (raw: RawValues, env: Environment, nameOf: (key: OptionKey) => str
       tokenSource,
       `give the bearer token one way only, not also by ${tokenFile === undefined ? 'AUTH_TOKEN' : nameOf('authTokenFile')}`,
     );
+  // The flag only loosens iam mode without a token; anywhere else it would be ignored, and an
+  // operator who passed it may believe the server is open when it checks callers, or the reverse.
+  const allowUnauthenticated = value('allowUnauthenticated');
+  if (allowUnauthenticated && auth !== 'iam')
+    invalid(
+      nameOf('allowUnauthenticated'),
+      'only applies with auth=iam without a bearer token (passthrough checks every caller’s AWS keys); drop it',
+    );
+  if (allowUnauthenticated && (authToken !== undefined || tokenSecret !== undefined))
+    invalid(
+      nameOf('allowUnauthenticated'),
+      `only applies without a bearer token, but ${tokenSource} gives one, so callers must send it; drop one of the two`,
+    );
   const tlsCertificate = value('tlsCertificate');
   const tlsKey = value('tlsKey');
   if ((tlsCertificate === undefined) !== (tlsKey === undefined))
@@ -535,7 +562,7 @@ const build = (raw: RawValues, env: Environment, nameOf: (key: OptionKey) => str
     requestTimeoutMs: value('requestTimeout'),
     credentialCacheSize: value('credentialCacheSize'),
     listenAddress: Object.freeze(value('listenAddress')),
-    allowUnauthenticated: value('allowUnauthenticated'),
+    allowUnauthenticated,
     telemetryPath: value('telemetryPath'),
     tlsCertificate,
     tlsKey,
@@ -568,14 +595,61 @@ export const formatListenAddress = (address: ListenAddress): string =>
  * address would take writes and reads from anyone who reaches it. That is right only behind
  * something that checks callers, which the user has to say with --allow-unauthenticated.
  */
-const refuseOpenUnauthenticated = (config: ConnectorConfig): void => {
+const refuseOpenUnauthenticated = (
+  config: ConnectorConfig,
+  raw: RawValues,
+  nameOf: (key: OptionKey) => string,
+): void => {
   if (config.auth !== 'iam' || config.authToken !== undefined || config.authTokenSecret !== undefined) return;
   if (config.allowUnauthenticated || isLoopbackHost(config.listenAddress.host)) return;
   invalid(
-    '--auth',
+    // The option that chose iam mode: --enable-sigv4-auth=true alone does it too.
+    nameOf(raw.auth === undefined && raw.enableSigv4Auth !== undefined ? 'enableSigv4Auth' : 'auth'),
     `iam mode without a bearer token would accept unauthenticated writes and reads from anyone who can reach ${formatListenAddress(config.listenAddress)}; give a token (--auth-token-file, --auth-token-secret or AUTH_TOKEN), listen on loopback (--web.listen-address=127.0.0.1:${config.listenAddress.port}), or pass --allow-unauthenticated if something in front checks callers`,
   );
 };
+
+/** One option as the command line gave it: its flag without `--`, and its value as typed. */
+export interface FlagValue {
+  readonly flag: string;
+  readonly text: string;
+}
+
+/**
+ * Splits a command line into options: `--name=value` or `--name value`, and a bare boolean flag
+ * (one `specs` reads with `parseBoolean`) means true. Nothing is read yet but the split.
+ *
+ * @throws InvalidConfigError naming the argument, for one that is no option, an option not in
+ *   `specs`, or a value left out (`--region --log.level=warn`: a value never starts with `--`,
+ *   though `--name=--x` gives one that does)
+ */
+export const splitFlags = (argv: readonly string[], specs: readonly FlagSpec<unknown>[]): FlagValue[] => {
+  const byFlag = new Map(specs.map((spec) => [spec.flag, spec]));
+  const values: FlagValue[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const argument = argv[i] as string;
+    if (!argument.startsWith('--')) invalid(argument, 'unexpected argument; options look like --name=value');
+    const equals = argument.indexOf('=');
+    const flag = argument.slice(2, equals < 0 ? undefined : equals);
+    const spec = byFlag.get(flag);
+    if (spec === undefined) return invalid(`--${flag}`, 'unknown option (see --help)');
+    const next = argv[i + 1];
+    let text: string;
+    if (equals >= 0) text = argument.slice(equals + 1);
+    else if (next === undefined || next.startsWith('--')) {
+      if (spec.parse !== parseBoolean) return invalid(`--${flag}`, 'needs a value');
+      text = 'true';
+    } else {
+      text = next;
+      i++;
+    }
+    values.push({ flag, text });
+  }
+  return values;
+};
+
+/** The connector's options, as `splitFlags` takes them. */
+export const CONNECTOR_FLAGS: readonly FlagSpec<unknown>[] = Object.values(OPTIONS);
 
 /**
  * Reads the standalone server's flags (`--name=value` or `--name value`; a bare boolean flag means
@@ -589,33 +663,25 @@ const refuseOpenUnauthenticated = (config: ConnectorConfig): void => {
  * const config = readFlags(process.argv.slice(2), process.env);
  * ```
  */
-export const readFlags = (argv: readonly string[], env: Environment): ConnectorConfig => {
+export const readFlags = (argv: readonly string[], env: Environment): ConnectorConfig =>
+  readFlagValues(splitFlags(argv, CONNECTOR_FLAGS), env);
+
+/**
+ * `readFlags` for a command line already split (`splitFlags`), as the CLI splits its own options
+ * off first; a later value of a flag replaces an earlier one.
+ *
+ * @throws InvalidConfigError as `readFlags` does
+ */
+export const readFlagValues = (values: readonly FlagValue[], env: Environment): ConnectorConfig => {
   const raw: RawValues = {};
-  for (let i = 0; i < argv.length; i++) {
-    const argument = argv[i] as string;
-    if (!argument.startsWith('--')) invalid(argument, 'unexpected argument; options look like --name=value');
-    const equals = argument.indexOf('=');
-    const flag = argument.slice(2, equals < 0 ? undefined : equals);
+  for (const { flag, text } of values) {
     const key = FLAG_TO_KEY.get(flag);
     if (key === undefined) return invalid(`--${flag}`, 'unknown option (see --help)');
-    let text: string;
-    if (equals >= 0) text = argument.slice(equals + 1);
-    else if (
-      OPTIONS[key].parse === parseBoolean &&
-      (argv[i + 1] === undefined || argv[i + 1]?.startsWith('--'))
-    )
-      text = 'true';
-    else {
-      const next = argv[i + 1];
-      // `--region --enable-logging` is a forgotten value, not a region; `--name=--x` stays possible.
-      if (next === undefined || next.startsWith('--')) return invalid(`--${flag}`, 'needs a value');
-      text = next;
-      i++;
-    }
     raw[key] = text;
   }
-  const config = build(raw, env, (key) => `--${OPTIONS[key].flag}`);
-  refuseOpenUnauthenticated(config);
+  const nameOf = (key: OptionKey): string => `--${OPTIONS[key].flag}`;
+  const config = build(raw, env, nameOf);
+  refuseOpenUnauthenticated(config, raw, nameOf);
   return config;
 };
 

@@ -108,3 +108,15 @@ export class InvalidConfigError extends ConnectorError {
     this.option = option;
   }
 }
+
+/**
+ * The CLI could not start (a port it cannot listen on, an emulator that did not start or is not
+ * installed); raised at start-up, before any request. The message is the one line printed,
+ * without a stack trace.
+ */
+export class StartupError extends ConnectorError {
+  public constructor(message: string, options?: ErrorOptions) {
+    super(500, message, options);
+    this.name = 'StartupError';
+  }
+}

@@ -8,6 +8,8 @@
  * YAML (the lines after the heading comments) is itself a complete prometheus.yml (every other
  * key has a default), so it can be appended to an existing file or checked alone by promtool.
  */
+import { quoteIdentifier } from './read-query.js';
+
 /** How the Prometheus that uses a snippet authenticates to the connector. */
 export type SnippetAuth =
   /** Basic auth carries an AWS key pair (passthrough mode). */
@@ -64,7 +66,7 @@ export const writerSnippet = ({ url, auth }: SnippetOptions): string =>
     `  - url: ${url}/write`,
     ...authLines(auth, true),
     '    queue_config:',
-    '      retry_on_http_429: true   # Timestream throttling answers 429: retry, do not drop',
+    '      retry_on_http_429: true   # API Gateway’s throttling answers 429: retry, do not drop',
     'remote_read:',
     `  - url: ${url}/read`,
     ...authLines(auth, false),
@@ -86,8 +88,9 @@ export const readerSnippet = ({ url, auth }: SnippetOptions): string =>
     '',
   ].join('\n');
 
-/** A Timestream identifier as SQL writes it: quoted unless it is a plain word. */
-const sqlName = (name: string): string => (/^[A-Za-z_][A-Za-z0-9_]*$/.test(name) ? name : `"${name}"`);
+/** A Timestream identifier as SQL writes it: a plain word as is (easier to read and retype), else quoted. */
+const sqlName = (name: string): string =>
+  /^[A-Za-z_][A-Za-z0-9_]*$/.test(name) ? name : quoteIdentifier(name);
 
 export interface AwsCliOptions {
   readonly database: string;

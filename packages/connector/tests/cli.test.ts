@@ -60,6 +60,15 @@ describe('timestream-prometheus-connector CLI', () => {
   });
 
   it.each([
+    ['--help', '--emulator-port'],
+    ['--emulator', '--emulator-port', '-h'],
+  ])('%s %s prints the help and exits 0, though the rest would be refused', async (...argv) => {
+    const result = await runCli(argv);
+    expect([result.code, result.stderr]).toEqual([0, '']);
+    expect(result.stdout).toMatch(/^Usage: timestream-prometheus-connector \[options\]/);
+  });
+
+  it.each([
     {
       argv: [],
       message:
@@ -80,7 +89,13 @@ describe('timestream-prometheus-connector CLI', () => {
     },
     {
       argv: ['--emulator', '--emulator-port=70000'],
-      message: '--emulator-port: expected a port from 0 to 65535',
+      message:
+        'invalid configuration: --emulator-port: expected an integer from 0 to 65535 (0 picks a free port), got "70000"',
+    },
+    {
+      argv: ['--emulator', '--allow-unauthenticated'],
+      message:
+        'invalid configuration: --allow-unauthenticated: only applies with auth=iam without a bearer token',
     },
     {
       argv: ['--default-database=prom', '--default-table=metrics', '--region=mars-1'],

@@ -17,6 +17,13 @@ const failure = (run: () => unknown): InvalidConfigError => {
   throw new Error('expected an InvalidConfigError');
 };
 
+/** A fresh file holding a bearer token. */
+const tokenFile = (): string => {
+  const file = join(mkdtempSync(join(tmpdir(), 'connector-config-')), 'token');
+  writeFileSync(file, 's3cr3t-token\n');
+  return file;
+};
+
 describe('readFlags (standalone)', () => {
   it('applies the Go connector’s defaults', () => {
     // Act
@@ -426,12 +433,24 @@ describe('the rules for users’ first mistakes', () => {
     it.each([':9201', '0.0.0.0:9201', '[::]:9201', '192.168.1.20:9201', '[fe80::1]:9201', 'myhost:9201'])(
       'refuses to listen on %s, naming --allow-unauthenticated',
       (address) => {
-        for (const argv of [
-          [...IAM, `--web.listen-address=${address}`],
-          [...REQUIRED, '--enable-sigv4-auth', `--web.listen-address=${address}`],
+        for (const { argv, option } of [
+          { argv: [...IAM, `--web.listen-address=${address}`], option: '--auth' },
+          {
+            argv: [...REQUIRED, '--enable-sigv4-auth', `--web.listen-address=${address}`],
+            option: '--enable-sigv4-auth',
+          },
+          {
+            argv: [...REQUIRED, '--enable-sigv4-auth=true', `--web.listen-address=${address}`],
+            option: '--enable-sigv4-auth',
+          },
+          {
+            argv: [...IAM, '--enable-sigv4-auth=true', `--web.listen-address=${address}`],
+            option: '--auth',
+          },
         ]) {
           const error = failure(() => readFlags(argv, {}));
-          expect(error.option).toBe('--auth');
+          expect(error.option).toBe(option);
+          expect(error.message).toMatch(new RegExp(`^invalid configuration: ${option}: iam mode`));
           expect(error.message).toContain(
             `iam mode without a bearer token would accept unauthenticated writes and reads from anyone who can reach ${address}`,
           );
@@ -463,6 +482,65 @@ describe('the rules for users’ first mistakes', () => {
       },
     ])('starts on every interface with $title', ({ argv, env }) => {
       expect(readFlags([...IAM, '--web.listen-address=:9201', ...argv], env).auth).toBe('iam');
+    });
+
+    it.each([
+      {
+        title: 'passthrough mode (the default)',
+        argv: [...REQUIRED, '--allow-unauthenticated'],
+        env: {},
+        message:
+          'invalid configuration: --allow-unauthenticated: only applies with auth=iam without a bearer token (passthrough checks every caller’s AWS keys); drop it',
+      },
+      {
+        title: '--auth=passthrough',
+        argv: [...REQUIRED, '--auth=passthrough', '--allow-unauthenticated=true'],
+        env: {},
+        message: /^invalid configuration: --allow-unauthenticated: only applies with auth=iam/,
+      },
+      {
+        title: '--enable-sigv4-auth=false',
+        argv: [...REQUIRED, '--enable-sigv4-auth=false', '--allow-unauthenticated'],
+        env: {},
+        message: /^invalid configuration: --allow-unauthenticated: only applies with auth=iam/,
+      },
+      {
+        title: 'a token from AUTH_TOKEN',
+        argv: [...IAM, '--allow-unauthenticated'],
+        env: { AUTH_TOKEN: 't0k' },
+        message:
+          'invalid configuration: --allow-unauthenticated: only applies without a bearer token, but AUTH_TOKEN gives one, so callers must send it; drop one of the two',
+      },
+      {
+        title: 'a token from --auth-token-file',
+        argv: [...IAM, '--allow-unauthenticated', `--auth-token-file=${tokenFile()}`],
+        env: {},
+        message:
+          /--allow-unauthenticated: only applies without a bearer token, but --auth-token-file gives one/,
+      },
+      {
+        title: 'a token from --auth-token-secret',
+        argv: [
+          ...IAM,
+          '--auth-token-secret=arn:aws:secretsmanager:us-east-1:1:secret:t',
+          '--allow-unauthenticated',
+        ],
+        env: {},
+        message:
+          /--allow-unauthenticated: only applies without a bearer token, but --auth-token-secret gives one/,
+      },
+    ])(
+      'refuses --allow-unauthenticated with $title, where it would change nothing',
+      ({ argv, env, message }) => {
+        const error = failure(() => readFlags(argv, env));
+        expect(error.option).toBe('--allow-unauthenticated');
+        if (typeof message === 'string') expect(error.message).toBe(message);
+        else expect(error.message).toMatch(message);
+      },
+    );
+
+    it('takes --allow-unauthenticated=false anywhere (it asks for nothing)', () => {
+      expect(readFlags([...REQUIRED, '--allow-unauthenticated=false'], {}).allowUnauthenticated).toBe(false);
     });
 
     it('still refuses with --allow-unauthenticated=false', () => {

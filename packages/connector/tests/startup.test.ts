@@ -37,12 +37,34 @@ describe('splitArguments (the CLI’s own options)', () => {
     ]);
   });
 
-  it('passes every other argument on to the connector, in order', () => {
-    expect(splitArguments(['--log.level', 'warn', '--emulator', '--region=eu-west-2']).flags).toEqual([
-      '--log.level',
-      'warn',
-      '--region=eu-west-2',
+  it('passes every other argument on to the connector, split the connector’s way, in order', () => {
+    expect(
+      splitArguments(['--log.level', 'warn', '--emulator', '--region=eu-west-2', '--fail-on-long-label'])
+        .flags,
+    ).toEqual([
+      { flag: 'log.level', text: 'warn' },
+      { flag: 'region', text: 'eu-west-2' },
+      { flag: 'fail-on-long-label', text: 'true' },
     ]);
+  });
+
+  it.each([
+    ['--help', '--emulator-port'],
+    ['--emulator-port', '--help'],
+    ['--region', '-h'],
+    ['--no-such-option', '--help'],
+    ['stray', '--help=true'],
+    ['--emulator-data-dir=/d', '--help'],
+  ])('%s %s asks for help, whatever else is wrong', (...argv) => {
+    expect(splitArguments(argv).help).toBe(true);
+  });
+
+  it.each([
+    { argv: ['--emulator=false'], emulator: false },
+    { argv: ['--emulator', 'true'], emulator: true },
+    { argv: ['--emulator=1', '--log.level=warn'], emulator: true },
+  ])('reads --emulator as the connector’s booleans: $argv', ({ argv, emulator }) => {
+    expect(splitArguments(argv).emulator).toBe(emulator);
   });
 
   it.each([
@@ -52,7 +74,15 @@ describe('splitArguments (the CLI’s own options)', () => {
       message: /only applies with --emulator/,
     },
     { argv: ['--emulator-port=9300'], option: '--emulator-port', message: /runs against real AWS/ },
-    { argv: ['--emulator', '--emulator-port=65536'], option: '--emulator-port', message: /0 to 65535/ },
+    {
+      argv: ['--emulator', '--emulator-port=65536'],
+      option: '--emulator-port',
+      message: /: expected an integer from 0 to 65535 \(0 picks a free port\), got "65536"$/,
+    },
+    { argv: ['--emulator=yes'], option: '--emulator', message: /expected true or false, got "yes"/ },
+    { argv: ['--emulator', '--emulator-prot=1'], option: '--emulator-prot', message: /unknown option/ },
+    { argv: ['--emulator', 'stray'], option: '--emulator', message: /expected true or false, got "stray"/ },
+    { argv: ['--emulator', '--region'], option: '--region', message: /needs a value/ },
     { argv: ['--emulator', '--emulator-port=-1'], option: '--emulator-port', message: /got "-1"/ },
     { argv: ['--emulator', '--emulator-port=http'], option: '--emulator-port', message: /got "http"/ },
     { argv: ['--emulator', '--emulator-port'], option: '--emulator-port', message: /needs a value/ },
@@ -118,6 +148,17 @@ describe('the printed prometheus.yml', () => {
     },
   );
 
+  it('retries 429s, naming what answers them: API Gateway’s throttling, not Timestream’s (503)', () => {
+    const text = writerSnippet({
+      url: URL_BASE,
+      auth: { mode: 'iam', tokenRequired: false, tokenFile: undefined },
+    });
+    expect(text).toContain(
+      '    queue_config:\n      retry_on_http_429: true   # API Gateway’s throttling answers 429: retry, do not drop\n',
+    );
+    expect(text).not.toMatch(/Timestream throttling/);
+  });
+
   it.each(AUTHS)('$title: the reader’s has remote_read with read_recent: true only', ({ auth, absent }) => {
     const text = readerSnippet({ url: URL_BASE, auth });
     expect(text).toMatch(/^# prometheus\.yml of a Prometheus that only reads/);
@@ -164,6 +205,12 @@ describe('the AWS CLI text', () => {
     ).toContain(
       `aws timestream-query query --region eu-west-2 --query-string 'SELECT count() FROM "prom-db"."m.x"'\n`,
     );
+  });
+
+  it('quotes as the read path does, doubling a double quote', () => {
+    expect(
+      awsCliText({ database: 'a"b', table: 'plain_1', region: 'eu-west-2', emulator: undefined }),
+    ).toContain(`--query-string 'SELECT count() FROM "a""b".plain_1'\n`);
   });
 });
 
