@@ -40,7 +40,7 @@ const authLines = (auth: SnippetAuth, commented: boolean): string[] => {
       '    authorization:',
       '      type: Bearer',
       commented
-        ? `      credentials_file: ${file}   # ${auth.tokenFile === undefined ? 'put the connector’s bearer token in this file' : 'the connector’s --auth-token-file'}`
+        ? `      credentials_file: ${file} # ${auth.tokenFile === undefined ? 'put the connector’s bearer token in this file' : 'the connector’s --auth-token-file'}`
         : `      credentials_file: ${file}`,
     ];
   }
@@ -48,8 +48,8 @@ const authLines = (auth: SnippetAuth, commented: boolean): string[] => {
     return ['    basic_auth:', `      username: ${auth.username}`, `      password: ${auth.password}`];
   return [
     '    basic_auth:',
-    `      username: ${auth.username}   # AWS access key id${auth.local ? ' (the emulator accepts any)' : ''}`,
-    `      password: ${auth.password}   # AWS secret access key[:session token]`,
+    `      username: ${auth.username} # AWS access key id${auth.local ? ' (the emulator accepts any)' : ''}`,
+    `      password: ${auth.password} # AWS secret access key[:session token]`,
   ];
 };
 
@@ -66,7 +66,7 @@ export const writerSnippet = ({ url, auth }: SnippetOptions): string =>
     `  - url: ${url}/write`,
     ...authLines(auth, true),
     '    queue_config:',
-    '      retry_on_http_429: true   # API Gateway’s throttling answers 429: retry, do not drop',
+    '      retry_on_http_429: true # API Gateway’s throttling answers 429: retry, do not drop',
     'remote_read:',
     `  - url: ${url}/read`,
     ...authLines(auth, false),

@@ -2,6 +2,8 @@
  * The CLI's own options and the text it prints at start (cli-options.ts, startup-text.ts), as
  * pure functions; cli.test.ts runs the command itself.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { DEFAULT_EMULATOR_PORT, splitArguments } from '../src/cli-options.js';
 import { InvalidConfigError } from '../src/errors.js';
 import {
@@ -123,7 +125,7 @@ describe('the printed prometheus.yml', () => {
       title: 'iam with a token from elsewhere',
       auth: { mode: 'iam', tokenRequired: true, tokenFile: undefined },
       lines: new RegExp(
-        `\\n {6}credentials_file: ${TOKEN_FILE_PLACEHOLDER} {3}# put the connector’s bearer token`,
+        `\\n {6}credentials_file: ${TOKEN_FILE_PLACEHOLDER} # put the connector’s bearer token`,
       ),
       absent: /basic_auth/,
     },
@@ -148,13 +150,24 @@ describe('the printed prometheus.yml', () => {
     },
   );
 
+  it('is what the README shows for npm start, to the character', () => {
+    const readme = readFileSync(join(__dirname, '..', '..', '..', 'README.md'), 'utf8');
+    const shown = /<!-- printed: npm start writer -->\n```yaml\n([\s\S]*?)```\n/.exec(readme)?.[1];
+    expect(shown).toBe(
+      writerSnippet({
+        url: URL_BASE,
+        auth: { mode: 'passthrough', username: 'AKIDLOCALEXAMPLE', password: 'local-secret', local: true },
+      }),
+    );
+  });
+
   it('retries 429s, naming what answers them: API Gateway’s throttling, not Timestream’s (503)', () => {
     const text = writerSnippet({
       url: URL_BASE,
       auth: { mode: 'iam', tokenRequired: false, tokenFile: undefined },
     });
     expect(text).toContain(
-      '    queue_config:\n      retry_on_http_429: true   # API Gateway’s throttling answers 429: retry, do not drop\n',
+      '    queue_config:\n      retry_on_http_429: true # API Gateway’s throttling answers 429: retry, do not drop\n',
     );
     expect(text).not.toMatch(/Timestream throttling/);
   });
