@@ -5,7 +5,7 @@
  * case-insensitive underneath.
  */
 import { decodeReadResponse, encodeReadRequest, type LabelMatcher } from '@prometheus-timestream/codec';
-import { basicAuth, type Harness, startHarness, text, writeBody } from './helpers/harness.js';
+import { basicAuth, type Harness, READ_HEADERS, startHarness, text, writeBody } from './helpers/harness.js';
 import { expectedSeries, type StoredSeries, sortedLabels } from './helpers/oracle.js';
 
 const T0 = Math.floor((Date.now() - 10 * 60_000) / 1000) * 1000;
@@ -53,9 +53,7 @@ describe('label names differing only in case, through remote write and remote re
       method: 'POST',
       path: '/read',
       headers: {
-        'content-type': 'application/x-protobuf',
-        'content-encoding': 'snappy',
-        'x-prometheus-remote-read-version': '0.1.0',
+        ...READ_HEADERS,
         authorization: basicAuth(),
       },
       body: encodeReadRequest({

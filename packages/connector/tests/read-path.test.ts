@@ -14,7 +14,7 @@ import {
   type ResponseType,
   STREAMED_CONTENT_TYPE,
 } from '@prometheus-timestream/codec';
-import { basicAuth, type Harness, startHarness, text, writeBody } from './helpers/harness.js';
+import { basicAuth, type Harness, READ_HEADERS, startHarness, text, writeBody } from './helpers/harness.js';
 import { expectedSeries, type LabelMap, type StoredSeries, sortedLabels } from './helpers/oracle.js';
 
 const STEP = 15_000;
@@ -44,12 +44,7 @@ const STORED: StoredSeries[] = LABEL_SETS.map((labels, s) => ({
 
 const m = (type: LabelMatcher['type'], name: string, value: string): LabelMatcher => ({ type, name, value });
 
-const readHeaders = {
-  'content-type': 'application/x-protobuf',
-  'content-encoding': 'snappy',
-  'x-prometheus-remote-read-version': '0.1.0',
-  authorization: basicAuth(),
-};
+const readHeaders = { ...READ_HEADERS, authorization: basicAuth() };
 
 const read = (h: Harness, request: ReadRequestInput, headers: Record<string, string> = readHeaders) =>
   h.handle({ method: 'POST', path: '/read', headers, body: encodeReadRequest(request) });

@@ -13,6 +13,7 @@ import {
   basicAuth,
   type Harness,
   nodeSeries,
+  READ_HEADERS,
   startHarness,
   text,
   V2_HEADERS,
@@ -24,12 +25,6 @@ const MAX_BODY_BYTES = 65_536;
 const MAX_DECODED_BYTES = 16 * 1024 * 1024;
 const LIMIT_FLAGS = [`--max-body-bytes=${MAX_BODY_BYTES}`, `--max-decoded-bytes=${MAX_DECODED_BYTES}`];
 const MIB = 1024 * 1024;
-
-const READ_HEADERS = {
-  'content-type': 'application/x-protobuf',
-  'content-encoding': 'snappy',
-  'x-prometheus-remote-read-version': '0.1.0',
-};
 
 /** A protobuf varint (lengths up to 2^64 - 1, hence bigint). */
 const varint = (value: bigint): number[] => {

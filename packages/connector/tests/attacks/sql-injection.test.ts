@@ -20,6 +20,7 @@ import {
   basicAuth,
   DATABASE,
   type Harness,
+  READ_HEADERS,
   startHarness,
   TABLE,
   text,
@@ -230,9 +231,7 @@ describe('SQL injection through remote-read matchers', () => {
         method: 'POST',
         path: '/read',
         headers: {
-          'content-type': 'application/x-protobuf',
-          'content-encoding': 'snappy',
-          'x-prometheus-remote-read-version': '0.1.0',
+          ...READ_HEADERS,
           authorization: basicAuth(),
         },
         body: encodeReadRequest({

@@ -149,6 +149,13 @@ export const V1_HEADERS = {
   'x-prometheus-remote-write-version': '0.1.0',
 };
 
+/** What Prometheus sends with a remote-read request. */
+export const READ_HEADERS = {
+  'content-type': 'application/x-protobuf',
+  'content-encoding': 'snappy',
+  'x-prometheus-remote-read-version': '0.1.0',
+};
+
 export const V2_HEADERS = {
   'content-type': WRITE_CONTENT_TYPES['2.0'],
   'x-prometheus-remote-write-version': '2.0.0',
