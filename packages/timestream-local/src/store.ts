@@ -175,7 +175,15 @@ export class TimestreamStore implements Catalog {
   private nextPhysical = 1;
 
   private constructor(
+    /** Queries, CREATE/DROP TABLE and loading: it sees only committed rows. */
     private readonly connection: DuckDBConnection,
+    /**
+     * WriteRecords' ALTER TABLE, DELETE and appenders, one call at a time (`persistQueue`). Its
+     * own connection because a transaction belongs to a connection: a query between an
+     * overwrite's statements would otherwise run inside its transaction, see its half-done state,
+     * and abort it if the query failed.
+     */
+    private readonly writer: DuckDBConnection,
     private readonly instance: DuckDBInstance,
     private readonly catalogFile: string | undefined,
     private readonly clock: () => number,
@@ -191,6 +199,7 @@ export class TimestreamStore implements Catalog {
     const connection = await instance.connect();
     const store = new TimestreamStore(
       connection,
+      await instance.connect(),
       instance,
       dataDir === undefined ? undefined : path.join(dataDir, 'catalog.json'),
       options.now ?? Date.now,
@@ -202,6 +211,7 @@ export class TimestreamStore implements Catalog {
   public close(): void {
     clearTimeout(this.flushTimer);
     for (const state of this.tables.values()) this.closeAppender(state);
+    this.writer.closeSync();
     this.connection.closeSync();
     this.instance.closeSync();
   }
@@ -602,7 +612,7 @@ export class TimestreamStore implements Catalog {
       const column = physicalColumn(state, name);
       if (state.physicalColumns.has(column)) continue;
       this.closeAppender(state);
-      await this.connection.run(`ALTER TABLE ${table} ADD COLUMN ${quoteIdentifier(column)} VARCHAR`);
+      await this.writer.run(`ALTER TABLE ${table} ADD COLUMN ${quoteIdentifier(column)} VARCHAR`);
       state.physicalColumns.add(column);
       state.columnOrder = undefined;
     }
@@ -610,13 +620,59 @@ export class TimestreamStore implements Catalog {
       const column = physicalColumn(state, name);
       if (state.physicalColumns.has(column)) continue;
       this.closeAppender(state);
-      await this.connection.run(
+      await this.writer.run(
         `ALTER TABLE ${table} ADD COLUMN ${quoteIdentifier(column)} ${DUCKDB_TYPES[type]}`,
       );
       state.physicalColumns.add(column);
       state.columnOrder = undefined;
     }
+    if (deletes.length === 0 && inserts.length === 0) return;
+    // With a data dir a call is answered only once its rows are committed (in DuckDB's WAL), so
+    // an acknowledged write survives a kill, as it does on the service; and the DELETEs of the
+    // rows it overwrites commit in one transaction with the new rows (the appender's flush joins
+    // it), so a kill or a failure between the two cannot lose an overwritten record's
+    // acknowledged value: it is replaced or kept, and a failed call is rolled back whole, so its
+    // retry finds the table as it was. A call without overwrites needs no transaction: the flush
+    // is one commit. In memory nothing survives a kill anyway, and the appender stays open across
+    // calls, as each flush costs ~3 ms. The ALTER TABLEs above commit on their own either way (a
+    // column no row uses yet is harmless).
+    const durable = this.catalogFile !== undefined;
+    const transaction = durable && deletes.length > 0;
+    // DELETE needs earlier calls' appended rows flushed (with a data dir there are none).
     if (deletes.length > 0) this.closeAppender(state);
+    if (transaction) await this.writer.run('BEGIN TRANSACTION');
+    try {
+      await this.deleteAndAppend(state, deletes, inserts);
+      if (durable) this.closeAppender(state);
+      if (transaction) await this.writer.run('COMMIT');
+    } catch (error) {
+      // Nothing of the call may stay: its appended rows (with a data dir the appender holds no
+      // others) are dropped, not flushed with the next call's, and its DELETEs rolled back.
+      if (durable) {
+        const open = state.appender;
+        state.appender = undefined;
+        try {
+          open?.appender.clear();
+          open?.appender.closeSync();
+        } catch {
+          // The appender is being thrown away; the rollback is what matters.
+        }
+        if (transaction) await this.writer.run('ROLLBACK').catch(() => undefined);
+      }
+      throw error;
+    }
+    if (durable || state.appender === undefined) return;
+    if (state.appender.rows >= APPENDER_FLUSH_ROWS) this.closeAppender(state);
+    else this.scheduleFlush();
+  }
+
+  /** Removes the rows `deletes` overwrite and appends `inserts` (flushed by the caller). */
+  private async deleteAndAppend(
+    state: TableState,
+    deletes: readonly ValidRecord[],
+    inserts: readonly ValidRecord[],
+  ): Promise<void> {
+    const table = quoteIdentifier(state.physicalName);
     for (const record of deletes) {
       const conditions = ['measure_name = CAST(? AS VARCHAR)', 'time = make_timestamp_ns(CAST(? AS BIGINT))'];
       const params: unknown[] = [record.measureName, record.timeNs];
@@ -626,13 +682,13 @@ export class TimestreamStore implements Catalog {
         );
         params.push(record.dimensions.find((d) => d.name === name)?.value ?? null);
       }
-      await this.connection.run(`DELETE FROM ${table} WHERE ${conditions.join(' AND ')}`, params as never[]);
+      await this.writer.run(`DELETE FROM ${table} WHERE ${conditions.join(' AND ')}`, params as never[]);
     }
     if (inserts.length === 0) return;
     // An appender writes rows straight into the table's columns: a 100-row INSERT … VALUES with
     // a parameter per cell cost DuckDB ~50 ms to plan, the appender ~2 ms.
     const columns = await this.columnOrder(state);
-    state.appender ??= { appender: await this.connection.createAppender(state.physicalName), rows: 0 };
+    state.appender ??= { appender: await this.writer.createAppender(state.physicalName), rows: 0 };
     const { appender } = state.appender;
     // Every value was validated against its column's type, so appending cannot fail on data.
     for (const record of inserts) {
@@ -651,12 +707,6 @@ export class TimestreamStore implements Catalog {
       appender.endRow();
     }
     state.appender.rows += inserts.length;
-    // With a data dir a call is answered only once its rows are committed (in DuckDB's WAL), so
-    // an acknowledged write survives a kill, as it does on the service. In memory nothing
-    // survives a kill anyway, and the appender stays open across calls.
-    if (this.catalogFile !== undefined || state.appender.rows >= APPENDER_FLUSH_ROWS)
-      this.closeAppender(state);
-    else this.scheduleFlush();
   }
 
   private flushTimer: NodeJS.Timeout | undefined;
@@ -682,7 +732,7 @@ export class TimestreamStore implements Catalog {
   /** The table's columns in DuckDB's order, which an appender must follow. */
   private async columnOrder(state: TableState): Promise<readonly string[]> {
     if (state.columnOrder === undefined) {
-      const result = await this.connection.runAndReadAll(
+      const result = await this.writer.runAndReadAll(
         `SELECT * FROM ${quoteIdentifier(state.physicalName)} LIMIT 0`,
       );
       state.columnOrder = result.columnNames();
