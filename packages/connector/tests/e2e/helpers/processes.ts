@@ -45,6 +45,31 @@ export const requireBinary = (binary: Binary): string => {
   );
 };
 
+/** A binary of the Prometheus 3 release the end-to-end tests build (peers/build-prometheus3.sh). */
+export type Prometheus3Binary = 'prometheus' | 'promtool';
+
+/**
+ * The absolute path of Prometheus 3's `binary`, which the end-to-end configuration's globalSetup
+ * builds (or finds cached) before any test runs.
+ *
+ * @throws Error saying how to build it when the tests run without that setup
+ */
+export const requirePrometheus3 = (binary: Prometheus3Binary): string => {
+  const directory = process.env.PROMETHEUS3_DIR;
+  const candidate = directory === undefined ? undefined : join(directory, binary);
+  try {
+    if (candidate === undefined) throw new Error('PROMETHEUS3_DIR is not set');
+    accessSync(candidate, constants.X_OK);
+    return candidate;
+  } catch {
+    throw new Error(
+      `Prometheus 3's ${binary} is not built: run the tests with jest.e2e.config.cjs (npm run test:e2e), ` +
+        'whose globalSetup builds it, or bash packages/connector/tests/e2e/peers/build-prometheus3.sh ' +
+        'and set PROMETHEUS3_DIR to the directory it prints.',
+    );
+  }
+};
+
 /** A free TCP port on 127.0.0.1 (released just before use; fine on a test machine). */
 export const freePort = (): Promise<number> =>
   new Promise((resolve, reject) => {
