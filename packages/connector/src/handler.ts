@@ -91,7 +91,12 @@ export type Route = 'write' | 'read';
 
 const SECTIONS: Readonly<Record<Route, RemoteSection>> = { write: 'remote_write', read: 'remote_read' };
 
-/** Headers of remote write 2.0 answers; Prometheus treats a 2.0 success without them as a failure. */
+/**
+ * Headers of remote write 2.0 answers. Prometheus 3 counts every sample of a 2xx answer beyond
+ * `Samples-Written` as failed (`prometheus_remote_storage_samples_failed_total`, an error log), and
+ * a 2xx whose three counts are all 0 for a request that carried data as a non-recoverable failure
+ * of the whole batch (storage/remote/queue_manager.go `updateMetrics`, `NoDataWritten`).
+ */
 const WRITTEN_HEADERS = {
   samples: 'X-Prometheus-Remote-Write-Samples-Written',
   histograms: 'X-Prometheus-Remote-Write-Histograms-Written',
@@ -317,10 +322,12 @@ export const createConnector = (config: ConnectorConfig, dependencies: Connector
     log.series = decoded.counts.series;
     log.samples = decoded.counts.samples;
     metrics.receivedSamples(decoded.counts.samples);
+    /** Samples the connector is done with although it stored no record for them (set below). */
+    let settled = 0;
     const writtenHeaders = (samples: number): Record<string, string> =>
       decoded.version === '2.0'
         ? {
-            [WRITTEN_HEADERS.samples]: String(samples),
+            [WRITTEN_HEADERS.samples]: String(samples + settled),
             [WRITTEN_HEADERS.histograms]: '0',
             [WRITTEN_HEADERS.exemplars]: '0',
           }
@@ -334,6 +341,13 @@ export const createConnector = (config: ConnectorConfig, dependencies: Connector
       return errorResponse(error, writtenHeaders(0));
     }
     recordTranslation(translated);
+    // Staleness markers and NaN/±Inf values are settled by the connector's documented policy (a
+    // value Timestream has no representation for, counted on skipped_samples_total{reason}); no
+    // resend or relabeling could ever store them, so they count as written: otherwise Prometheus
+    // 3 would log every ended series as failed samples, and a batch of only markers as a
+    // non-recoverable error. Series skipped for their labels, which write_relabel_configs can fix,
+    // and records Timestream rejected, are not counted.
+    settled = (translated.skipped.stale_marker ?? 0) + (translated.skipped.non_finite_value ?? 0);
     log.records = translated.records;
     log.skipped = formatCounts(translated.skipped) || undefined;
     // Label values only at debug: they can be sensitive and they make logs large.

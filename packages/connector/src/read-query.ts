@@ -1,7 +1,8 @@
 /**
  * Remote-read query → Timestream SQL, with Prometheus's matcher semantics: an absent label equals
- * `""`, regexes are fully anchored RE2 (translated to the Java syntax Timestream's `regexp_like`
- * speaks), and no matcher value can change the statement.
+ * `""`, regexes are fully anchored RE2 in which `.` matches a newline, as in Prometheus 3
+ * (translated to the Java syntax Timestream's `regexp_like` speaks), and no matcher value can
+ * change the statement.
  */
 import type { LabelMatcher, ReadQuery } from '@prometheus-timestream/codec';
 import { METRIC_NAME_LABEL } from '@prometheus-timestream/codec';
@@ -115,8 +116,14 @@ export const toJavaRegex = (regex: string): string => {
   return out;
 };
 
-/** The anchored pattern: `\z`, not `$`, because Java's `$` also matches before a final newline. */
-export const anchoredPattern = (regex: string): string => `^(?:${toJavaRegex(regex)})\\z`;
+/**
+ * The anchored pattern with Prometheus 3's semantics: it compiles a matcher as `^(?s:re)$`
+ * (model/labels/regexp.go), so `.` matches a newline too, and Java needs DOTALL for that (`(?s)`;
+ * without it Java's `.` also refuses `\r`, U+0085, U+2028 and U+2029, which RE2's `.` accepts).
+ * Prometheus 3 no longer filters what remote read returns, so a looser match here would show up
+ * in its answers. `\z`, not `$`, because Java's `$` also matches before a final newline.
+ */
+export const anchoredPattern = (regex: string): string => `^(?s:${toJavaRegex(regex)})\\z`;
 
 /** A predicate, or a constant when the matcher's outcome is known without looking at a row. */
 type Predicate = string | boolean;

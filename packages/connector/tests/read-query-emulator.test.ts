@@ -16,6 +16,11 @@ const SERIES: Record<string, string>[] = [
   { __name__: 'node_load1', job: 'node', instance: 'a' },
   { __name__: 'node_cpu', job: 'node', instance: 'a', mode: 'idle' },
   { __name__: 'node_cpu', job: 'node', instance: 'a', mode: "it's" },
+  // Label values with line breaks: Prometheus 3's `.` matches every one of them.
+  { __name__: 'lines', job: 'a\nb' },
+  { __name__: 'lines', job: 'a\rb' },
+  { __name__: 'lines', job: 'a\u2028b' },
+  { __name__: 'lines', job: 'ab\n' },
 ];
 const DIMENSIONS = new Set(['instance', 'job', 'mode']);
 
@@ -63,10 +68,17 @@ describe('generated read SQL against the emulator', () => {
       [m('RE', 'nonexistent', '.+')],
       [m('NEQ', 'nonexistent', 'x'), m('EQ', 'instance', 'a')],
       [m('RE', '__name__', '(?P<n>up)')],
+      [m('EQ', '__name__', 'lines'), m('RE', 'job', 'a.b')],
+      [m('EQ', '__name__', 'lines'), m('NRE', 'job', 'a.*')],
+      [m('EQ', '__name__', 'lines'), m('RE', 'job', '.*')],
+      [m('EQ', '__name__', 'lines'), m('RE', 'job', 'ab.')],
+      [m('EQ', '__name__', 'lines'), m('RE', 'job', 'ab')],
     ].map((matchers) => ({
       matchers,
       title: matchers
-        .map((x) => `${x.name}${{ EQ: '=', NEQ: '!=', RE: '=~', NRE: '!~' }[x.type]}"${x.value}"`)
+        .map(
+          (x) => `${x.name}${{ EQ: '=', NEQ: '!=', RE: '=~', NRE: '!~' }[x.type]}${JSON.stringify(x.value)}`,
+        )
         .join(', '),
     })),
   )('{$title}', async ({ matchers }) => {

@@ -31,12 +31,12 @@ describe('buildReadSql: one predicate per matcher, Prometheus semantics', () => 
     {
       description: '__name__=~"node_.*"',
       matchers: [m('RE', '__name__', 'node_.*')],
-      where: "AND regexp_like(measure_name, '^(?:node_.*)\\z')",
+      where: "AND regexp_like(measure_name, '^(?s:node_.*)\\z')",
     },
     {
       description: '__name__!~"go_.*"',
       matchers: [m('NRE', '__name__', 'go_.*')],
-      where: "AND NOT regexp_like(measure_name, '^(?:go_.*)\\z')",
+      where: "AND NOT regexp_like(measure_name, '^(?s:go_.*)\\z')",
     },
     { description: '__name__!="" (always true)', matchers: [m('NEQ', '__name__', '')], where: '' },
     { description: 'job="node"', matchers: [m('EQ', 'job', 'node')], where: `AND "job" = 'node'` },
@@ -58,12 +58,12 @@ describe('buildReadSql: one predicate per matcher, Prometheus semantics', () => 
     {
       description: 'job=~"api" is anchored; absent counts as ""',
       matchers: [m('RE', 'job', 'api')],
-      where: `AND regexp_like(coalesce("job", ''), '^(?:api)\\z')`,
+      where: `AND regexp_like(coalesce("job", ''), '^(?s:api)\\z')`,
     },
     {
       description: 'job!~"api|web"',
       matchers: [m('NRE', 'job', 'api|web')],
-      where: `AND NOT regexp_like(coalesce("job", ''), '^(?:api|web)\\z')`,
+      where: `AND NOT regexp_like(coalesce("job", ''), '^(?s:api|web)\\z')`,
     },
     {
       description: 'several matchers',
@@ -82,8 +82,8 @@ describe('buildReadSql: one predicate per matcher, Prometheus semantics', () => 
       { matcher: m('EQ', 'nonexistent', ''), sql: HEAD },
       { matcher: m('NEQ', 'nonexistent', 'x'), sql: HEAD },
       { matcher: m('NEQ', 'nonexistent', ''), sql: undefined },
-      { matcher: m('RE', 'nonexistent', '.*'), sql: `${HEAD} AND regexp_like('', '^(?:.*)\\z')` },
-      { matcher: m('NRE', 'nonexistent', 'a+'), sql: `${HEAD} AND NOT regexp_like('', '^(?:a+)\\z')` },
+      { matcher: m('RE', 'nonexistent', '.*'), sql: `${HEAD} AND regexp_like('', '^(?s:.*)\\z')` },
+      { matcher: m('NRE', 'nonexistent', 'a+'), sql: `${HEAD} AND NOT regexp_like('', '^(?s:a+)\\z')` },
       { matcher: m('EQ', '__name__', ''), sql: undefined },
     ])('$matcher.name $matcher.type "$matcher.value"', ({ matcher, sql }) => {
       expect(buildReadSql(query(m('EQ', 'job', 'node'), matcher), destination, DIMENSIONS)).toBe(
@@ -122,7 +122,7 @@ describe('buildReadSql: one predicate per matcher, Prometheus semantics', () => 
 
     it('escapes a quote inside a regex literal', () => {
       expect(buildReadSql(query(m('RE', 'job', "a'|b")), destination, DIMENSIONS)).toBe(
-        `${HEAD} AND regexp_like(coalesce("job", ''), '^(?:a''|b)\\z')`,
+        `${HEAD} AND regexp_like(coalesce("job", ''), '^(?s:a''|b)\\z')`,
       );
     });
   });
@@ -216,6 +216,12 @@ describe('toJavaRegex: RE2 as Timestream’s Java regexp_like reads it', () => {
   });
 
   it('anchors with \\z, since Java’s $ also matches before a final newline', () => {
-    expect(anchoredPattern('a|b')).toBe('^(?:a|b)\\z');
+    expect(anchoredPattern('a|b')).toBe('^(?s:a|b)\\z');
+  });
+
+  it('turns on DOTALL around the whole regex, as Prometheus 3 compiles ^(?s:re)$', () => {
+    expect(anchoredPattern('a.b')).toBe('^(?s:a.b)\\z');
+    // A flag group of the user's still wins inside it, as in RE2.
+    expect(anchoredPattern('(?-s:a.b)')).toBe('^(?s:(?-s:a.b))\\z');
   });
 });

@@ -262,8 +262,9 @@ describe('write path: core handler → real SDK client → emulator', () => {
   });
 
   describe('remote write 2.0', () => {
-    it('answers with the Written headers, counting only what was stored', async () => {
-      // Prepare: 3 float samples, 1 staleness marker, 1 NaN.
+    it('answers with the Written headers: what was stored, and markers and NaN settled by policy', async () => {
+      // Prepare: 3 float samples, 1 staleness marker, 1 NaN, 1 +Inf; 2 samples of a series
+      // whose label name Timestream cannot hold.
       const now = Date.now();
       const body = writeBodyV2([
         ...nodeSeries(3, now, 'v2'),
@@ -272,6 +273,17 @@ describe('write path: core handler → real SDK client → emulator', () => {
           samples: [
             { timestampMs: now, value: Number.NaN, stale: true },
             { timestampMs: now + 1, value: Number.NaN },
+            { timestampMs: now + 2, value: Number.POSITIVE_INFINITY },
+          ],
+        },
+        {
+          labels: [
+            { name: '__name__', value: 'v2_unstorable' },
+            { name: 'l'.repeat(61), value: 'v' },
+          ],
+          samples: [
+            { timestampMs: now, value: 1 },
+            { timestampMs: now + 1, value: Number.NaN, stale: true },
           ],
         },
       ]);
@@ -279,15 +291,46 @@ describe('write path: core handler → real SDK client → emulator', () => {
       // Act
       const response = await h.post(body, V2_HEADERS);
 
-      // Assess
+      // Assess: 3 stored + 3 settled; the series skipped for its label is not written.
       expect(response.status).toBe(204);
       expect(response.headers).toMatchObject({
-        'X-Prometheus-Remote-Write-Samples-Written': '3',
+        'X-Prometheus-Remote-Write-Samples-Written': '6',
         'X-Prometheus-Remote-Write-Histograms-Written': '0',
         'X-Prometheus-Remote-Write-Exemplars-Written': '0',
       });
       expect(await countRows(h, "job = 'v2'")).toBe(3);
     });
+
+    it.each([
+      { what: 'staleness markers only', value: Number.NaN, stale: true },
+      { what: 'NaN only', value: Number.NaN, stale: false },
+    ])(
+      'a request of $what is written in full: Prometheus 3 would call 0 a failure',
+      async ({ value, stale }) => {
+        // Prepare: nothing to store, 4 samples.
+        const now = Date.now();
+        const body = writeBodyV2(
+          [0, 1].map((i) => ({
+            labels: [
+              { name: '__name__', value: 'v2_nothing' },
+              { name: 'i', value: String(i) },
+            ],
+            samples: [
+              { timestampMs: now, value, stale },
+              { timestampMs: now + 1, value, stale },
+            ],
+          })),
+        );
+
+        // Act
+        const response = await h.post(body, V2_HEADERS);
+
+        // Assess
+        expect(response.status).toBe(204);
+        expect(response.headers).toMatchObject({ 'X-Prometheus-Remote-Write-Samples-Written': '4' });
+        expect(await countRows(h, "measure_name = 'v2_nothing'")).toBe(0);
+      },
+    );
   });
 
   describe('transient failures answer 503, and the resent request stores each sample exactly once', () => {

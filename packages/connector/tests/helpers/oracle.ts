@@ -11,7 +11,10 @@ export interface StoredSeries {
   readonly samples: readonly { readonly timestampMs: number; readonly value: number }[];
 }
 
-/** An absent label is "", regexes are fully anchored; JavaScript spells RE2's (?P<n>…) as (?<n>…). */
+/**
+ * An absent label is "", regexes are fully anchored and `.` matches a newline (Prometheus 3
+ * compiles `^(?s:re)$`; JavaScript's `s` flag); JavaScript spells RE2's (?P<n>…) as (?<n>…).
+ */
 export const matchesAll = (labels: LabelMap, matchers: readonly LabelMatcher[]): boolean =>
   matchers.every(({ type, name, value }) => {
     const actual = labels[name] ?? '';
@@ -19,7 +22,7 @@ export const matchesAll = (labels: LabelMap, matchers: readonly LabelMatcher[]):
     if (type === 'NEQ') return actual !== value;
     const regex = new RegExp(
       `^(?:${value.replaceAll('(?P<', '(?<').replaceAll('[[:alpha:]]', '[A-Za-z]')})$`,
-      'u',
+      'su',
     );
     return type === 'RE' ? regex.test(actual) : !regex.test(actual);
   });
