@@ -41,6 +41,7 @@ import {
 import type { Logger } from './logger.js';
 import type { ConnectorMetrics } from './metrics.js';
 import { READ_PATH, WRITE_PATH } from './paths.js';
+import { regexDialectOf } from './read-query.js';
 import { createDimensionCache, readQueries } from './timestream-read.js';
 import { type RejectionReason, type WriteOutcome, writeBatches } from './timestream-write.js';
 import { type SkipReason, type TranslatedWrite, toTimestreamBatches } from './translate.js';
@@ -437,6 +438,9 @@ export const createConnector = (config: ConnectorConfig, dependencies: Connector
     }
     log.queries = decoded.queries.length;
     log.responseType = responseType;
+    // Prometheus applies no regex of its own to the answer: it must match as the reader would.
+    const dialect = regexDialectOf(request.headers['user-agent']);
+    if (dialect !== 'prometheus3') log.regexDialect = dialect;
     const lease = clients.acquire(credentials);
     const deadline = deadlineSignal(context, 10);
     try {
@@ -446,6 +450,7 @@ export const createConnector = (config: ConnectorConfig, dependencies: Connector
         auth: config.auth,
         signal: deadline.signal,
         maxSamples: config.maxReadSamples,
+        regexDialect: dialect,
       });
       log.series = outcome.results.reduce((sum, series) => sum + series.length, 0);
       log.samples = outcome.samples;

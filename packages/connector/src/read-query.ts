@@ -1,8 +1,8 @@
 /**
  * Remote-read query → Timestream SQL, with Prometheus's matcher semantics: an absent label equals
- * `""`, regexes are fully anchored RE2 in which `.` matches a newline, as in Prometheus 3
- * (translated to the Java syntax Timestream's `regexp_like` speaks), and no matcher value can
- * change the statement.
+ * `""`, regexes are fully anchored RE2 with the reader's semantics (Prometheus 3's `.` matches a
+ * newline, 2.x's does not), translated to the Java syntax Timestream's `regexp_like` speaks, and
+ * no matcher value can change the statement.
  */
 import type { LabelMatcher, ReadQuery } from '@prometheus-timestream/codec';
 import { METRIC_NAME_LABEL } from '@prometheus-timestream/codec';
@@ -117,21 +117,40 @@ export const toJavaRegex = (regex: string): string => {
 };
 
 /**
- * The anchored pattern with Prometheus 3's semantics: it compiles a matcher as `^(?s:re)$`
- * (model/labels/regexp.go), so `.` matches a newline too, and Java needs DOTALL for that (`(?s)`;
- * without it Java's `.` also refuses `\r`, U+0085, U+2028 and U+2029, which RE2's `.` accepts).
- * Prometheus 3 no longer filters what remote read returns, so a looser match here would show up
- * in its answers. `\z`, not `$`, because Java's `$` also matches before a final newline.
+ * Whose regex semantics a matcher has. Prometheus 3 compiles a matcher as `^(?s:re)$`
+ * (model/labels/regexp.go), so `.` matches a newline; 2.x compiled `^(?:re)$`, where it does not.
+ * Neither filters what remote read returns (observed with 2.42 and 3.16), so the answer must
+ * already be the reader's own: a looser or stricter match shows up in its query results.
  */
-export const anchoredPattern = (regex: string): string => `^(?s:${toJavaRegex(regex)})\\z`;
+export type RegexDialect = 'prometheus3' | 'prometheus2';
+
+/**
+ * The dialect of a remote-read client by its `User-Agent` (`Prometheus/2.42.0`): Prometheus 1.x
+ * and 2.x get theirs, everything else (3.x, other clients) Prometheus 3's.
+ */
+export const regexDialectOf = (userAgent: string | undefined): RegexDialect =>
+  /^Prometheus\/[12]\./.test(userAgent ?? '') ? 'prometheus2' : 'prometheus3';
+
+/**
+ * The anchored pattern in the reader's dialect. For Prometheus 3, Java needs DOTALL (`(?s)`):
+ * without it Java's `.` also refuses `\r`, U+0085, U+2028 and U+2029, which RE2's `.` accepts.
+ * For 2.x Java's `.` is kept, which differs from RE2's only on those four rare characters.
+ * `\z`, not `$`, because Java's `$` also matches before a final newline.
+ */
+export const anchoredPattern = (regex: string, dialect: RegexDialect = 'prometheus3'): string =>
+  `^(?${dialect === 'prometheus3' ? 's' : ''}:${toJavaRegex(regex)})\\z`;
 
 /** A predicate, or a constant when the matcher's outcome is known without looking at a row. */
 type Predicate = string | boolean;
 
-const matcherPredicate = (matcher: LabelMatcher, dimensions: ReadonlySet<string>): Predicate => {
+const matcherPredicate = (
+  matcher: LabelMatcher,
+  dimensions: ReadonlySet<string>,
+  dialect: RegexDialect,
+): Predicate => {
   const { type, name, value } = matcher;
   const isRegex = type === 'RE' || type === 'NRE';
-  const pattern = isRegex ? quoteLiteral(anchoredPattern(value)) : '';
+  const pattern = isRegex ? quoteLiteral(anchoredPattern(value, dialect)) : '';
   if (name === METRIC_NAME_LABEL) {
     // measure_name is never NULL or empty.
     switch (type) {
@@ -191,13 +210,14 @@ export const buildReadSql = (
   destination: Destination,
   dimensions: ReadonlySet<string>,
   markerColumn?: string,
+  dialect: RegexDialect = 'prometheus3',
 ): string | undefined => {
   const start = Math.max(0, query.startTimestampMs);
   const end = Math.min(MAX_TIMESTREAM_MS, query.endTimestampMs);
   if (end < start) return undefined;
   const predicates: string[] = [];
   for (const matcher of query.matchers) {
-    const predicate = matcherPredicate(matcher, dimensions);
+    const predicate = matcherPredicate(matcher, dimensions, dialect);
     if (predicate === false) return undefined;
     if (predicate !== true) predicates.push(predicate);
   }

@@ -20,7 +20,7 @@ import {
 } from '@prometheus-timestream/codec';
 import type { AuthMode } from './config.js';
 import { BadRequestError, ConnectorError, DestinationMisconfiguredError } from './errors.js';
-import { buildReadSql, quoteIdentifier } from './read-query.js';
+import { buildReadSql, quoteIdentifier, type RegexDialect } from './read-query.js';
 import { classifyTimestreamError, type Destination, sdkErrorOf } from './timestream-errors.js';
 import { STALE_MARKER_DIMENSION, type WriteBatch } from './translate.js';
 
@@ -308,6 +308,8 @@ export interface ReadOptions {
   readonly signal: AbortSignal;
   /** Samples the whole request may return. */
   readonly maxSamples: number;
+  /** The reader's regex semantics. @default 'prometheus3' */
+  readonly regexDialect?: RegexDialect;
 }
 
 export interface ReadOutcome {
@@ -369,6 +371,7 @@ export const readQueries = async (
       destination,
       columns.dimensions,
       columns.staleMarkers ? STALE_MARKER_DIMENSION : undefined,
+      options.regexDialect,
     );
     if (sql === undefined) return [];
     const used = budget.used;

@@ -103,4 +103,28 @@ describe('generated read SQL against the emulator', () => {
       .sort();
     expect(actual).toEqual(expected);
   });
+
+  it.each([
+    { regex: 'a.b', lines: ['a\rb', 'a\u2028b'] },
+    { regex: '.*', lines: ['a\rb', 'a\u2028b'] },
+    { regex: 'ab.', lines: [] },
+  ])('for 2.x readers `.` does not match a newline: job=~$regex', async ({ regex, lines }) => {
+    // Act
+    const sql = buildReadSql(
+      {
+        startTimestampMs: T - 1,
+        endTimestampMs: T + 1,
+        matchers: [m('EQ', '__name__', 'lines'), m('RE', 'job', regex)],
+        hints: null,
+      },
+      { database: DATABASE, table: TABLE },
+      DIMENSIONS,
+      undefined,
+      'prometheus2',
+    );
+    const rows = sql === undefined ? [] : await h.query(sql);
+
+    // Assess: RE2's `.` (the emulator's) refuses only \n; Java's also \r and U+2028.
+    expect(rows.map((row) => row.job).sort()).toEqual(lines.sort());
+  });
 });

@@ -5,6 +5,7 @@ import {
   buildReadSql,
   quoteIdentifier,
   quoteLiteral,
+  regexDialectOf,
   toJavaRegex,
 } from '../src/read-query.js';
 
@@ -217,6 +218,21 @@ describe('toJavaRegex: RE2 as Timestream’s Java regexp_like reads it', () => {
 
   it('anchors with \\z, since Java’s $ also matches before a final newline', () => {
     expect(anchoredPattern('a|b')).toBe('^(?s:a|b)\\z');
+  });
+
+  it.each([
+    { userAgent: 'Prometheus/2.42.0', dialect: 'prometheus2' },
+    { userAgent: 'Prometheus/1.8.2', dialect: 'prometheus2' },
+    { userAgent: 'Prometheus/3.16.0', dialect: 'prometheus3' },
+    { userAgent: 'Prometheus/20.0.0', dialect: 'prometheus3' },
+    { userAgent: 'vmctl/1.0', dialect: 'prometheus3' },
+    { userAgent: undefined, dialect: 'prometheus3' },
+  ])('a reader with User-Agent $userAgent gets $dialect regex semantics', ({ userAgent, dialect }) => {
+    expect(regexDialectOf(userAgent)).toBe(dialect);
+  });
+
+  it('2.x readers keep their own `.`: no DOTALL', () => {
+    expect(anchoredPattern('a.b', 'prometheus2')).toBe('^(?:a.b)\\z');
   });
 
   it('turns on DOTALL around the whole regex, as Prometheus 3 compiles ^(?s:re)$', () => {
