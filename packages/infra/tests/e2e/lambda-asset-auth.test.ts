@@ -1,9 +1,8 @@
 /**
- * The synthesized Lambda asset in the two modes where the function's own role writes: deployed
- * with `AuthMode=token` it reads the generated secret from Secrets Manager once (a loopback stub
- * through the bundled SDK client) and answers only the bearer token; with `AuthMode=iam` API
- * Gateway has authorized the caller, and the function writes without asking for credentials.
- * Either way Timestream sees the function's role key, never a caller's.
+ * The synthesized Lambda asset deployed with `AuthMode=token`: it reads the generated secret from
+ * Secrets Manager once (a loopback stub through the bundled SDK client) and answers only the
+ * bearer token; Timestream sees the function's role key, never a caller's. (`AuthMode=iam`, where
+ * API Gateway checks SigV4 before the function runs, is lambda-asset-iam.test.ts.)
  */
 import type { ConnectorStack } from '../../../connector/tests/e2e/helpers/connector.js';
 import { nodeSeries, V1_HEADERS, writeBody } from '../../../connector/tests/helpers/harness.js';
@@ -66,29 +65,5 @@ describe('the synthesized x86_64 Lambda asset, AuthMode=token', () => {
     expect(metering.writes.recordsIngested).toBe(3);
     expect(Object.keys(metering.accessKeys)).toEqual([ROLE_ACCESS_KEY_ID]);
     expect(stack.warnings.filter((line) => !line.includes('401'))).toEqual([]);
-  });
-});
-
-describe('the synthesized x86_64 Lambda asset, AuthMode=iam', () => {
-  const fn = synthesizeFunction({ ...E2E_PARAMETERS, AuthMode: 'iam' });
-  let stack: ConnectorStack;
-  beforeAll(async () => {
-    stack = await lambdaAssetTarget(fn).start();
-  }, 60_000);
-  afterAll(async () => {
-    await stack?.stop();
-    fn.remove();
-  });
-
-  it('writes with its role for a caller API Gateway authorized (SigV4 header passed through)', async () => {
-    expect(fn.environment).toMatchObject({ auth: 'iam' });
-    expect(fn.environment).not.toHaveProperty('auth_token_secret');
-    const signed =
-      'AWS4-HMAC-SHA256 Credential=AKIDCALLER/20261121/us-east-1/execute-api/aws4_request, SignedHeaders=host, Signature=00';
-    expect((await post(stack.writeUrl, signed)).status).toBe(204);
-    const metering = stack.emulator.metering();
-    expect(metering.writes.recordsIngested).toBe(3);
-    expect(Object.keys(metering.accessKeys)).toEqual([ROLE_ACCESS_KEY_ID]);
-    expect(stack.warnings).toEqual([]);
   });
 });

@@ -1,12 +1,17 @@
 // An API Gateway HTTP API (payload format 2.0) in front of a Lambda function's code directory, for
 // the end-to-end tests of the deployed artifact. Run in a fresh Node process:
 //
-//   node lambda-shim.mjs <code directory> <handler, e.g. index.handler> <stage> <timeout seconds>
+//   node lambda-shim.mjs <code directory> <handler, e.g. index.handler> <stage> <timeout seconds> [iam]
 //
-// with the function's environment. It listens on 127.0.0.1 (a free port), prints one JSON line
+// with the function's environment; `iam` is JSON `{"routes": ["POST /write", …], "region": …,
+// "callers": {"<access key id>": "<secret access key>"}}` naming the routes deployed with
+// AuthorizationType AWS_IAM and the keys allowed to call them (iam-authorizer.mjs checks them). It listens on 127.0.0.1 (a free port), prints one JSON line
 // `{"url": …}` on stdout, and then behaves as the deployed pair would:
 // - routes `POST /<stage>/write` and `POST /<stage>/read` (route keys `POST /write`, `POST /read`);
 //   anything else is answered 404 `{"message":"Not Found"}` without invoking the function;
+// - on an IAM route, a request without a valid SigV4 signature is answered 403 as API Gateway
+//   answers it, without invoking the function; an authorized one reaches it with the caller in
+//   `requestContext.authorizer.iam`;
 // - each invocation gets an API Gateway v2 event (lower-case headers, rawPath with the stage, body
 //   base64) and a context with the function's remaining time;
 // - like Lambda, a container (an instance of the handler module) handles one event at a time; a
@@ -16,19 +21,26 @@
 //   a timeout 503 (and the container is discarded, as Lambda resets a timed-out sandbox), an event
 //   or a response over Lambda's 6 MB payload limit 413 or 500; the result's `isBase64Encoded`
 //   body is decoded.
-// `GET /__shim/invocations` answers `{"<route key> <status>": count}` for the test's metrics.
+// `GET /__shim/invocations` answers `{"<route key> <status>": count}` for the test's metrics;
+// `GET /__shim/authorizer` answers `{"rejected": {"<route key> <error type>": count},
+// "signedHeaders": {"<user agent>": [every header name its accepted signatures covered]}}`.
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { createIamAuthorizer } from './iam-authorizer.mjs';
 
-const [codeDirectory, handlerName = 'index.handler', stage = 'dev', timeoutSeconds = '30'] =
+const [codeDirectory, handlerName = 'index.handler', stage = 'dev', timeoutSeconds = '30', iamJson] =
   process.argv.slice(2);
 if (codeDirectory === undefined) {
   process.stderr.write('usage: node lambda-shim.mjs <code directory> [handler] [stage] [timeout s]\n');
   process.exit(2);
 }
 const ROUTE_KEYS = new Set(['POST /write', 'POST /read']);
+const iam = iamJson === undefined ? { routes: [], region: 'us-east-1', callers: {} } : JSON.parse(iamJson);
+const IAM_ROUTES = new Set(iam.routes);
+const authorizer = createIamAuthorizer({ region: iam.region, callers: iam.callers });
+const rejected = {};
 const MAX_CONTAINERS = 8;
 const MAX_REQUEST_BYTES = 10 * 1024 * 1024; // API Gateway's payload limit
 const MAX_EVENT_BYTES = 6 * 1024 * 1024; // Lambda's synchronous invocation payload limit (the event, base64 body included)
@@ -139,7 +151,7 @@ const invoke = async (event) => {
   }
 };
 
-const eventFor = (request, url, routeKey, body) => {
+const eventFor = (request, url, routeKey, body, caller) => {
   const headers = {};
   for (const [name, value] of Object.entries(request.headers))
     headers[name] = Array.isArray(value) ? value.join(',') : value;
@@ -165,6 +177,22 @@ const eventFor = (request, url, routeKey, body) => {
       requestId: randomUUID(),
       routeKey,
       stage,
+      // What an HTTP API passes for a caller its IAM authorization accepted.
+      ...(caller === undefined
+        ? {}
+        : {
+            authorizer: {
+              iam: {
+                accessKey: caller.accessKeyId,
+                accountId: '123456789012',
+                callerId: caller.accessKeyId,
+                cognitoIdentity: null,
+                principalOrgId: null,
+                userArn: `arn:aws:iam::123456789012:user/${caller.accessKeyId}`,
+                userId: caller.accessKeyId,
+              },
+            },
+          }),
       time: new Date(now).toUTCString(),
       timeEpoch: now,
     },
@@ -184,6 +212,8 @@ const server = createServer((request, response) => {
     const url = new URL(request.url ?? '/', 'http://127.0.0.1');
     let answer;
     if (request.method === 'GET' && url.pathname === '/__shim/invocations') answer = json(200, invocations);
+    else if (request.method === 'GET' && url.pathname === '/__shim/authorizer')
+      answer = json(200, { rejected, signedHeaders: authorizer.signedHeadersSeen() });
     else {
       const prefix = `/${stage}`;
       const path = url.pathname.startsWith(`${prefix}/`) ? url.pathname.slice(prefix.length) : undefined;
@@ -191,7 +221,18 @@ const server = createServer((request, response) => {
       if (path === undefined || !ROUTE_KEYS.has(routeKey)) answer = json(404, { message: 'Not Found' });
       else if (size > MAX_REQUEST_BYTES) answer = json(413, { message: 'Request Entity Too Large' });
       else {
-        answer = await invoke(eventFor(request, url, routeKey, Buffer.concat(chunks)));
+        const body = Buffer.concat(chunks);
+        const { denied, caller } = IAM_ROUTES.has(routeKey)
+          ? await authorizer.authorize({ method: request.method, url, headers: request.headers, body })
+          : {};
+        if (denied !== undefined) {
+          const key = `${routeKey} ${denied.headers['x-amzn-errortype'] ?? 'Forbidden'}`;
+          rejected[key] = (rejected[key] ?? 0) + 1;
+          response.writeHead(denied.status, denied.headers);
+          response.end(denied.body);
+          return;
+        }
+        answer = await invoke(eventFor(request, url, routeKey, body, caller));
         const key = `${routeKey} ${answer.status}`;
         invocations[key] = (invocations[key] ?? 0) + 1;
       }

@@ -37,6 +37,8 @@ export interface SynthesizedFunction {
   readonly timeoutSeconds: number;
   readonly stageName: string;
   readonly environment: Readonly<Record<string, string>>;
+  /** Route keys (`POST /write`) the HTTP API authorizes with IAM (AuthorizationType AWS_IAM). */
+  readonly iamRoutes: readonly string[];
   /** Removes the cloud assembly. */
   readonly remove: () => void;
 }
@@ -63,6 +65,10 @@ export const synthesizeFunction = (
   const [fn] = ofType(resources, 'AWS::Lambda::Function');
   const [stage] = ofType(resources, 'AWS::ApiGatewayV2::Stage');
   if (fn === undefined || stage === undefined) throw new Error('the stack has no function or no stage');
+  const iamRoutes = ofType(resources, 'AWS::ApiGatewayV2::Route')
+    .filter((route) => route.Properties.AuthorizationType === 'AWS_IAM')
+    .map((route) => String(route.Properties.RouteKey))
+    .sort();
   const properties = fn.Properties as {
     Code: { S3Key: string };
     Handler: string;
@@ -82,6 +88,7 @@ export const synthesizeFunction = (
     timeoutSeconds: Number(properties.Timeout),
     stageName: String(stage.Properties.StageName),
     environment,
+    iamRoutes,
     remove: () => rmSync(outdir, { recursive: true, force: true }),
   };
 };
@@ -109,10 +116,18 @@ const invocationMetrics = (counts: Record<string, number>): ExposedSample[] =>
     };
   });
 
-/** @param environment - variables Lambda's environment would add (e.g. service endpoints of stubs) */
+/** The region the shim's API is in: what a caller's SigV4 credential scope must name. */
+export const SHIM_REGION = 'us-east-1';
+
+/**
+ * @param environment - variables Lambda's environment would add (e.g. service endpoints of stubs)
+ * @param iamCallers - access key id → secret access key of the IAM identities allowed to call the
+ *   routes the stack authorizes with IAM (`fn.iamRoutes`); no one else gets through them
+ */
 export const lambdaAssetTarget = (
   fn: SynthesizedFunction,
   environment: Readonly<Record<string, string>> = {},
+  iamCallers: Readonly<Record<string, string>> = {},
 ): ConnectorTarget => ({
   name: 'the synthesized x86_64 Lambda asset behind an HTTP API v2 shim',
   start: async (flags = []): Promise<ConnectorStack> => {
@@ -122,7 +137,14 @@ export const lambdaAssetTarget = (
     const shim = startProcess(
       'lambda-shim',
       process.execPath,
-      [SHIM, fn.codeDirectory, fn.handler, fn.stageName, String(fn.timeoutSeconds)],
+      [
+        SHIM,
+        fn.codeDirectory,
+        fn.handler,
+        fn.stageName,
+        String(fn.timeoutSeconds),
+        JSON.stringify({ routes: fn.iamRoutes, region: SHIM_REGION, callers: iamCallers }),
+      ],
       {
         cwd: workDir,
         logFile,
@@ -132,8 +154,8 @@ export const lambdaAssetTarget = (
           PATH: process.env.PATH,
           LANG: 'C',
           TZ: 'UTC',
-          AWS_REGION: 'us-east-1',
-          AWS_DEFAULT_REGION: 'us-east-1',
+          AWS_REGION: SHIM_REGION,
+          AWS_DEFAULT_REGION: SHIM_REGION,
           AWS_LAMBDA_FUNCTION_NAME: 'PrometheusTimestreamConnector-Function',
           AWS_ACCESS_KEY_ID: ROLE_ACCESS_KEY_ID,
           AWS_SECRET_ACCESS_KEY: 'function-role-secret',

@@ -1,0 +1,101 @@
+/**
+ * Prometheus 3 (the release the e2e setup builds) for the IAM tests: it scrapes itself every second
+ * under its own job name and remote-writes with SigV4 (`sigv4:` with `service_name: execute-api`,
+ * the way it calls an API Gateway API authorized by IAM); optionally it remote-reads too.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { scrapeMetrics, type Workspace } from '../../../../connector/tests/e2e/helpers/peers.js';
+import {
+  assertRunning,
+  freePort,
+  type ManagedProcess,
+  requirePrometheus3,
+  waitFor,
+  waitForHttp,
+} from '../../../../connector/tests/e2e/helpers/processes.js';
+import { type ExposedSample, metricSum } from '../../../../connector/tests/e2e/helpers/samples.js';
+
+/** The `sigv4:` block of a remote_write (prometheus/sigv4's SigV4Config). */
+export interface SigV4 {
+  readonly region: string;
+  readonly access_key: string;
+  readonly secret_key: string;
+  readonly service_name: 'execute-api';
+}
+
+export interface Prometheus3 {
+  readonly process: ManagedProcess;
+  readonly url: string;
+  readonly metrics: () => Promise<ExposedSample[]>;
+}
+
+/**
+ * Starts Prometheus 3 as `name` (also its scrape job's name), writing to `writeUrl` signed with
+ * `sigv4`, and reading every range from `readUrl` when given (unsigned: remote_read has no
+ * `sigv4`). One shard, so the highest sent timestamp means every older sample was answered.
+ */
+export const startPrometheus3 = async (
+  workspace: Workspace,
+  name: string,
+  options: { readonly writeUrl: string; readonly sigv4: SigV4; readonly readUrl?: string },
+): Promise<Prometheus3> => {
+  const binary = requirePrometheus3('prometheus');
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const configFile = workspace.path(`${name}.yml`);
+  writeFileSync(
+    configFile,
+    JSON.stringify(
+      {
+        global: { scrape_interval: '1s', scrape_timeout: '1s', evaluation_interval: '1m' },
+        scrape_configs: [{ job_name: name, static_configs: [{ targets: [`127.0.0.1:${port}`] }] }],
+        remote_write: [
+          {
+            url: options.writeUrl,
+            name: 'timestream',
+            remote_timeout: '30s',
+            sigv4: options.sigv4,
+            queue_config: {
+              batch_send_deadline: '1s',
+              min_backoff: '30ms',
+              max_backoff: '1s',
+              min_shards: 1,
+              max_shards: 1,
+            },
+          },
+        ],
+        ...(options.readUrl === undefined
+          ? {}
+          : { remote_read: [{ url: options.readUrl, name: 'timestream', read_recent: true }] }),
+      },
+      null,
+      2,
+    ),
+  );
+  mkdirSync(workspace.path(`${name}-data`));
+  const child = workspace.start(name, binary, [
+    `--config.file=${configFile}`,
+    `--storage.tsdb.path=${workspace.path(`${name}-data`)}`,
+    '--storage.tsdb.retention.time=1d',
+    `--web.listen-address=127.0.0.1:${port}`,
+  ]);
+  await waitForHttp(child, `${url}/-/ready`);
+  return { process: child, url, metrics: () => scrapeMetrics(`${url}/metrics`) };
+};
+
+/** Waits until `metric` (summed) of `prometheus` reaches `atLeast`; returns its metrics then. */
+export const waitForMetric = (
+  prometheus: Prometheus3,
+  metric: string,
+  atLeast: number,
+  timeoutMs = 60_000,
+): Promise<ExposedSample[]> =>
+  waitFor(
+    `${prometheus.process.name}'s ${metric} to reach ${atLeast}`,
+    async () => {
+      assertRunning(prometheus.process);
+      const metrics = await prometheus.metrics();
+      return metricSum(metrics, metric) >= atLeast ? metrics : undefined;
+    },
+    { timeoutMs, intervalMs: 500, describe: () => prometheus.process.logTail() },
+  );
