@@ -1,6 +1,7 @@
 /**
  * Caller authentication. In `passthrough` mode the basic-auth header carries the caller's AWS
- * credentials; in `iam` mode an optional bearer token is compared in constant time.
+ * credentials; in `iam` mode an optional bearer token is compared in constant time (asked of every
+ * request but those IAM authorized upstream, see `CoreRequest.authorizedUpstream`).
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { AuthMode } from './config.js';

@@ -53,6 +53,13 @@ export interface CoreRequest {
   /** Header names in lower case. */
   readonly headers: Readonly<Record<string, string | undefined>>;
   readonly body: Uint8Array;
+  /**
+   * Set by an adapter when the platform in front of the connector already authenticated the caller
+   * by IAM (API Gateway or a Function URL verified the request's SigV4 signature and the caller's
+   * permission before invoking): the request's `Authorization` header is that signature, not a
+   * bearer token. Only an adapter sets it, from what the platform alone writes, never from a header.
+   */
+  readonly authorizedUpstream?: 'iam';
 }
 
 export interface CoreResponse {
@@ -244,10 +251,16 @@ export const createConnector = (config: ConnectorConfig, dependencies: Connector
   const errorResponse = (error: ConnectorError, headers: Record<string, string> = {}): CoreResponse =>
     errorAnswer(error, headers, challenge);
 
+  /**
+   * passthrough: the caller's AWS keys from basic auth (Timestream authenticates them). iam: the
+   * bearer token when one is configured, except for a request IAM already authorized upstream
+   * (`POST /write` of an `AuthMode=iam` stack, signed by Prometheus's `sigv4`); every other request
+   * (`POST /read`, which Prometheus never signs) must present the token.
+   */
   const authenticate = (request: CoreRequest, route: Route): AwsCredentials | undefined => {
     if (config.auth === 'passthrough')
       return credentialsFromBasicAuth(request.headers.authorization, SECTIONS[route]);
-    checkBearer?.(request.headers.authorization, SECTIONS[route]);
+    if (request.authorizedUpstream !== 'iam') checkBearer?.(request.headers.authorization, SECTIONS[route]);
     return undefined;
   };
 

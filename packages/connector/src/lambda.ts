@@ -24,6 +24,10 @@ export interface ApiGatewayEvent {
   readonly requestContext?: {
     readonly http?: { readonly method?: string; readonly path?: string };
     readonly requestId?: string;
+    /** 2.0 and Function URLs: `iam` when the route (or URL) is authorized with AWS_IAM and the caller passed. */
+    readonly authorizer?: { readonly iam?: { readonly accessKey?: string; readonly userArn?: string } };
+    /** 1.0 (REST API): the IAM caller's fields, `null` unless IAM authorized the request. */
+    readonly identity?: { readonly accessKey?: string | null; readonly userArn?: string | null };
   };
   /** 1.0 */
   readonly httpMethod?: string;
@@ -56,6 +60,27 @@ const text = (value: unknown): string | undefined => (typeof value === 'string' 
 const record = (value: unknown): Readonly<Record<string, unknown>> =>
   typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : {};
 
+const nonEmpty = (value: unknown): boolean => typeof value === 'string' && value !== '';
+
+/**
+ * Whether AWS authorized the request with IAM before invoking the function: HTTP API payload 2.0
+ * and Function URLs (AuthType AWS_IAM) put the caller in `requestContext.authorizer.iam`; REST APIs
+ * and payload 1.0 fill `requestContext.identity`'s `userArn` and `accessKey`, which are null on a
+ * route without IAM authorization. Callers cannot forge either: `requestContext` is written by API
+ * Gateway or Lambda from their own signature check, and what a caller sends arrives only in
+ * `headers` and `body`. A route without IAM authorization (`POST /read` of an iam stack) never has
+ * them, whatever the caller signed.
+ */
+const authorizedUpstream = (requestContext: Readonly<Record<string, unknown>>): 'iam' | undefined => {
+  const iam = record(record(requestContext.authorizer).iam);
+  const identity = record(requestContext.identity);
+  return nonEmpty(iam.userArn) ||
+    nonEmpty(iam.accessKey) ||
+    (nonEmpty(identity.userArn) && nonEmpty(identity.accessKey))
+    ? 'iam'
+    : undefined;
+};
+
 /**
  * Converts an API Gateway event to the core's request; the body stays bytes (never decoded as
  * text). Fields of an unexpected type are ignored rather than trusted, so no event can crash it.
@@ -70,13 +95,16 @@ export const toCoreRequest = (event: ApiGatewayEvent): CoreRequest => {
   for (const [name, value] of Object.entries(record(fields.headers))) {
     if (typeof value === 'string') headers[name.toLowerCase()] = value;
   }
-  const http = record(record(fields.requestContext).http);
+  const requestContext = record(fields.requestContext);
+  const http = record(requestContext.http);
   const body = text(fields.body) ?? '';
+  const upstream = authorizedUpstream(requestContext);
   return {
     method: (text(http.method) ?? text(fields.httpMethod) ?? 'GET').toUpperCase(),
     path: text(fields.rawPath) ?? text(http.path) ?? text(fields.path) ?? '/',
     headers,
     body: fields.isBase64Encoded === true ? Buffer.from(body, 'base64') : Buffer.from(body, 'utf8'),
+    ...(upstream === undefined ? {} : { authorizedUpstream: upstream }),
   };
 };
 

@@ -2,6 +2,9 @@
  * The Lambda adapter with the event shapes API Gateway really sends (HTTP API payload 2.0, REST /
  * payload 1.0, Function URLs), through the core handler and the real SDK client to the emulator.
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { decodeReadResponse, encodeReadRequest } from '@prometheus-timestream/codec';
 import {
   type ApiGatewayEvent,
@@ -155,6 +158,74 @@ describe('toCoreRequest', () => {
     });
   });
 
+  /** What API Gateway / Lambda put in requestContext for a caller IAM authorized (and for others). */
+  const IAM_CALLER = {
+    accessKey: 'AKIDSIGNER',
+    accountId: '123456789012',
+    callerId: 'AIDASIGNER',
+    cognitoIdentity: null,
+    principalOrgId: null,
+    userArn: 'arn:aws:iam::123456789012:user/prometheus',
+    userId: 'AIDASIGNER',
+  };
+  const v2Context = { http: { method: 'POST', path: '/dev/write' } };
+  it.each([
+    {
+      description: 'payload 2.0 / Function URL with requestContext.authorizer.iam',
+      requestContext: { ...v2Context, authorizer: { iam: IAM_CALLER } },
+      expected: 'iam',
+    },
+    {
+      description: 'REST API / payload 1.0 with the IAM caller in requestContext.identity',
+      requestContext: {
+        identity: { accessKey: 'AKIDSIGNER', userArn: IAM_CALLER.userArn, sourceIp: '203.0.113.7' },
+      },
+      expected: 'iam',
+    },
+    { description: 'payload 2.0 without an authorizer', requestContext: v2Context, expected: undefined },
+    {
+      description: 'REST API without IAM (identity fields null)',
+      requestContext: { identity: { accessKey: null, userArn: null, sourceIp: '203.0.113.7' } },
+      expected: undefined,
+    },
+    {
+      description: 'a Lambda authorizer’s context',
+      requestContext: { ...v2Context, authorizer: { lambda: { userArn: IAM_CALLER.userArn } } },
+      expected: undefined,
+    },
+    {
+      description: 'a JWT authorizer’s context',
+      requestContext: { ...v2Context, authorizer: { jwt: { claims: {} }, principalId: 'x' } },
+      expected: undefined,
+    },
+    {
+      description: 'authorizer.iam of the wrong type or empty',
+      requestContext: { ...v2Context, authorizer: { iam: 'arn:aws:iam::123456789012:user/prometheus' } },
+      expected: undefined,
+    },
+    {
+      description: 'authorizer.iam with empty fields',
+      requestContext: { ...v2Context, authorizer: { iam: { accessKey: '', userArn: '' } } },
+      expected: undefined,
+    },
+  ])('authorizedUpstream: $description → $expected', ({ requestContext, expected }) => {
+    const request = toCoreRequest({ requestContext } as ApiGatewayEvent);
+    expect(request.authorizedUpstream).toBe(expected);
+    expect('authorizedUpstream' in request).toBe(expected !== undefined);
+  });
+
+  it('never takes IAM authorization from what the caller sends (headers, body)', () => {
+    const request = toCoreRequest({
+      headers: {
+        'x-amzn-authorizer-iam': JSON.stringify(IAM_CALLER),
+        'requestcontext.authorizer.iam': 'true',
+        authorization: 'AWS4-HMAC-SHA256 Credential=AKIDSIGNER/20260101/us-east-1/execute-api/aws4_request',
+      },
+      body: JSON.stringify({ requestContext: { authorizer: { iam: IAM_CALLER } } }),
+    });
+    expect(request.authorizedUpstream).toBeUndefined();
+  });
+
   it('survives an event without headers or body', () => {
     expect(toCoreRequest({})).toEqual({ method: 'GET', path: '/', headers: {}, body: Buffer.alloc(0) });
   });
@@ -302,5 +373,132 @@ describe('Lambda handler through the emulator', () => {
       );
       expect(result.statusCode).toBe(204);
     });
+  });
+});
+
+describe('AuthMode=iam with a bearer token: IAM-authorized requests skip the token, every other one needs it', () => {
+  const TOKEN = 'iam-mode-read-token-0123456789abcdef';
+  const SIGV4 =
+    'AWS4-HMAC-SHA256 Credential=AKIDSIGNER/20261121/us-east-1/execute-api/aws4_request, SignedHeaders=content-encoding;content-length;content-type;host;x-amz-date;x-prometheus-remote-write-version, Signature=0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef';
+  const REFUSAL = (section: string) =>
+    `missing or wrong bearer token: configure Prometheus ${section} authorization: { type: Bearer, credentials_file: ... }\n`;
+  const iamAuthorizer = {
+    iam: {
+      accessKey: 'AKIDSIGNER',
+      accountId: '123456789012',
+      callerId: 'AIDASIGNER',
+      cognitoIdentity: null,
+      principalOrgId: null,
+      userArn: 'arn:aws:iam::123456789012:user/prometheus',
+      userId: 'AIDASIGNER',
+    },
+  };
+  let directory: string;
+  let h: Harness;
+  beforeAll(async () => {
+    directory = mkdtempSync(join(tmpdir(), 'lambda-iam-token-'));
+    const tokenFile = join(directory, 'token');
+    writeFileSync(tokenFile, `${TOKEN}\n`);
+    h = await startHarness({ flags: ['--auth=iam', `--auth-token-file=${tokenFile}`] });
+  });
+  afterAll(async () => {
+    await h.stop();
+    rmSync(directory, { recursive: true, force: true });
+  });
+
+  const now = Date.now();
+  const readBody = (job: string) =>
+    encodeReadRequest({
+      queries: [
+        {
+          startTimestampMs: now - 60_000,
+          endTimestampMs: now + 60_000,
+          matchers: [{ type: 'EQ', name: 'job', value: job }],
+        },
+      ],
+    });
+  /** An event for `route`, with `authorization` (omitted when undefined) and, when `iam`, the IAM caller. */
+  const event = (
+    route: 'write' | 'read',
+    authorization: string | undefined,
+    iam: boolean,
+    job: string,
+  ): ApiGatewayEvent => {
+    const base =
+      route === 'write' ? httpApiV2Event(writeBody(nodeSeries(2, now, job))) : readEvent(readBody(job));
+    const { authorization: _, ...headers } = base.headers ?? {};
+    return {
+      ...base,
+      headers: { ...headers, ...(authorization === undefined ? {} : { authorization }) },
+      requestContext: {
+        ...base.requestContext,
+        http: { method: 'POST', path: `/dev/${route}` },
+        ...(iam ? { authorizer: iamAuthorizer } : {}),
+      },
+    };
+  };
+
+  it.each([
+    // POST /write of an iam stack: API Gateway verified the SigV4 signature; the token is not asked.
+    { route: 'write', iam: true, authorization: SIGV4, sent: 'a SigV4 signature', status: 204 },
+    { route: 'write', iam: true, authorization: undefined, sent: 'no Authorization', status: 204 },
+    // Without API Gateway's IAM authorization the token is the only credential.
+    { route: 'write', iam: false, authorization: SIGV4, sent: 'a SigV4 signature', status: 401 },
+    { route: 'write', iam: false, authorization: `Bearer ${TOKEN}`, sent: 'the token', status: 204 },
+    { route: 'write', iam: false, authorization: 'Bearer wrong-token', sent: 'a wrong token', status: 401 },
+    { route: 'write', iam: false, authorization: undefined, sent: 'no Authorization', status: 401 },
+    // POST /read of an iam stack: never signed by Prometheus, authenticated by the token.
+    { route: 'read', iam: false, authorization: `Bearer ${TOKEN}`, sent: 'the token', status: 200 },
+    { route: 'read', iam: false, authorization: 'Bearer wrong-token', sent: 'a wrong token', status: 401 },
+    { route: 'read', iam: false, authorization: undefined, sent: 'no Authorization', status: 401 },
+    { route: 'read', iam: false, authorization: SIGV4, sent: 'a SigV4 signature', status: 401 },
+    // A read IAM authorized (a route or Function URL with AWS_IAM, a signing proxy) needs no token.
+    { route: 'read', iam: true, authorization: SIGV4, sent: 'a SigV4 signature', status: 200 },
+  ] as const)(
+    'POST /$route, IAM-authorized upstream: $iam, $sent → $status',
+    async ({ route, iam, authorization, status }) => {
+      // Prepare
+      const job = `iam-token-${route}-${iam}-${status}-${(authorization ?? 'none').slice(0, 10)}`;
+      const lambda = createLambdaHandler(h.connector);
+      const writesBefore = h.emulator.requests().filter((r) => r.operation === 'WriteRecords').length;
+
+      // Act
+      const result = await lambda(event(route, authorization, iam, job), context());
+
+      // Assess
+      expect(result.statusCode).toBe(status);
+      const writes =
+        h.emulator.requests().filter((r) => r.operation === 'WriteRecords').length - writesBefore;
+      expect(writes).toBe(route === 'write' && status === 204 ? 1 : 0);
+      if (status === 401) {
+        expect(result.body).toBe(REFUSAL(route === 'write' ? 'remote_write' : 'remote_read'));
+        expect(result.headers['WWW-Authenticate']).toBe('Bearer realm="timestream-prometheus-connector"');
+      }
+      if (route === 'read' && status === 200) expect(result.isBase64Encoded).toBe(true);
+    },
+  );
+
+  it('a REST API / payload 1.0 event IAM authorized writes without the token; one that is not gets 401', async () => {
+    const lambda = createLambdaHandler(h.connector);
+    const v1 = (identity: Record<string, unknown>, job: string): ApiGatewayEvent => {
+      const base = restApiV1Event(writeBody(nodeSeries(2, now, job)));
+      return {
+        ...base,
+        headers: { ...base.headers, Authorization: SIGV4 },
+        multiValueHeaders: { ...base.multiValueHeaders, Authorization: [SIGV4] },
+        requestContext: { ...base.requestContext, identity } as NonNullable<
+          ApiGatewayEvent['requestContext']
+        >,
+      };
+    };
+    const signed = await lambda(
+      v1({ accessKey: 'AKIDSIGNER', userArn: iamAuthorizer.iam.userArn, sourceIp: '203.0.113.7' }, 'v1-iam'),
+      context(),
+    );
+    const unsigned = await lambda(
+      v1({ accessKey: null, userArn: null, sourceIp: '203.0.113.7' }, 'v1-none'),
+      context(),
+    );
+    expect([signed.statusCode, unsigned.statusCode]).toEqual([204, 401]);
   });
 });

@@ -38,12 +38,16 @@ import { buildLambdaAsset } from './lambda-asset.js';
 /**
  * How callers are authenticated:
  * - `passthrough`: Prometheus's basic auth carries AWS keys, used for Timestream (the one-click template's way);
- * - `iam`: API Gateway IAM authorization (SigV4), the function's role writes and reads;
- * - `token`: a bearer token kept in Secrets Manager, the function's role writes and reads.
+ * - `iam`: API Gateway IAM authorization (SigV4) of `POST /write`; `POST /read` is authenticated by
+ *   the function with the bearer token kept in Secrets Manager, because Prometheus never signs
+ *   remote_read (its `remote_read` has no `sigv4`); the function's role writes and reads;
+ * - `token`: a bearer token kept in Secrets Manager on both routes, the function's role writes and reads.
  */
 export type ConnectorAuthMode = 'passthrough' | 'iam' | 'token';
 
 const AUTH_MODES: readonly ConnectorAuthMode[] = ['passthrough', 'iam', 'token'];
+/** The modes in which the function checks a bearer token: on every route (`token`), on `/read` (`iam`). */
+const TOKEN_MODES: readonly ConnectorAuthMode[] = ['iam', 'token'];
 
 /**
  * A choice fixed at synth time (`true`/`false`) or left to deploy time: a `CfnCondition`, with
@@ -112,7 +116,11 @@ export interface PrometheusTimestreamConnectorProps {
    * @default 'passthrough'
    */
   readonly authMode?: ConnectorAuthMode | CfnParameter;
-  /** `token` mode: the secret holding the bearer token. @default a generated 48-character secret */
+  /**
+   * `token` and `iam` modes: the secret holding the bearer token (both routes in `token` mode,
+   * `POST /read` in `iam` mode).
+   * @default a generated 48-character secret
+   */
   readonly tokenSecret?: secretsmanager.ISecret;
   /** Retention of the function's and the API's log groups. @default logs.RetentionDays.ONE_MONTH */
   readonly logRetention?: logs.RetentionDays;
@@ -150,8 +158,8 @@ const checkProps = (props: PrometheusTimestreamConnectorProps): void => {
     ] as const)
       if (props[prop] !== undefined) throw new Error(`${prop} applies only with createDatabaseAndTable`);
   const authMode = props.authMode ?? 'passthrough';
-  if (props.tokenSecret !== undefined && typeof authMode === 'string' && authMode !== 'token')
-    throw new Error('tokenSecret applies only with authMode "token"');
+  if (props.tokenSecret !== undefined && typeof authMode === 'string' && !TOKEN_MODES.includes(authMode))
+    throw new Error(`tokenSecret applies only with authMode "token" or "iam", got "${authMode}"`);
 };
 
 /** `yes` or `no` as the choice decides, at synth time or (an `Fn::If`) at deploy time. */
@@ -181,11 +189,11 @@ export class PrometheusTimestreamConnector extends Construct {
   /** Set unless `createDatabaseAndTable` is false (under its condition when decided at deploy time). */
   public readonly database: timestream.CfnDatabase | undefined;
   public readonly table: timestream.CfnTable | undefined;
-  /** Set when `token` mode may be chosen. */
+  /** Set when `token` or `iam` mode may be chosen (both check the bearer token it holds). */
   public readonly tokenSecret: secretsmanager.ISecret | undefined;
   private readonly authModeParameter: CfnParameter | undefined;
   private readonly staticAuthMode: ConnectorAuthMode | undefined;
-  private readonly authConditions = new Map<ConnectorAuthMode, CfnCondition>();
+  private readonly authConditions = new Map<string, CfnCondition>();
 
   public constructor(scope: Construct, id: string, props: PrometheusTimestreamConnectorProps = {}) {
     super(scope, id);
@@ -288,7 +296,7 @@ export class PrometheusTimestreamConnector extends Construct {
       reason: 'timestream:DescribeEndpoints supports no resource-level permissions; the service requires "*"',
     });
 
-    const token = this.authModeIs('token');
+    const token = this.authModeIn(TOKEN_MODES);
     const tokenAccess = token === false ? undefined : this.tokenSecretAccess(token, props.tokenSecret);
     this.tokenSecret = tokenAccess?.secret;
     const tokenPolicy = tokenAccess?.policy;
@@ -343,22 +351,31 @@ export class PrometheusTimestreamConnector extends Construct {
     this.httpApi = new HttpApi(this, 'HttpApi', {
       apiName: `${stack.stackName}-APIGateway`,
       createDefaultStage: false,
-      ...(iamAuth === true ? { defaultAuthorizer: new HttpIamAuthorizer() } : {}),
     });
-    const [writeRoute, readRoute] = (['/write', '/read'] as const).map(
-      (path) => this.httpApi.addRoutes({ path, methods: [HttpMethod.POST], integration })[0] as HttpRoute,
-    );
-    this.writeRoute = writeRoute as HttpRoute;
-    this.readRoute = readRoute as HttpRoute;
-    for (const route of [this.writeRoute, this.readRoute]) {
-      if (iamAuth instanceof CfnCondition)
-        (route.node.defaultChild as CfnRoute).authorizationType = valueIf(iamAuth, 'AWS_IAM', 'NONE');
-      if (iamAuth !== true)
-        Validations.of(route).acknowledge({
-          id: 'AwsSolutions-APIG4',
-          reason: this.unauthorizedRouteReason(),
-        });
-    }
+    // Only /write is authorized by IAM: Prometheus signs remote_write (`sigv4:`), never remote_read,
+    // so in iam mode /read is left to the function, which checks the bearer token.
+    this.writeRoute = this.httpApi.addRoutes({
+      path: '/write',
+      methods: [HttpMethod.POST],
+      integration,
+      ...(iamAuth === true ? { authorizer: new HttpIamAuthorizer() } : {}),
+    })[0] as HttpRoute;
+    this.readRoute = this.httpApi.addRoutes({
+      path: '/read',
+      methods: [HttpMethod.POST],
+      integration,
+    })[0] as HttpRoute;
+    if (iamAuth instanceof CfnCondition)
+      (this.writeRoute.node.defaultChild as CfnRoute).authorizationType = valueIf(iamAuth, 'AWS_IAM', 'NONE');
+    if (iamAuth !== true)
+      Validations.of(this.writeRoute).acknowledge({
+        id: 'AwsSolutions-APIG4',
+        reason: this.unauthorizedRouteReason('write'),
+      });
+    Validations.of(this.readRoute).acknowledge({
+      id: 'AwsSolutions-APIG4',
+      reason: this.unauthorizedRouteReason('read'),
+    });
 
     const stageName = props.stageName ?? 'dev';
     const accessLogs = new logs.LogGroup(this, 'AccessLogs', {
@@ -401,14 +418,28 @@ export class PrometheusTimestreamConnector extends Construct {
    * an output only in that mode).
    */
   public authModeIs(mode: ConnectorAuthMode): DeployChoice {
-    if (this.authModeParameter === undefined) return this.staticAuthMode === mode;
-    let condition = this.authConditions.get(mode);
+    return this.authModeIn([mode]);
+  }
+
+  /**
+   * Whether callers are authenticated in one of `modes` (e.g. `['iam', 'token']`, the modes with a
+   * bearer token): `true`/`false` when the mode was fixed at synth time, a `CfnCondition` (an
+   * `Fn::Or` of the modes' conditions) when the `authMode` parameter decides it at deploy time.
+   */
+  public authModeIn(modes: readonly ConnectorAuthMode[]): DeployChoice {
+    const parameter = this.authModeParameter;
+    if (parameter === undefined)
+      return this.staticAuthMode !== undefined && modes.includes(this.staticAuthMode);
+    const name = `AuthModeIs${modes.map((mode) => `${mode[0]?.toUpperCase()}${mode.slice(1)}`).join('Or')}`;
+    let condition = this.authConditions.get(name);
     if (condition === undefined) {
-      const name = `${mode[0]?.toUpperCase()}${mode.slice(1)}`;
-      condition = new CfnCondition(this, `AuthModeIs${name}`, {
-        expression: Fn.conditionEquals(this.authModeParameter.valueAsString, mode),
+      condition = new CfnCondition(this, name, {
+        expression:
+          modes.length === 1
+            ? Fn.conditionEquals(parameter.valueAsString, modes[0])
+            : Fn.conditionOr(...modes.map((mode) => this.authModeIn([mode]) as CfnCondition)),
       });
-      this.authConditions.set(mode, condition);
+      this.authConditions.set(name, condition);
     }
     return condition;
   }
@@ -461,15 +492,21 @@ export class PrometheusTimestreamConnector extends Construct {
     return { secret, policy: tokenPolicy };
   }
 
-  /** Why a route without API Gateway authorization is still authenticated, for each mode it can be in. */
-  private unauthorizedRouteReason(): string {
-    const reasons: Partial<Record<ConnectorAuthMode, string>> = {
+  /**
+   * Why a route without API Gateway authorization is still authenticated, for each mode in which
+   * it has none (`/write` is authorized by IAM in iam mode, `/read` never is).
+   */
+  private unauthorizedRouteReason(route: 'write' | 'read'): string {
+    const reasons: Record<ConnectorAuthMode, string> = {
       token:
         'token mode: the function authenticates every request by its bearer token (constant-time comparison) before any work',
+      iam: 'iam mode: Prometheus never signs remote_read, so the function authenticates every /read request by the bearer token of the TokenSecretArn secret (constant-time comparison) before any work',
       passthrough:
         'passthrough mode: every request carries the caller’s AWS keys, which Timestream itself authenticates and authorizes; without them the function answers 401',
     };
-    return (['token', 'passthrough'] as const)
+    const modes: readonly ConnectorAuthMode[] =
+      route === 'read' ? ['token', 'iam', 'passthrough'] : ['token', 'passthrough'];
+    return modes
       .filter((mode) => this.authModeIs(mode) !== false)
       .map((mode) => reasons[mode])
       .join('; ');

@@ -65,7 +65,7 @@ export class PrometheusTimestreamConnectorStack extends Stack {
     const authMode = text(
       'AuthMode',
       'passthrough',
-      'passthrough: Prometheus sends AWS keys as basic auth (the one-click behaviour); iam: API Gateway IAM (SigV4) authorization; token: a bearer token from the TokenSecretArn output',
+      'passthrough: Prometheus sends AWS keys as basic auth (the one-click behaviour); iam: API Gateway IAM (SigV4) authorization of /write, and /read (never signed by Prometheus) by the bearer token from the TokenSecretArn output; token: the bearer token from the TokenSecretArn output on both routes',
       { allowedValues: ['passthrough', 'iam', 'token'] },
     );
     const createDatabaseAndTable = text(
@@ -117,12 +117,13 @@ export class PrometheusTimestreamConnectorStack extends Stack {
     output('DefaultDatabase', database.valueAsString, 'Timestream database');
     output('DefaultTable', table.valueAsString, 'Timestream table');
     const tokenSecret = this.connector.tokenSecret;
-    const tokenMode = this.connector.authModeIs('token');
-    if (tokenSecret !== undefined && tokenMode instanceof CfnCondition)
+    const tokenModes = this.connector.authModeIn(['iam', 'token']);
+    if (tokenSecret !== undefined && tokenModes instanceof CfnCondition)
       new CfnOutput(outputs, 'TokenSecretArn', {
         value: tokenSecret.secretArn,
-        description: 'token mode: the secret holding the bearer token Prometheus must send',
-        condition: tokenMode,
+        description:
+          'token mode: the bearer token Prometheus sends on remote_write and remote_read; iam mode: the bearer token of remote_read (remote_write is signed with SigV4)',
+        condition: tokenModes,
       }).overrideLogicalId('TokenSecretArn');
 
     this.templateOptions.metadata = {

@@ -50,4 +50,48 @@ describe('cdk-nag AwsSolutions', () => {
       expect(unansweredFindings(app)).toBe('');
     },
   );
+
+  /** The reasons acknowledged for `AwsSolutions-APIG4` (a route without API Gateway authorization) on a route. */
+  const apig4Reasons = (route: PrometheusTimestreamConnector['writeRoute']): string[] =>
+    route.node.metadata
+      .filter((entry) => entry.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
+      .flatMap((entry) =>
+        Object.entries(entry.data as Record<string, string>)
+          .filter(([id]) => id.endsWith('AwsSolutions-APIG4'))
+          .map(([, reason]) => reason),
+      );
+
+  it.each([
+    {
+      authMode: 'iam' as const,
+      write: [],
+      read: [expect.stringMatching(/^iam mode: .*bearer token.*constant-time/)],
+    },
+    {
+      authMode: 'token' as const,
+      write: [expect.stringMatching(/^token mode: /)],
+      read: [expect.stringMatching(/^token mode: /)],
+    },
+    {
+      authMode: 'passthrough' as const,
+      write: [expect.stringMatching(/^passthrough mode: /)],
+      read: [expect.stringMatching(/^passthrough mode: /)],
+    },
+  ])(
+    '$authMode mode: each route without IAM authorization acknowledges AwsSolutions-APIG4 once, with its reason',
+    ({ authMode, write, read }) => {
+      const connector = new PrometheusTimestreamConnector(new Stack(new App(), 'Other'), 'Prom', {
+        authMode,
+      });
+      expect(apig4Reasons(connector.writeRoute)).toEqual(write);
+      expect(apig4Reasons(connector.readRoute)).toEqual(read);
+    },
+  );
+
+  it('the stack (mode left to AuthMode): /read names the iam mode’s bearer token among its reasons, /write does not', () => {
+    const app = new App();
+    const { connector } = new PrometheusTimestreamConnectorStack(app, 'PrometheusTimestreamConnector');
+    expect(apig4Reasons(connector.readRoute)).toEqual([expect.stringContaining('iam mode: ')]);
+    expect(apig4Reasons(connector.writeRoute)).toEqual([expect.not.stringContaining('iam mode')]);
+  });
 });

@@ -10,6 +10,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { Vpc } from 'aws-cdk-lib/aws-ec2';
 import { Architecture, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { Bucket } from 'aws-cdk-lib/aws-s3';
+import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import {
   elfMachine,
   PrometheusTimestreamConnector,
@@ -63,11 +64,14 @@ describe('PrometheusTimestreamConnectorStack (what cdk synth and cdk deploy use)
     );
   });
 
-  it('has the one-click outputs (and the token secret in token mode only)', () => {
+  it('has the one-click outputs (and the token secret in the token and iam modes)', () => {
     expect(Object.keys(deployed(template, {}).outputs).sort()).toEqual(
       ['DefaultDatabase', 'DefaultTable', 'InvokeReadURL', 'InvokeWriteURL'].sort(),
     );
-    expect(Object.keys(deployed(template, { AuthMode: 'token' }).outputs)).toContain('TokenSecretArn');
+    for (const AuthMode of ['token', 'iam'])
+      expect(deployed(template, { AuthMode }).outputs.TokenSecretArn).toEqual({
+        Ref: expect.stringMatching(/TokenSecret/),
+      });
     template.hasOutput('InvokeWriteURL', {
       Value: {
         'Fn::Join': [
@@ -133,16 +137,29 @@ describe('PrometheusTimestreamConnectorStack (what cdk synth and cdk deploy use)
   });
 
   it.each([
-    { AuthMode: 'passthrough', routes: 'NONE', auth: 'passthrough', secrets: 0, secretVariable: false },
-    { AuthMode: 'iam', routes: 'AWS_IAM', auth: 'iam', secrets: 0, secretVariable: false },
-    { AuthMode: 'token', routes: 'NONE', auth: 'iam', secrets: 1, secretVariable: true },
+    {
+      AuthMode: 'passthrough',
+      write: 'NONE',
+      read: 'NONE',
+      auth: 'passthrough',
+      secrets: 0,
+      secretVariable: false,
+    },
+    // Prometheus signs remote_write only: /read is left to the function's bearer-token check.
+    { AuthMode: 'iam', write: 'AWS_IAM', read: 'NONE', auth: 'iam', secrets: 1, secretVariable: true },
+    { AuthMode: 'token', write: 'NONE', read: 'NONE', auth: 'iam', secrets: 1, secretVariable: true },
   ])(
-    'AuthMode=$AuthMode: routes authorize with $routes, the function runs auth=$auth, $secrets token secret(s)',
-    ({ AuthMode, routes, auth, secrets, secretVariable }) => {
+    'AuthMode=$AuthMode: /write authorizes with $write, /read with $read, the function runs auth=$auth, $secrets token secret(s)',
+    ({ AuthMode, write, read, auth, secrets, secretVariable }) => {
       const resources = deployed(template, { AuthMode });
       expect(
-        ofType(resources, 'AWS::ApiGatewayV2::Route').map((route) => route.Properties.AuthorizationType),
-      ).toEqual([routes, routes]);
+        Object.fromEntries(
+          ofType(resources, 'AWS::ApiGatewayV2::Route').map((route) => [
+            route.Properties.RouteKey,
+            route.Properties.AuthorizationType,
+          ]),
+        ),
+      ).toEqual({ 'POST /write': write, 'POST /read': read });
       const [fn] = ofType(resources, 'AWS::Lambda::Function');
       const environment = fn?.Properties.Environment as { Variables: Record<string, unknown> } | undefined;
       const variables = environment?.Variables ?? {};
@@ -160,6 +177,44 @@ describe('PrometheusTimestreamConnectorStack (what cdk synth and cdk deploy use)
         );
     },
   );
+
+  it('decides the token secret, its grant and its output by one condition: AuthMode is iam or token', () => {
+    const json = template.toJSON() as {
+      Conditions: Record<string, unknown>;
+      Resources: Record<string, { Type: string; Condition?: string; Properties: Record<string, unknown> }>;
+      Outputs: Record<string, { Condition?: string }>;
+    };
+    const [condition] = Object.keys(json.Conditions).filter((name) => name.includes('AuthModeIsIamOrToken'));
+    const [iam] = Object.keys(json.Conditions).filter((name) => /AuthModeIsIam[A-F0-9]{8}$/.test(name));
+    const [token] = Object.keys(json.Conditions).filter((name) => /AuthModeIsToken[A-F0-9]{8}$/.test(name));
+    expect(condition).toBeDefined();
+    expect(json.Conditions[condition as string]).toEqual({
+      'Fn::Or': expect.arrayContaining([{ Condition: iam }, { Condition: token }]),
+    });
+    const secrets = Object.values(json.Resources).filter((r) => r.Type === 'AWS::SecretsManager::Secret');
+    expect(secrets.map((secret) => secret.Condition)).toEqual([condition]);
+    const grants = Object.values(json.Resources).filter(
+      (r) => r.Type === 'AWS::IAM::Policy' && JSON.stringify(r.Properties).includes('GetSecretValue'),
+    );
+    expect(grants.map((grant) => grant.Condition)).toEqual([condition]);
+    expect(json.Outputs.TokenSecretArn?.Condition).toBe(condition);
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({
+          auth_token_secret: { 'Fn::If': [condition, { Ref: Match.anyValue() }, { Ref: 'AWS::NoValue' }] },
+        }),
+      },
+    });
+    // Only /write is authorized by IAM, and only in iam mode.
+    template.hasResourceProperties('AWS::ApiGatewayV2::Route', {
+      RouteKey: 'POST /write',
+      AuthorizationType: { 'Fn::If': [iam, 'AWS_IAM', 'NONE'] },
+    });
+    template.hasResourceProperties('AWS::ApiGatewayV2::Route', {
+      RouteKey: 'POST /read',
+      AuthorizationType: 'NONE',
+    });
+  });
 
   it('grants least privilege in the policy named by ExecutionPolicyName', () => {
     const tableArn = {
@@ -304,24 +359,67 @@ describe('PrometheusTimestreamConnector (imported into another app, props only)'
     return { connector, template: Template.fromStack(stack) };
   };
 
-  it('iam mode: routes use API Gateway IAM authorization, the function its own role', () => {
-    const { template } = build({
+  it('iam mode: /write uses API Gateway IAM authorization, /read the bearer token of a generated secret', () => {
+    const { template, connector } = build({
       authMode: 'iam',
       stageName: 'prod',
       databaseName: 'db1',
       tableName: 'table1',
     });
-    for (const key of ['POST /write', 'POST /read'])
-      template.hasResourceProperties('AWS::ApiGatewayV2::Route', {
-        RouteKey: key,
-        AuthorizationType: 'AWS_IAM',
-      });
+    template.hasResourceProperties('AWS::ApiGatewayV2::Route', {
+      RouteKey: 'POST /write',
+      AuthorizationType: 'AWS_IAM',
+    });
+    template.hasResourceProperties('AWS::ApiGatewayV2::Route', {
+      RouteKey: 'POST /read',
+      AuthorizationType: 'NONE',
+    });
+    expect(connector.tokenSecret).toBeDefined();
+    template.resourceCountIs('AWS::SecretsManager::Secret', 1);
     template.hasResourceProperties('AWS::Lambda::Function', {
       Environment: {
-        Variables: Match.objectLike({ auth: 'iam', default_database: 'db1', default_table: 'table1' }),
+        Variables: Match.objectLike({
+          auth: 'iam',
+          auth_token_secret: { Ref: Match.stringLikeRegexp('TokenSecret') },
+          default_database: 'db1',
+          default_table: 'table1',
+        }),
       },
     });
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: [
+          Match.objectLike({
+            Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
+            Resource: { Ref: Match.stringLikeRegexp('TokenSecret') },
+          }),
+        ],
+      },
+    });
+    // A synth-time mode adds no condition.
+    expect(JSON.stringify(template.toJSON())).not.toContain('"Condition"');
+  });
+
+  it('iam mode with a given tokenSecret: no secret is generated, the function reads the given one', () => {
+    const stack = new Stack(new App(), 'Other');
+    const given = Secret.fromSecretCompleteArn(
+      stack,
+      'Given',
+      'arn:aws:secretsmanager:eu-west-1:123456789012:secret:prometheus-token-AbCdEf',
+    );
+    const connector = new PrometheusTimestreamConnector(stack, 'Prom', {
+      authMode: 'iam',
+      tokenSecret: given,
+    });
+    const template = Template.fromStack(stack);
+    expect(connector.tokenSecret).toBe(given);
     template.resourceCountIs('AWS::SecretsManager::Secret', 0);
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ auth_token_secret: given.secretArn }) },
+    });
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: { Statement: [Match.objectLike({ Resource: given.secretArn })] },
+    });
   });
 
   it('token mode: a generated secret the function may read, named in its environment', () => {
@@ -446,10 +544,13 @@ describe('PrometheusTimestreamConnector (imported into another app, props only)'
       'magneticStoreRetentionDays applies only with createDatabaseAndTable',
     ],
     [
-      { authMode: 'iam' as const, tokenSecret: {} as never },
-      'tokenSecret applies only with authMode "token"',
+      { authMode: 'passthrough' as const, tokenSecret: {} as never },
+      'tokenSecret applies only with authMode "token" or "iam", got "passthrough"',
     ],
-    [{ tokenSecret: {} as never }, 'tokenSecret applies only with authMode "token"'],
+    [
+      { tokenSecret: {} as never },
+      'tokenSecret applies only with authMode "token" or "iam", got "passthrough"',
+    ],
   ])('refuses %j at synth time', (props, message) => {
     expect(() => build(props)).toThrow(message);
   });

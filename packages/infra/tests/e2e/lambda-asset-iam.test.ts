@@ -6,9 +6,14 @@
  * with the right key every sample of its window is stored; with a wrong secret key it is answered
  * 403 and drops the data (a 4xx is never retried). Requests the test signs itself show what else
  * fails: unsigned, a body changed after signing, an unknown key, an old signature, another
- * service's scope. Remote read, which Prometheus never signs, is refused in this mode: the stack
- * authorizes `/read` with IAM too.
+ * service's scope. Remote read, which Prometheus never signs, goes through the bearer-token path:
+ * the stack authorizes only `/write` with IAM, and the function checks `/read` against the token of
+ * the TokenSecretArn secret (a loopback Secrets Manager stub here); a Prometheus 3 reading with
+ * `authorization: { type: Bearer, credentials_file }` answers PromQL from the stored samples
+ * exactly as the writer answers from its own TSDB, and a read without the token is answered 401.
  */
+import { writeFileSync } from 'node:fs';
+import { encodeReadRequest } from '@prometheus-timestream/codec';
 import { Sha256 } from '@smithy/core/checksum';
 import { SignatureV4 } from '@smithy/signature-v4';
 import {
@@ -16,7 +21,6 @@ import {
   readTimestreamSamples,
 } from '../../../connector/tests/e2e/helpers/connector.js';
 import { readPrometheusSamples, Workspace } from '../../../connector/tests/e2e/helpers/peers.js';
-import { waitFor } from '../../../connector/tests/e2e/helpers/processes.js';
 import {
   compareSeries,
   metricSum,
@@ -25,13 +29,23 @@ import {
 } from '../../../connector/tests/e2e/helpers/samples.js';
 import { nodeSeries, V1_HEADERS, writeBody } from '../../../connector/tests/helpers/harness.js';
 import {
+  type SecretsManagerStub,
+  startSecretsManager,
+} from '../../../connector/tests/helpers/secrets-manager.js';
+import {
   E2E_PARAMETERS,
   lambdaAssetTarget,
   ROLE_ACCESS_KEY_ID,
   SHIM_REGION,
   synthesizeFunction,
 } from './helpers/lambda-target.js';
-import { type Prometheus3, type SigV4, startPrometheus3, waitForMetric } from './helpers/prometheus3.js';
+import {
+  type Prometheus3,
+  type SigV4,
+  startPrometheus3,
+  startPrometheus3Reader,
+  waitForMetric,
+} from './helpers/prometheus3.js';
 
 /** The IAM user allowed to invoke the API (execute-api:Invoke), as the shim knows it. */
 const CALLER_KEY = 'AKIDE2EPROMETHEUS3';
@@ -39,6 +53,10 @@ const CALLER_SECRET = 'e2e-caller-secret-access-key';
 const MISMATCH =
   'The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.';
 const WINDOW_MS = 10_000;
+/** The bearer token of /read, as the stack's generated secret would hold it. */
+const TOKEN = 'generated-48-character-token-for-iam-mode-reads';
+const secretArn = (logicalId: string) =>
+  `arn:aws:secretsmanager:us-east-1:123456789012:secret:${logicalId}-AbCdEf`;
 
 interface Authorizer {
   readonly rejected: Record<string, number>;
@@ -62,7 +80,8 @@ const ofJob = (samples: SeriesSamples, job: string): SeriesSamples =>
   );
 
 describe('the synthesized x86_64 Lambda asset, AuthMode=iam, behind an HTTP API checking SigV4', () => {
-  const fn = synthesizeFunction({ ...E2E_PARAMETERS, AuthMode: 'iam' });
+  const fn = synthesizeFunction({ ...E2E_PARAMETERS, AuthMode: 'iam' }, secretArn);
+  let secrets: SecretsManagerStub;
   let stack: ConnectorStack;
   let workspace: Workspace;
   const authorizer = async (): Promise<Authorizer> =>
@@ -71,18 +90,26 @@ describe('the synthesized x86_64 Lambda asset, AuthMode=iam, behind an HTTP API 
 
   beforeAll(async () => {
     workspace = new Workspace('iam-e2e');
-    stack = await lambdaAssetTarget(fn, {}, { [CALLER_KEY]: CALLER_SECRET }).start();
+    secrets = await startSecretsManager({ [fn.environment.auth_token_secret as string]: TOKEN });
+    stack = await lambdaAssetTarget(
+      fn,
+      { AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.endpoint },
+      { [CALLER_KEY]: CALLER_SECRET },
+    ).start();
   }, 60_000);
   afterAll(async () => {
     await workspace?.stop();
     await stack?.stop();
+    await secrets?.stop();
     fn.remove();
   });
 
-  it('is deployed with both routes authorized by IAM and no token', () => {
-    expect(fn.iamRoutes).toEqual(['POST /read', 'POST /write']);
-    expect(fn.environment).toMatchObject({ auth: 'iam' });
-    expect(fn.environment).not.toHaveProperty('auth_token_secret');
+  it('is deployed with /write authorized by IAM, /read by the token secret the function reads', () => {
+    expect(fn.iamRoutes).toEqual(['POST /write']);
+    expect(fn.environment).toMatchObject({
+      auth: 'iam',
+      auth_token_secret: expect.stringContaining(':secret:'),
+    });
   });
 
   describe('requests the test signs with the SDK signer', () => {
@@ -194,8 +221,9 @@ describe('the synthesized x86_64 Lambda asset, AuthMode=iam, behind an HTTP API 
         },
       },
       {
-        title: 'a bearer token instead of a signature',
-        send: async () => post({ ...V1_HEADERS, authorization: 'Bearer some-token' }, body()),
+        // The token opens /read only: API Gateway wants a signature on /write before the function runs.
+        title: 'the read token instead of a signature',
+        send: async () => post({ ...V1_HEADERS, authorization: `Bearer ${TOKEN}` }, body()),
         expected: {
           status: 403,
           errorType: 'IncompleteSignatureException',
@@ -254,15 +282,16 @@ describe('the synthesized x86_64 Lambda asset, AuthMode=iam, behind an HTTP API 
     }, 90_000);
 
     let prometheus: Prometheus3;
+    let from: number;
+    let to: number;
     it('with the right key: every sample of its window is stored exactly, by the function’s role', async () => {
-      // Prepare
+      // Prepare: no remote_read, so its queries answer from its own TSDB only.
       prometheus = await startPrometheus3(workspace, 'prometheus3-iam', {
         writeUrl: stack.writeUrl,
         sigv4: sigv4(CALLER_SECRET),
-        readUrl: stack.readUrl,
       });
-      const from = Date.now() + 2_000;
-      const to = from + WINDOW_MS;
+      from = Date.now() + 2_000;
+      to = from + WINDOW_MS;
 
       // Act: one shard sends in order, so a sent timestamp past the window means all of it was answered.
       await waitForMetric(
@@ -308,29 +337,133 @@ describe('the synthesized x86_64 Lambda asset, AuthMode=iam, behind an HTTP API 
       ]);
     }, 120_000);
 
-    it('cannot remote-read: remote_read is never signed, and /read is authorized by IAM too (403)', async () => {
-      // Prepare
-      const rejectedBefore = (await authorizer()).rejected['POST /read Forbidden'] ?? 0;
+    /** A range query's series, each as its labels and its [time, value] points, in a stable order. */
+    const rangeQuery = async (url: string, query: string) => {
+      const params = new URLSearchParams({
+        query,
+        start: String(from / 1000),
+        end: String(to / 1000),
+        step: '1',
+      });
+      const response = await fetch(`${url}/api/v1/query_range?${params}`);
+      const answer = (await response.json()) as {
+        status: string;
+        warnings?: string[];
+        data?: { result: { metric: Record<string, string>; values: [number, string][] }[] };
+      };
+      return {
+        status: answer.status,
+        warnings: answer.warnings ?? [],
+        series: (answer.data?.result ?? [])
+          .map(({ metric, values }) => ({ metric: JSON.stringify(Object.entries(metric).sort()), values }))
+          .sort((a, b) => a.metric.localeCompare(b.metric)),
+      };
+    };
+
+    it('a Prometheus 3 reading with the bearer token answers PromQL from the stored samples as the writer does', async () => {
+      // Prepare: a reader with no data of its own, reading every range remotely with the token.
+      const tokenFile = workspace.path('read-token');
+      writeFileSync(tokenFile, `${TOKEN}\n`);
+      const reader = await startPrometheus3Reader(workspace, 'prometheus3-iam-reader', {
+        readUrl: stack.readUrl,
+        tokenFile,
+      });
+      const queries = [
+        'up{job="prometheus3-iam"}',
+        'prometheus_tsdb_head_samples_appended_total{job="prometheus3-iam"}',
+        'sum by (handler) (rate(prometheus_http_requests_total{job="prometheus3-iam"}[5s]))',
+      ];
+      const readsBefore =
+        (await stack.metrics()).find(
+          (sample) => sample.labels.handler === 'read' && sample.labels.code === '200',
+        )?.value ?? 0;
 
       // Act
-      const answer = await waitFor(
-        'a query through remote_read',
-        async () => {
-          const params = new URLSearchParams({ query: 'up{job="prometheus3-iam"}' });
-          const response = await fetch(`${prometheus.url}/api/v1/query?${params}`);
-          return (await response.json()) as { status: string; warnings?: string[]; error?: string };
-        },
-        { timeoutMs: 30_000 },
-      );
+      const answers = [];
+      for (const query of queries)
+        answers.push({
+          query,
+          writer: await rangeQuery(prometheus.url, query),
+          reader: await rangeQuery(reader.url, query),
+        });
+      await reader.process.stop();
 
       // Assess
-      process.stdout.write(`\n[iam-e2e] Prometheus 3 remote_read in iam mode → ${JSON.stringify(answer)}\n`);
-      // Prometheus answers from its own TSDB and warns that the remote part failed.
-      expect(answer).toMatchObject({ status: 'success' });
-      expect(answer.warnings).toEqual([
-        `remote_read: remote server ${stack.readUrl} returned http status 403 Forbidden: {"message":"Forbidden"}`,
-      ]);
-      expect((await authorizer()).rejected['POST /read Forbidden']).toBeGreaterThan(rejectedBefore);
+      const points = (series: { values: unknown[] }[]) => series.reduce((n, s) => n + s.values.length, 0);
+      process.stdout.write(
+        `\n[iam-e2e] Prometheus 3 remote_read with the bearer token → ${JSON.stringify(
+          answers.map(({ query, writer, reader: read }) => ({
+            query,
+            writerPoints: points(writer.series),
+            readerPoints: points(read.series),
+            equal: JSON.stringify(writer.series) === JSON.stringify(read.series),
+          })),
+        )}\n`,
+      );
+      for (const { writer, reader: read } of answers) {
+        expect(writer.series.length).toBeGreaterThan(0);
+        // Guard against an agreement on empty answers.
+        expect(points(writer.series)).toBeGreaterThan(0);
+        expect(read).toEqual({ status: 'success', warnings: [], series: writer.series });
+      }
+      const readsAfter =
+        (await stack.metrics()).find(
+          (sample) => sample.labels.handler === 'read' && sample.labels.code === '200',
+        )?.value ?? 0;
+      expect(readsAfter).toBeGreaterThanOrEqual(readsBefore + queries.length);
+      expect((await authorizer()).rejected).not.toHaveProperty(['POST /read Forbidden']);
     }, 60_000);
+  });
+
+  describe('POST /read without the token', () => {
+    const readBody = () =>
+      encodeReadRequest({
+        queries: [
+          {
+            startTimestampMs: Date.now() - 60_000,
+            endTimestampMs: Date.now(),
+            matchers: [{ type: 'EQ', name: 'job', value: 'prometheus3-iam' }],
+          },
+        ],
+      });
+    const READ_HEADERS = {
+      'content-type': 'application/x-protobuf',
+      'content-encoding': 'snappy',
+      'accept-encoding': 'snappy',
+      'x-prometheus-remote-read-version': '0.1.0',
+    };
+
+    it.each([
+      { title: 'no Authorization header', authorization: undefined },
+      { title: 'a wrong token', authorization: 'Bearer not-the-token' },
+      {
+        title: 'the caller’s AWS keys as basic auth',
+        authorization: `Basic ${btoa(`${CALLER_KEY}:${CALLER_SECRET}`)}`,
+      },
+    ])('$title: 401 from the function, with a Bearer challenge', async ({ authorization }) => {
+      // Act
+      const response = await fetch(stack.readUrl, {
+        method: 'POST',
+        headers: { ...READ_HEADERS, ...(authorization === undefined ? {} : { authorization }) },
+        body: readBody(),
+      });
+
+      // Assess
+      expect(response.status).toBe(401);
+      expect(response.headers.get('www-authenticate')).toBe('Bearer realm="timestream-prometheus-connector"');
+      expect(await response.text()).toBe(
+        'missing or wrong bearer token: configure Prometheus remote_read authorization: { type: Bearer, credentials_file: ... }\n',
+      );
+    });
+
+    it('with the token: 200, a remote-read answer', async () => {
+      const response = await fetch(stack.readUrl, {
+        method: 'POST',
+        headers: { ...READ_HEADERS, authorization: `Bearer ${TOKEN}` },
+        body: readBody(),
+      });
+      expect(response.status).toBe(200);
+      expect(response.headers.get('content-type')).toBe('application/x-protobuf');
+    });
   });
 });

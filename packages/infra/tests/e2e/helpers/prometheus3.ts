@@ -1,7 +1,8 @@
 /**
  * Prometheus 3 (the release the e2e setup builds) for the IAM tests: it scrapes itself every second
  * under its own job name and remote-writes with SigV4 (`sigv4:` with `service_name: execute-api`,
- * the way it calls an API Gateway API authorized by IAM); optionally it remote-reads too.
+ * the way it calls an API Gateway API authorized by IAM); optionally it remote-reads too. A reader
+ * remote-reads only, with the bearer token (remote_read has no `sigv4`).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { scrapeMetrics, type Workspace } from '../../../../connector/tests/e2e/helpers/peers.js';
@@ -67,6 +68,51 @@ export const startPrometheus3 = async (
         ...(options.readUrl === undefined
           ? {}
           : { remote_read: [{ url: options.readUrl, name: 'timestream', read_recent: true }] }),
+      },
+      null,
+      2,
+    ),
+  );
+  mkdirSync(workspace.path(`${name}-data`));
+  const child = workspace.start(name, binary, [
+    `--config.file=${configFile}`,
+    `--storage.tsdb.path=${workspace.path(`${name}-data`)}`,
+    '--storage.tsdb.retention.time=1d',
+    `--web.listen-address=127.0.0.1:${port}`,
+  ]);
+  await waitForHttp(child, `${url}/-/ready`);
+  return { process: child, url, metrics: () => scrapeMetrics(`${url}/metrics`) };
+};
+
+/**
+ * Starts Prometheus 3 as `name` with no scrape jobs, whose only data is what `remote_read` from
+ * `readUrl` answers (every range read remotely, `read_recent: true`), sending the bearer token in
+ * `tokenFile` (`authorization: { type: Bearer, credentials_file }`), as a remote_read of an
+ * `AuthMode=iam` stack must.
+ */
+export const startPrometheus3Reader = async (
+  workspace: Workspace,
+  name: string,
+  options: { readonly readUrl: string; readonly tokenFile: string },
+): Promise<Prometheus3> => {
+  const binary = requirePrometheus3('prometheus');
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const configFile = workspace.path(`${name}.yml`);
+  writeFileSync(
+    configFile,
+    JSON.stringify(
+      {
+        global: { scrape_interval: '1s', evaluation_interval: '1m' },
+        remote_read: [
+          {
+            url: options.readUrl,
+            name: 'timestream',
+            read_recent: true,
+            remote_timeout: '30s',
+            authorization: { type: 'Bearer', credentials_file: options.tokenFile },
+          },
+        ],
       },
       null,
       2,
