@@ -2,12 +2,13 @@
  * Every prometheus.yml the CLI prints, for each auth mode, passes `promtool check config` of
  * Debian's Prometheus 2.42 and of Prometheus 3 (the release the e2e setup builds): alone (each
  * printed snippet is a complete file: every key it leaves out has a default) and appended to a
- * minimal existing file, as users add it. So does the README's remote_write for the deployed
- * stack's IAM mode (sigv4 with service_name execute-api) on Prometheus 3, which 2.42 cannot
- * parse. A missing promtool fails the test; CI installs 2.42's with the prometheus package.
+ * minimal existing file, as users add it. So does every prometheus.yml block of the README on
+ * Prometheus 3, and on 2.42 unless it needs a newer key (the stack's IAM mode signs with sigv4's
+ * service_name, which 2.42 cannot parse). A missing promtool fails the test; CI installs 2.42's
+ * with the prometheus package.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -26,21 +27,19 @@ scrape_configs:
 `;
 
 /**
- * The README's prometheus.yml for the deployed stack in `AuthMode=iam` (Prometheus ≥ 3.5: older
- * releases' sigv4 has no service_name and always signs for `aps`). Keep it identical to the
- * README's block (README: "Prometheus 3 and the stack's IAM mode").
+ * Every `yaml` block of the README: each is a whole prometheus.yml a user copies. Those using keys
+ * newer than 2.42 (sigv4's `service_name`, from 3.5; `protobuf_message`, from 2.54) are checked as
+ * refused by 2.42, as the README says.
  */
-const README_IAM_REMOTE_WRITE = `remote_write:
-  - url: https://abc123defg.execute-api.eu-west-1.amazonaws.com/dev/write # the stack's WriteUrl output
-    sigv4:
-      region: eu-west-1 # the stack's region
-      service_name: execute-api # API Gateway, not Amazon Managed Prometheus (the default, aps)
-      # No access_key/secret_key: the AWS SDK's default chain finds them (AWS_ACCESS_KEY_ID and
-      # AWS_SECRET_ACCESS_KEY, a profile in ~/.aws, web identity, ECS/EKS or EC2 instance role).
-      # role_arn: arn:aws:iam::123456789012:role/prometheus-remote-write # optionally assumed with STS
-    queue_config:
-      retry_on_http_429: true # API Gateway's throttling answers 429: retry, do not drop
-`;
+const README_CONFIGS = [
+  ...readFileSync(join(__dirname, '..', '..', '..', '..', 'README.md'), 'utf8').matchAll(
+    /```yaml\n([\s\S]*?)```/g,
+  ),
+].map((match, index) => {
+  const yaml = match[1] as string;
+  const newerKey = /\b(service_name|protobuf_message):/.exec(yaml)?.[1];
+  return { index, firstLine: yaml.split('\n', 1)[0] as string, yaml, newerKey };
+});
 
 const PROMTOOLS = [
   { release: 'Prometheus 2.42 (Debian)', path: requireBinary('promtool') },
@@ -136,20 +135,29 @@ describe('promtool check config accepts every printed prometheus.yml', () => {
   });
 });
 
-describe("the README's remote_write for the deployed stack's IAM mode (sigv4, service_name execute-api)", () => {
-  it('passes promtool check config of Prometheus 3, alone and appended', async () => {
-    const promtool = requirePrometheus3('promtool');
-    const alone = await check('readme-iam', README_IAM_REMOTE_WRITE, promtool);
-    const appended = await check('readme-iam-appended', `${EXISTING}${README_IAM_REMOTE_WRITE}`, promtool);
-    expect([alone, appended]).toEqual([
-      { code: 0, output: expect.stringContaining('SUCCESS') },
-      { code: 0, output: expect.stringContaining('SUCCESS') },
-    ]);
+describe("the README's prometheus.yml blocks", () => {
+  it('are there to check (the README shows one per auth mode and setup)', () => {
+    expect(README_CONFIGS.length).toBeGreaterThanOrEqual(10);
+    expect(README_CONFIGS.some(({ yaml }) => /service_name: execute-api/.test(yaml))).toBe(true);
   });
 
-  it('is refused by Prometheus 2.42, whose sigv4 has no service_name (it signs for aps only)', async () => {
-    const result = await check('readme-iam-2.42', README_IAM_REMOTE_WRITE, requireBinary('promtool'));
-    expect(result.code).not.toBe(0);
-    expect(result.output).toContain('field service_name not found');
-  });
+  it.each(README_CONFIGS)(
+    'block $index ($firstLine) passes promtool check config of Prometheus 3',
+    async ({ index, yaml }) => {
+      expect(await check(`readme-${index}`, yaml, requirePrometheus3('promtool'))).toEqual({
+        code: 0,
+        output: expect.stringContaining('SUCCESS'),
+      });
+    },
+  );
+
+  it.each(README_CONFIGS)(
+    'block $index ($firstLine): Prometheus 2.42 accepts it unless it needs a newer key ($newerKey)',
+    async ({ index, yaml, newerKey }) => {
+      const result = await check(`readme-${index}-2.42`, yaml, requireBinary('promtool'));
+      if (newerKey === undefined)
+        expect(result).toEqual({ code: 0, output: expect.stringContaining('SUCCESS') });
+      else expect(result.output).toContain(`field ${newerKey} not found`);
+    },
+  );
 });
