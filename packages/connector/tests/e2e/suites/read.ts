@@ -225,9 +225,14 @@ interface Reader {
   readonly recorder: WireRecorder;
 }
 
-/** The response type a reader's release asks for first: 3.x streams chunks, 2.42 takes samples. */
-const preferredResponseType = (release: PrometheusRelease): string =>
-  release.major >= 3 ? 'STREAMED_XOR_CHUNKS' : 'SAMPLES';
+/**
+ * What a reader's release asks for and what the connector must answer: 3.x lists
+ * STREAMED_XOR_CHUNKS then SAMPLES and gets chunks; 2.42 lists none, which means SAMPLES.
+ */
+const responseTypes = (release: PrometheusRelease): { readonly accepted: string; readonly answer: string } =>
+  release.major >= 3
+    ? { accepted: 'STREAMED_XOR_CHUNKS,SAMPLES', answer: 'STREAMED_XOR_CHUNKS' }
+    : { accepted: '', answer: 'SAMPLES' };
 
 /**
  * The read path for each of `scenarios` (default: 2.42 writing, 2.42 and 3.x reading; 3.x writing
@@ -369,7 +374,7 @@ const describeReadScenario = (target: ConnectorTarget, scenario: ReadScenario): 
             // stop and the deliberately empty selectors answer nothing (125 of 163 in a run).
             enoughNonEmpty: nonEmpty >= compared * 0.7,
             nodeLoadAfterStop: pointsOf(after).size,
-            firstAccepted: [...new Set(exchanges.map((exchange) => exchange.accepted[0]))],
+            accepted: [...new Set(exchanges.map((exchange) => exchange.accepted.join(',')))],
             answeredAs: [...new Set(exchanges.map((exchange) => exchange.answeredAs))],
             readStatuses: [...new Set(exchanges.map((exchange) => exchange.status))],
             recorderProblems: reader.recorder.problems.slice(0, 10),
@@ -379,9 +384,9 @@ const describeReadScenario = (target: ConnectorTarget, scenario: ReadScenario): 
             compared: INSTANT_QUERIES.length * instants.length + RANGE_QUERIES.length,
             enoughNonEmpty: true,
             nodeLoadAfterStop: 0,
-            // Prometheus 3 asks for STREAMED_XOR_CHUNKS first, and gets it; 2.42 asks for SAMPLES.
-            firstAccepted: [preferredResponseType(reader.release)],
-            answeredAs: [preferredResponseType(reader.release)],
+            // Prometheus 3 asks for STREAMED_XOR_CHUNKS first, and gets it; 2.42 gets SAMPLES.
+            accepted: [responseTypes(reader.release).accepted],
+            answeredAs: [responseTypes(reader.release).answer],
             readStatuses: [200],
             recorderProblems: [],
           };
