@@ -1,7 +1,7 @@
 /**
- * The real peers of the end-to-end tests: node-exporter (something to scrape), Prometheus 2.42 and
- * vmagent (the senders), and Prometheus's TSDB and VictoriaMetrics (the reference stores), with
- * what it takes to read their samples back and to know they have sent everything.
+ * The real peers of the end-to-end tests: node-exporter (something to scrape), Prometheus 2.42,
+ * Prometheus 3 and vmagent (the senders), and Prometheus's TSDB and VictoriaMetrics (the reference
+ * stores), with what it takes to read their samples back and to know they have sent everything.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,6 +12,7 @@ import {
   httpGet,
   type ManagedProcess,
   requireBinary,
+  requirePrometheus3,
   startProcess,
   waitFor,
   waitForHttp,
@@ -99,25 +100,93 @@ export const problemLines = (log: string, limit = 20): string[] =>
     .slice(0, limit);
 
 // ---------------------------------------------------------------------------------------------
-// Prometheus 2.42
+// Prometheus: Debian's 2.42 and the 3.x release built by peers/build-prometheus3.sh
+
+/** A Prometheus release the suites run: its name in titles and reports, and its binary. */
+export interface PrometheusRelease {
+  readonly name: string;
+  readonly major: 2 | 3;
+  readonly binary: () => string;
+}
+
+export const PROMETHEUS_2: PrometheusRelease = {
+  name: 'Prometheus 2.42',
+  major: 2,
+  binary: () => requireBinary('prometheus'),
+};
+
+/** The version build-prometheus3.sh pinned, read from the directory it built into. */
+const prometheus3Version = (): string =>
+  /prometheus-(\d+\.\d+\.\d+)$/.exec(process.env.PROMETHEUS3_DIR ?? '')?.[1] ?? '3';
+
+/**
+ * Prometheus 3 with its defaults, which differ from 2.42's in ways that do not touch what the
+ * suites compare (the reference is always that Prometheus's own TSDB, or a TSDB of the same
+ * release): `scrape_protocols` prefers OpenMetrics (so OpenMetrics targets' `_created` series are
+ * ingested as ordinary samples, on both sides); `scrape_native_histograms` is false, so
+ * histograms are scraped as classic buckets only and none is sent (the write suite asserts it);
+ * `metric_name_validation_scheme` is `utf8`, and every name node-exporter and Prometheus expose is
+ * a legacy name anyway (UTF-8 names have their own test); PromQL range selectors are left-open, so
+ * its query answers are only compared with those of the same release.
+ */
+export const PROMETHEUS_3: PrometheusRelease = {
+  name: `Prometheus ${prometheus3Version()}`,
+  major: 3,
+  binary: () => requirePrometheus3('prometheus'),
+};
+
+export type RemoteWriteProtocol = '1.0' | '2.0';
 
 export interface RemoteWriteTarget {
   readonly url: string;
   readonly username: string;
   readonly password: string;
+  /** Remote write 1.0 unless 2.0 (`protobuf_message: io.prometheus.write.v2.Request`, Prometheus 3 only). */
+  readonly protocol?: RemoteWriteProtocol;
+  /** The queue's `name` (`remote_name` in Prometheus's metrics). @default 'timestream' */
+  readonly name?: string;
 }
 
+/**
+ * What Prometheus 3 needs to put metadata and start timestamps into remote write 2.0 (3.16's
+ * `cmd/prometheus/main.go`, `storage/remote/queue_manager.go`): `metadata-wal-records` keeps
+ * metadata in the WAL, from which 2.0 ships it with each series (`metadata_config.send` is
+ * ignored for 2.0, with a warning); `st-storage` keeps each sample's start timestamp in the WAL
+ * (SamplesV2 records, XOR2 chunks), from which 2.0 ships it as `Sample.start_timestamp` — without
+ * it every start timestamp sent is 0. `st-storage` also makes scraping prefer PrometheusProto,
+ * the format whose counters carry their created timestamps (Prometheus's own do).
+ */
+export const REMOTE_WRITE_2_FEATURES = ['metadata-wal-records', 'st-storage'] as const;
+
 export interface Prometheus {
+  readonly release: PrometheusRelease;
   readonly process: ManagedProcess;
   readonly url: string;
+  /** The `name` of each remote_write queue. */
+  readonly queues: readonly string[];
   /** Rewrites the configuration without scrape jobs and reloads it (SIGHUP): no new samples. */
   readonly stopScraping: () => Promise<void>;
 }
 
+const remoteWriteQueue = (remoteWrite: RemoteWriteTarget) => ({
+  url: remoteWrite.url,
+  name: remoteWrite.name ?? 'timestream',
+  remote_timeout: '30s',
+  // Debian's 2.42 ignores `headers:` and `sigv4:`; basic_auth is what passthrough auth reads.
+  basic_auth: { username: remoteWrite.username, password: remoteWrite.password },
+  queue_config: { batch_send_deadline: '1s', min_backoff: '30ms', max_backoff: '1s' },
+  ...(remoteWrite.protocol === '2.0'
+    ? // 2.0 sends metadata with the series (REMOTE_WRITE_2_FEATURES), native histograms always;
+      // `metadata_config.send` defaults to true and, left so, logs a warning that 2.0 ignores it.
+      { protobuf_message: 'io.prometheus.write.v2.Request', metadata_config: { send: false } }
+    : // Metadata-only requests (no samples) go out every 10 s and must be accepted too.
+      { metadata_config: { send: true, send_interval: '10s' } }),
+});
+
 /** Prometheus's configuration as JSON, which is YAML too. */
 const prometheusConfig = (
   scrapeTargets: Readonly<Record<string, string>>,
-  remoteWrite: RemoteWriteTarget,
+  remoteWrite: readonly RemoteWriteTarget[],
 ): string =>
   JSON.stringify(
     {
@@ -130,30 +199,20 @@ const prometheusConfig = (
         job_name: job,
         static_configs: [{ targets: [target] }],
       })),
-      remote_write: [
-        {
-          url: remoteWrite.url,
-          name: 'timestream',
-          remote_timeout: '30s',
-          // Debian's 2.42 ignores `headers:` and `sigv4:`; basic_auth is what passthrough auth reads.
-          basic_auth: { username: remoteWrite.username, password: remoteWrite.password },
-          queue_config: { batch_send_deadline: '1s', min_backoff: '30ms', max_backoff: '1s' },
-          // Metadata-only requests (no samples) go out every 10 s and must be accepted too.
-          metadata_config: { send: true, send_interval: '10s' },
-        },
-      ],
+      remote_write: remoteWrite.map(remoteWriteQueue),
     },
     null,
     2,
   );
 
-/** Starts Prometheus 2.42 as `name`, its configuration written for the port it will listen on. */
+/** Starts a Prometheus of `release` as `name`, its configuration written for the port it will listen on. */
 const launchPrometheus = async (
   workspace: Workspace,
   name: string,
   config: (port: number) => string,
+  options: { readonly release: PrometheusRelease; readonly args?: readonly string[] },
 ): Promise<{ readonly child: ManagedProcess; readonly url: string; readonly configFile: string }> => {
-  const binary = requireBinary('prometheus');
+  const binary = options.release.binary();
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const configFile = workspace.path(`${name}.yml`);
@@ -164,27 +223,43 @@ const launchPrometheus = async (
     `--storage.tsdb.path=${workspace.path(`${name}-data`)}`,
     '--storage.tsdb.retention.time=1d',
     `--web.listen-address=127.0.0.1:${port}`,
+    ...(options.args ?? []),
   ]);
   await waitForHttp(child, `${url}/-/ready`);
   return { child, url, configFile };
 };
 
+/**
+ * A Prometheus of `release` (default 2.42) scraping itself and node-exporter every second and
+ * remote-writing to each of `remoteWrite` (one queue each).
+ */
 export const startPrometheus = async (
   workspace: Workspace,
   scrape: { readonly nodeExporter: string },
-  remoteWrite: RemoteWriteTarget,
+  remoteWrite: RemoteWriteTarget | readonly RemoteWriteTarget[],
+  options: { readonly release?: PrometheusRelease; readonly name?: string } = {},
 ): Promise<Prometheus> => {
-  const { child, url, configFile } = await launchPrometheus(workspace, 'prometheus', (port) =>
-    prometheusConfig({ prometheus: `127.0.0.1:${port}`, node: scrape.nodeExporter }, remoteWrite),
+  const release = options.release ?? PROMETHEUS_2;
+  const queues = Array.isArray(remoteWrite) ? remoteWrite : [remoteWrite as RemoteWriteTarget];
+  const protocol2 = queues.some((queue) => queue.protocol === '2.0');
+  if (protocol2 && release.major < 3)
+    throw new Error(`${release.name} cannot send remote write 2.0 (it rejects protobuf_message)`);
+  const { child, url, configFile } = await launchPrometheus(
+    workspace,
+    options.name ?? 'prometheus',
+    (port) => prometheusConfig({ prometheus: `127.0.0.1:${port}`, node: scrape.nodeExporter }, queues),
+    { release, args: protocol2 ? [`--enable-feature=${REMOTE_WRITE_2_FEATURES.join(',')}`] : [] },
   );
   return {
+    release,
     process: child,
     url,
+    queues: queues.map((queue) => queue.name ?? 'timestream'),
     stopScraping: async () => {
       const metrics = await scrapeMetrics(`${url}/metrics`);
       const before = metricSum(metrics, 'prometheus_config_last_reload_success_timestamp_seconds');
-      // The same global and remote_write sections: the remote-write queue keeps running.
-      writeFileSync(configFile, prometheusConfig({}, remoteWrite));
+      // The same global and remote_write sections: the remote-write queues keep running.
+      writeFileSync(configFile, prometheusConfig({}, queues));
       child.signal('SIGHUP');
       await waitFor(
         'Prometheus to reload its configuration',
@@ -205,34 +280,70 @@ export const startPrometheus = async (
 
 /**
  * A Prometheus with no scrape jobs whose only data is what `remote_read` answers: every range is
- * read remotely (`read_recent: true`), so its query answers can be compared with the writer's.
+ * read remotely (`read_recent: true`), so its query answers can be compared with those of a
+ * Prometheus of the same release holding the data itself.
  */
 export const startPrometheusReader = async (
   workspace: Workspace,
   remoteRead: RemoteWriteTarget,
-): Promise<{ readonly process: ManagedProcess; readonly url: string }> => {
-  const { child, url } = await launchPrometheus(workspace, 'prometheus-reader', () =>
-    JSON.stringify({
-      global: { scrape_interval: SCRAPE_INTERVAL, evaluation_interval: '1m' },
-      remote_read: [
-        {
-          url: remoteRead.url,
-          name: 'timestream',
-          read_recent: true,
-          remote_timeout: '30s',
-          basic_auth: { username: remoteRead.username, password: remoteRead.password },
-        },
-      ],
-    }),
+  options: { readonly release?: PrometheusRelease; readonly name?: string } = {},
+): Promise<{
+  readonly release: PrometheusRelease;
+  readonly process: ManagedProcess;
+  readonly url: string;
+}> => {
+  const release = options.release ?? PROMETHEUS_2;
+  const { child, url } = await launchPrometheus(
+    workspace,
+    options.name ?? 'prometheus-reader',
+    () =>
+      JSON.stringify({
+        global: { scrape_interval: SCRAPE_INTERVAL, evaluation_interval: '1m' },
+        remote_read: [
+          {
+            url: remoteRead.url,
+            name: 'timestream',
+            read_recent: true,
+            remote_timeout: '30s',
+            basic_auth: { username: remoteRead.username, password: remoteRead.password },
+          },
+        ],
+      }),
+    { release },
   );
-  return { process: child, url };
+  return { release, process: child, url };
+};
+
+/**
+ * A Prometheus of `release` with no scrape jobs that receives remote write
+ * (`--web.enable-remote-write-receiver`, in 2.42 and 3.x): fed by a writer's second queue, its
+ * TSDB holds exactly the samples the writer sent, staleness markers included, for PromQL answers
+ * of that release over the writer's data.
+ */
+export const startPrometheusReceiver = async (
+  workspace: Workspace,
+  release: PrometheusRelease,
+  name = 'prometheus-receiver',
+): Promise<{
+  readonly release: PrometheusRelease;
+  readonly process: ManagedProcess;
+  readonly url: string;
+  readonly writeUrl: string;
+}> => {
+  const { child, url } = await launchPrometheus(
+    workspace,
+    name,
+    () => JSON.stringify({ global: { scrape_interval: SCRAPE_INTERVAL, evaluation_interval: '1m' } }),
+    { release, args: ['--web.enable-remote-write-receiver'] },
+  );
+  return { release, process: child, url, writeUrl: `${url}/api/v1/write` };
 };
 
 /**
  * Waits until Prometheus has sent all it ever will: scraping has stopped (`stopScraping`), so once
- * the queue's highest sent timestamp has caught up with the highest timestamp written to the WAL,
- * nothing is pending, and no counter moves for 5 s, every sample (and the end-of-run staleness
- * markers) has been answered by the connector.
+ * every queue's highest sent timestamp has caught up with the highest timestamp written to the
+ * WAL, nothing is pending, and no counter moves for 5 s, every sample (and the end-of-run
+ * staleness markers) has been answered by every remote-write destination.
  */
 export const waitUntilPrometheusSentEverything = async (prometheus: Prometheus): Promise<ExposedSample[]> => {
   let last = '';
@@ -244,9 +355,10 @@ export const waitUntilPrometheusSentEverything = async (prometheus: Prometheus):
       assertRunning(prometheus.process);
       const metrics = await scrapeMetrics(`${prometheus.url}/metrics`);
       const highestIn = metricSum(metrics, 'prometheus_remote_storage_highest_timestamp_in_seconds');
-      const highestSent = metricSum(
-        metrics,
-        'prometheus_remote_storage_queue_highest_sent_timestamp_seconds',
+      const highestSent = prometheus.queues.map((queue) =>
+        metricSum(metrics, 'prometheus_remote_storage_queue_highest_sent_timestamp_seconds', {
+          remote_name: queue,
+        }),
       );
       const pending = metricSum(metrics, 'prometheus_remote_storage_samples_pending');
       const state = JSON.stringify([
@@ -262,7 +374,7 @@ export const waitUntilPrometheusSentEverything = async (prometheus: Prometheus):
         last = state;
         stableSince = Date.now();
       }
-      const caughtUp = highestIn > 0 && highestSent >= highestIn && pending === 0;
+      const caughtUp = highestIn > 0 && highestSent.every((sent) => sent >= highestIn) && pending === 0;
       return caughtUp && Date.now() - stableSince >= 5_000 && Date.now() - started >= 5_000
         ? metrics
         : undefined;
@@ -270,7 +382,8 @@ export const waitUntilPrometheusSentEverything = async (prometheus: Prometheus):
     {
       timeoutMs: 120_000,
       intervalMs: 500,
-      describe: () => `last state [highest in, highest sent, pending, in, sent, failed, dropped]: ${last}`,
+      describe: () =>
+        `last state [highest in, highest sent per queue, pending, in, sent, failed, dropped]: ${last}`,
     },
   );
 };

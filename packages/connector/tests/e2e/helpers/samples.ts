@@ -140,6 +140,12 @@ export interface Comparison {
   readonly actualSamples: number;
   /** Series whose samples differ, in any way. */
   readonly mismatchingSeries: number;
+  /** Expected samples not in `actual` (whole series missing included). */
+  readonly missingSamples: number;
+  /** Samples of `actual` at a timestamp `expected` lacks, or repeating one (whole extra series included). */
+  readonly extraSamples: number;
+  /** Samples at an expected timestamp with another value (`sameValue` rejected it). */
+  readonly wrongSamples: number;
   /** The first ten, described. */
   readonly examples: readonly string[];
   /** Samples whose values were accepted by `sameValue` without being identical doubles. */
@@ -165,6 +171,9 @@ export const compareSeries = (
   const problems: string[] = [];
   let mismatching = 0;
   let inexact = 0;
+  let missingSamples = 0;
+  let extraSamples = 0;
+  let wrongSamples = 0;
   const note = (text: string): void => {
     mismatching++;
     if (problems.length < 10) problems.push(text);
@@ -174,10 +183,12 @@ export const compareSeries = (
     const want = expected.get(key) ?? [];
     const got = actual.get(key) ?? [];
     if (got.length === 0) {
+      missingSamples += want.length;
       note(`${describeKey(key)}: missing from Timestream; expected ${showSamples(want)}`);
       continue;
     }
     if (want.length === 0) {
+      extraSamples += got.length;
       note(`${describeKey(key)}: in Timestream but not expected; got ${showSamples(got)}`);
       continue;
     }
@@ -205,6 +216,9 @@ export const compareSeries = (
       }
     }
     const missing = want.filter((s) => !seen.has(s.t));
+    missingSamples += missing.length;
+    extraSamples += extra.length + duplicates.length;
+    wrongSamples += differing.length;
     if (missing.length + extra.length + differing.length + duplicates.length > 0) {
       const parts = [
         missing.length > 0 ? `${missing.length} samples missing (${showSamples(missing)})` : '',
@@ -221,6 +235,9 @@ export const compareSeries = (
     actualSeries: actual.size,
     actualSamples: countSamples(actual),
     mismatchingSeries: mismatching,
+    missingSamples,
+    extraSamples,
+    wrongSamples,
     examples: problems,
     inexactValues: inexact,
   };
