@@ -301,10 +301,7 @@ describe('the synthesized x86_64 Lambda asset, AuthMode=iam, behind an HTTP API 
         WINDOW_MS + 60_000,
       );
       const metrics = await prometheus.metrics();
-      const written = ofJob(
-        await readPrometheusSamples({ ...prometheus, stopScraping: async () => {} }, from, to),
-        'prometheus3-iam',
-      );
+      const written = ofJob(await readPrometheusSamples(prometheus, from, to), 'prometheus3-iam');
       const stored = ofJob(await readTimestreamSamples(stack.emulator.endpoint, from, to), 'prometheus3-iam');
 
       // Assess

@@ -205,8 +205,11 @@ const prometheusConfig = (
     2,
   );
 
-/** Starts a Prometheus of `release` as `name`, its configuration written for the port it will listen on. */
-const launchPrometheus = async (
+/**
+ * Starts a Prometheus of `release` as `name`, its configuration written for the port it will
+ * listen on (JSON is YAML too), its data in the workspace, and waits until it is ready.
+ */
+export const launchPrometheus = async (
   workspace: Workspace,
   name: string,
   config: (port: number) => string,
@@ -393,7 +396,7 @@ export const waitUntilPrometheusSentEverything = async (prometheus: Prometheus):
  * evaluated at `to` answers raw samples, not evaluated steps (staleness markers never appear).
  */
 export const readPrometheusSamples = async (
-  prometheus: Prometheus,
+  prometheus: Pick<Prometheus, 'url'>,
   from: number,
   to: number,
 ): Promise<SeriesSamples> => {

@@ -4,10 +4,9 @@
  * started from a configuration object, and its PromQL and raw-sample APIs.
  */
 
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import type { Workspace } from './peers.js';
-import { freePort, httpGet, type ManagedProcess, requirePrometheus3, waitForHttp } from './processes.js';
+import { launchPrometheus, PROMETHEUS_3, type PrometheusRelease, type Workspace } from './peers.js';
+import { httpGet, type ManagedProcess } from './processes.js';
 import { addSample, parseGoFloat, type SeriesSamples, seriesKey, sortSamples } from './samples.js';
 
 export const TEXT_FORMAT = 'text/plain; version=0.0.4; charset=utf-8';
@@ -53,7 +52,7 @@ export interface RunningPrometheus {
 }
 
 /**
- * Starts Prometheus (3 unless `binary` says otherwise) as `name` with `config(port)` (an object,
+ * Starts Prometheus (3 unless `release` says otherwise) as `name` with `config(port)` (an object,
  * written as JSON, which is YAML too) and the extra `flags`.
  */
 export const startPrometheusWith = async (
@@ -61,21 +60,17 @@ export const startPrometheusWith = async (
   name: string,
   config: (port: number) => object,
   flags: readonly string[] = [],
-  binary = requirePrometheus3('prometheus'),
+  release: PrometheusRelease = PROMETHEUS_3,
 ): Promise<RunningPrometheus> => {
-  const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
-  const configFile = workspace.path(`${name}.yml`);
-  writeFileSync(configFile, JSON.stringify(config(port), null, 2));
-  mkdirSync(workspace.path(`${name}-data`));
-  const child = workspace.start(name, binary, [
-    `--config.file=${configFile}`,
-    `--storage.tsdb.path=${workspace.path(`${name}-data`)}`,
-    '--storage.tsdb.retention.time=1d',
-    `--web.listen-address=127.0.0.1:${port}`,
-    ...flags,
-  ]);
-  await waitForHttp(child, `${url}/-/ready`);
+  const { child, url } = await launchPrometheus(
+    workspace,
+    name,
+    (port) => JSON.stringify(config(port), null, 2),
+    {
+      release,
+      args: flags,
+    },
+  );
   return { process: child, url };
 };
 

@@ -24,7 +24,12 @@ export interface WriteExchange {
   readonly staleMarkers: number;
   /** NaN (other than staleness markers) and ±Inf values. */
   readonly nonFinite: number;
-  /** Finite samples of series Timestream cannot hold (`unstorableReason`). */
+  /**
+   * Staleness markers and NaN/±Inf values of series Timestream can hold: the connector settles
+   * them by its value policy (skipped, and counted as written in a 2.0 answer).
+   */
+  readonly settled: number;
+  /** Samples of series Timestream cannot hold (`unstorableReason`), whatever their value. */
   readonly unstorable: number;
   /** What the connector is documented to store: the rest. */
   readonly storable: number;
@@ -80,6 +85,7 @@ const summarizeWrite = (
   answer: IncomingHttpHeaders,
 ): WriteExchange => {
   let nonFinite = 0;
+  let settled = 0;
   let unstorable = 0;
   let withStartTimestamp = 0;
   let histograms = 0;
@@ -89,9 +95,11 @@ const summarizeWrite = (
     const cannotHold = series.invalidLabels !== null || unstorableReason(labels) !== undefined;
     for (const sample of series.samples) {
       if (sample.startTimestampMs !== 0) withStartTimestamp++;
-      if (sample.stale) continue;
-      if (!Number.isFinite(sample.value)) nonFinite++;
-      else if (cannotHold) unstorable++;
+      const notFinite = !sample.stale && !Number.isFinite(sample.value);
+      if (notFinite) nonFinite++;
+      // As the connector: a series it cannot hold is skipped whole, by its labels' reason.
+      if (cannotHold) unstorable++;
+      else if (sample.stale || notFinite) settled++;
     }
     for (const histogram of series.histograms) if (histogram.startTimestampMs !== 0) withStartTimestamp++;
     histograms += series.histograms.length;
@@ -104,8 +112,9 @@ const summarizeWrite = (
     samples,
     staleMarkers,
     nonFinite,
+    settled,
     unstorable,
-    storable: samples - staleMarkers - nonFinite - unstorable,
+    storable: samples - settled - unstorable,
     histograms,
     exemplars,
     withStartTimestamp,

@@ -105,8 +105,9 @@ const sum = (exchanges: readonly WriteExchange[], count: (exchange: WriteExchang
  * What the connector answered each remote-write request, checked against what the request held:
  * remote write 1.0 answers carry no `*-Written` headers (1.0 defines none; Prometheus 3 trusts a
  * 2xx without them as all written); 2.0 answers carry all three, the samples count being exactly
- * the samples of that request the connector stores (not staleness markers, NaN/±Inf or series
- * Timestream cannot hold: those are not written, and the answer does not claim they were).
+ * the samples of that request the connector stores plus the staleness markers and NaN/±Inf values
+ * it settles by policy (never samples of series Timestream cannot hold, which relabeling could
+ * fix: the answer does not claim those).
  */
 const answerProblems = (exchanges: readonly WriteExchange[]): string[] =>
   exchanges.flatMap((exchange, i) => {
@@ -114,7 +115,7 @@ const answerProblems = (exchanges: readonly WriteExchange[]): string[] =>
     const expected =
       exchange.version === '1.0'
         ? { samples: undefined, histograms: undefined, exemplars: undefined }
-        : { samples: exchange.storable, histograms: 0, exemplars: 0 };
+        : { samples: exchange.storable + exchange.settled, histograms: 0, exemplars: 0 };
     return JSON.stringify(written) === JSON.stringify(expected)
       ? []
       : [
@@ -127,9 +128,10 @@ const answerProblems = (exchanges: readonly WriteExchange[]): string[] =>
  * whose `Samples-Written` is below the samples sent adds the difference to
  * `prometheus_remote_storage_samples_failed_total` and logs "we got 2xx status code from the
  * Receiver yet statistics indicate some data was not written"; a 2xx with every count 0 for a
- * request with data is a non-recoverable error (logged, counted failed, not retried). So where the
- * connector skips samples (staleness markers, NaN/±Inf), Prometheus 3 counts them as failed: the
- * expected count is exactly what the answers said was not written. For 1.0, nothing fails.
+ * request with data is a non-recoverable error (logged, counted failed, not retried). The
+ * connector counts settled samples (staleness markers, NaN/±Inf) as written, so only samples of
+ * series Timestream cannot hold would count as failed: the expected count is exactly what the
+ * answers said was not written. For 1.0, nothing fails.
  */
 const expectedPrometheusFailures = (
   exchanges: readonly WriteExchange[],
@@ -304,6 +306,7 @@ const describePrometheusWrite = (
             samples: sum(exchanges, (exchange) => exchange.samples),
             staleMarkers: sum(exchanges, (exchange) => exchange.staleMarkers),
             nonFinite: sum(exchanges, (exchange) => exchange.nonFinite),
+            settled: sum(exchanges, (exchange) => exchange.settled),
             unstorable: sum(exchanges, (exchange) => exchange.unstorable),
             storable: storableSent,
             metadata: sum(exchanges, (exchange) => exchange.metadata),
@@ -342,11 +345,13 @@ const describePrometheusWrite = (
           mismatchingSeries: 0,
           firstMismatches: [],
         });
-        // What Prometheus counted as failed is exactly what the connector does not store
-        // (staleness markers, NaN/±Inf, unstorable series), never a sample it lost.
+        // What Prometheus counted as failed is exactly the samples of series the connector cannot
+        // hold (none from these targets), never a sample it lost nor a settled NaN or marker.
         expect(failures.samples).toBe(
-          sender.protocol === '2.0' ? sum(exchanges, (exchange) => exchange.samples - exchange.storable) : 0,
+          sender.protocol === '2.0' ? sum(exchanges, (exchange) => exchange.unstorable) : 0,
         );
+        if (sender.protocol === '2.0')
+          expect(sum(exchanges, (exchange) => exchange.settled)).toBeGreaterThan(0);
         // Passthrough auth: every WriteRecords call was signed with the key Prometheus sent as its
         // basic-auth username (the test's reader signs its queries with its own).
         expect(Object.keys(metering.accessKeys).filter((key) => key !== 'AKIDE2EREADER')).toEqual([
@@ -367,7 +372,10 @@ const describePrometheusWrite = (
           // own counters expose their created time in PrometheusProto), and the connector took them.
           expect(sum(exchanges, (exchange) => exchange.metadata)).toBeGreaterThan(500);
           expect(sum(exchanges, (exchange) => exchange.withStartTimestamp)).toBeGreaterThan(100);
-          expect(writtenAnswered).toBe(outcome.timestreamRowsStored);
+          // The answers claimed what was stored, plus what was settled by policy, nothing more.
+          expect(writtenAnswered).toBe(
+            outcome.timestreamRowsStored + sum(exchanges, (exchange) => exchange.settled),
+          );
         }
         expect(sum(exchanges, (exchange) => exchange.metadata)).toBeGreaterThan(0);
       },

@@ -4,15 +4,16 @@
  * the way it calls an API Gateway API authorized by IAM); optionally it remote-reads too. A reader
  * remote-reads only, with the bearer token (remote_read has no `sigv4`).
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { scrapeMetrics, type Workspace } from '../../../../connector/tests/e2e/helpers/peers.js';
+import {
+  launchPrometheus,
+  PROMETHEUS_3,
+  scrapeMetrics,
+  type Workspace,
+} from '../../../../connector/tests/e2e/helpers/peers.js';
 import {
   assertRunning,
-  freePort,
   type ManagedProcess,
-  requirePrometheus3,
   waitFor,
-  waitForHttp,
 } from '../../../../connector/tests/e2e/helpers/processes.js';
 import { type ExposedSample, metricSum } from '../../../../connector/tests/e2e/helpers/samples.js';
 
@@ -40,47 +41,38 @@ export const startPrometheus3 = async (
   name: string,
   options: { readonly writeUrl: string; readonly sigv4: SigV4; readonly readUrl?: string },
 ): Promise<Prometheus3> => {
-  const binary = requirePrometheus3('prometheus');
-  const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
-  const configFile = workspace.path(`${name}.yml`);
-  writeFileSync(
-    configFile,
-    JSON.stringify(
-      {
-        global: { scrape_interval: '1s', scrape_timeout: '1s', evaluation_interval: '1m' },
-        scrape_configs: [{ job_name: name, static_configs: [{ targets: [`127.0.0.1:${port}`] }] }],
-        remote_write: [
-          {
-            url: options.writeUrl,
-            name: 'timestream',
-            remote_timeout: '30s',
-            sigv4: options.sigv4,
-            queue_config: {
-              batch_send_deadline: '1s',
-              min_backoff: '30ms',
-              max_backoff: '1s',
-              min_shards: 1,
-              max_shards: 1,
+  const { child, url } = await launchPrometheus(
+    workspace,
+    name,
+    (port) =>
+      JSON.stringify(
+        {
+          global: { scrape_interval: '1s', scrape_timeout: '1s', evaluation_interval: '1m' },
+          scrape_configs: [{ job_name: name, static_configs: [{ targets: [`127.0.0.1:${port}`] }] }],
+          remote_write: [
+            {
+              url: options.writeUrl,
+              name: 'timestream',
+              remote_timeout: '30s',
+              sigv4: options.sigv4,
+              queue_config: {
+                batch_send_deadline: '1s',
+                min_backoff: '30ms',
+                max_backoff: '1s',
+                min_shards: 1,
+                max_shards: 1,
+              },
             },
-          },
-        ],
-        ...(options.readUrl === undefined
-          ? {}
-          : { remote_read: [{ url: options.readUrl, name: 'timestream', read_recent: true }] }),
-      },
-      null,
-      2,
-    ),
+          ],
+          ...(options.readUrl === undefined
+            ? {}
+            : { remote_read: [{ url: options.readUrl, name: 'timestream', read_recent: true }] }),
+        },
+        null,
+        2,
+      ),
+    { release: PROMETHEUS_3 },
   );
-  mkdirSync(workspace.path(`${name}-data`));
-  const child = workspace.start(name, binary, [
-    `--config.file=${configFile}`,
-    `--storage.tsdb.path=${workspace.path(`${name}-data`)}`,
-    '--storage.tsdb.retention.time=1d',
-    `--web.listen-address=127.0.0.1:${port}`,
-  ]);
-  await waitForHttp(child, `${url}/-/ready`);
   return { process: child, url, metrics: () => scrapeMetrics(`${url}/metrics`) };
 };
 
@@ -95,37 +87,28 @@ export const startPrometheus3Reader = async (
   name: string,
   options: { readonly readUrl: string; readonly tokenFile: string },
 ): Promise<Prometheus3> => {
-  const binary = requirePrometheus3('prometheus');
-  const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
-  const configFile = workspace.path(`${name}.yml`);
-  writeFileSync(
-    configFile,
-    JSON.stringify(
-      {
-        global: { scrape_interval: '1s', evaluation_interval: '1m' },
-        remote_read: [
-          {
-            url: options.readUrl,
-            name: 'timestream',
-            read_recent: true,
-            remote_timeout: '30s',
-            authorization: { type: 'Bearer', credentials_file: options.tokenFile },
-          },
-        ],
-      },
-      null,
-      2,
-    ),
+  const { child, url } = await launchPrometheus(
+    workspace,
+    name,
+    () =>
+      JSON.stringify(
+        {
+          global: { scrape_interval: '1s', evaluation_interval: '1m' },
+          remote_read: [
+            {
+              url: options.readUrl,
+              name: 'timestream',
+              read_recent: true,
+              remote_timeout: '30s',
+              authorization: { type: 'Bearer', credentials_file: options.tokenFile },
+            },
+          ],
+        },
+        null,
+        2,
+      ),
+    { release: PROMETHEUS_3 },
   );
-  mkdirSync(workspace.path(`${name}-data`));
-  const child = workspace.start(name, binary, [
-    `--config.file=${configFile}`,
-    `--storage.tsdb.path=${workspace.path(`${name}-data`)}`,
-    '--storage.tsdb.retention.time=1d',
-    `--web.listen-address=127.0.0.1:${port}`,
-  ]);
-  await waitForHttp(child, `${url}/-/ready`);
   return { process: child, url, metrics: () => scrapeMetrics(`${url}/metrics`) };
 };
 
