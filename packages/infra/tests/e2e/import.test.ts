@@ -230,11 +230,23 @@ describe('the construct imported from the packed packages into a fresh CDK app',
     });
   });
 
-  it.each(['POST /write', 'POST /read'])('routes %s, IAM-authorized, to the function', (routeKey) => {
+  // iam mode: API Gateway checks SigV4 on /write; Prometheus never signs remote_read, so /read is
+  // left to the function, which checks the bearer token from the stack's secret.
+  it.each([
+    { routeKey: 'POST /write', authorization: 'AWS_IAM' },
+    { routeKey: 'POST /read', authorization: 'NONE' },
+  ])('routes $routeKey, authorized $authorization, to the function', ({ routeKey, authorization }) => {
     template.hasResourceProperties('AWS::ApiGatewayV2::Route', {
       RouteKey: routeKey,
-      AuthorizationType: 'AWS_IAM',
+      AuthorizationType: authorization,
       Target: Match.anyValue(),
+    });
+  });
+
+  it('gives the function the bearer token secret for /read', () => {
+    template.resourceCountIs('AWS::SecretsManager::Secret', 1);
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ auth: 'iam', auth_token_secret: Match.anyValue() }) },
     });
   });
 
