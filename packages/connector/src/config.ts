@@ -33,6 +33,12 @@ export interface ConnectorConfig {
   readonly authTokenFile: string | undefined;
   /** Secrets Manager secret holding the bearer token; `resolveAuthTokenSecret` reads it into `authToken`. */
   readonly authTokenSecret: string | undefined;
+  /**
+   * Routes API Gateway authorizes with IAM in front of the Lambda function (the stack sets `write`
+   * in `AuthMode=iam`): a request on them that AWS IAM-authorized needs no bearer token. Empty
+   * everywhere else, so a crafted event cannot skip the token on a route nobody authorizes.
+   */
+  readonly iamAuthorizedRoutes: readonly ('write' | 'read')[];
   readonly writeBaseEndpoint: string | undefined;
   readonly queryBaseEndpoint: string | undefined;
   /** SDK attempts per WriteRecords call (the Go connector's name says retries; it counts attempts). */
@@ -259,6 +265,23 @@ const OPTIONS = {
       'iam mode: Secrets Manager secret (ARN or name) holding the bearer token, read once at start',
     defaultValue: undefined,
     parse: optionalText,
+  },
+  iamAuthorizedRoutes: {
+    flag: 'iam-authorized-routes',
+    env: 'iam_authorized_routes',
+    description:
+      'Lambda, iam mode: routes API Gateway authorizes with IAM (write, read; comma-separated), whose IAM-authorized requests need no bearer token',
+    defaultValue: '',
+    parse: (raw, option) => {
+      const routes = raw
+        .split(',')
+        .map((route) => route.trim().toLowerCase())
+        .filter((route) => route !== '');
+      for (const route of routes)
+        if (route !== 'write' && route !== 'read')
+          invalid(option, `expected write and/or read (comma-separated), got "${raw}"`);
+      return Object.freeze([...new Set(routes)]) as readonly ('write' | 'read')[];
+    },
   },
   writeBaseEndpoint: {
     flag: 'write-base-endpoint',
@@ -529,6 +552,12 @@ const build = (raw: RawValues, env: Environment, nameOf: (key: OptionKey) => str
       nameOf('allowUnauthenticated'),
       `only applies without a bearer token, but ${tokenSource} gives one, so callers must send it; drop one of the two`,
     );
+  const iamAuthorizedRoutes = value('iamAuthorizedRoutes');
+  if (iamAuthorizedRoutes.length > 0 && auth !== 'iam')
+    invalid(
+      nameOf('iamAuthorizedRoutes'),
+      'only applies with auth=iam (passthrough checks every caller’s AWS keys itself)',
+    );
   const tlsCertificate = value('tlsCertificate');
   const tlsKey = value('tlsKey');
   if ((tlsCertificate === undefined) !== (tlsKey === undefined))
@@ -545,6 +574,7 @@ const build = (raw: RawValues, env: Environment, nameOf: (key: OptionKey) => str
     authToken,
     authTokenFile: tokenFile,
     authTokenSecret: tokenSecret,
+    iamAuthorizedRoutes,
     writeBaseEndpoint: value('writeBaseEndpoint'),
     queryBaseEndpoint: value('queryBaseEndpoint'),
     maxWriteRetries: value('maxWriteRetries'),

@@ -253,14 +253,17 @@ export const createConnector = (config: ConnectorConfig, dependencies: Connector
 
   /**
    * passthrough: the caller's AWS keys from basic auth (Timestream authenticates them). iam: the
-   * bearer token when one is configured, except for a request IAM already authorized upstream
-   * (`POST /write` of an `AuthMode=iam` stack, signed by Prometheus's `sigv4`); every other request
-   * (`POST /read`, which Prometheus never signs) must present the token.
+   * bearer token when one is configured, except for a request IAM already authorized upstream on a
+   * route the deployment says API Gateway authorizes with IAM (`iam_authorized_routes`: `write` in
+   * an `AuthMode=iam` stack, signed by Prometheus's `sigv4`); every other request (`POST /read`,
+   * which Prometheus never signs, and any route of a token-mode stack) must present the token.
    */
   const authenticate = (request: CoreRequest, route: Route): AwsCredentials | undefined => {
     if (config.auth === 'passthrough')
       return credentialsFromBasicAuth(request.headers.authorization, SECTIONS[route]);
-    if (request.authorizedUpstream !== 'iam') checkBearer?.(request.headers.authorization, SECTIONS[route]);
+    const authorizedUpstream =
+      request.authorizedUpstream === 'iam' && config.iamAuthorizedRoutes.includes(route);
+    if (!authorizedUpstream) checkBearer?.(request.headers.authorization, SECTIONS[route]);
     return undefined;
   };
 
@@ -338,10 +341,11 @@ export const createConnector = (config: ConnectorConfig, dependencies: Connector
     metrics.receivedSamples(decoded.counts.samples);
     /** Samples the connector is done with although it stored no record for them (set below). */
     let settled = 0;
-    const writtenHeaders = (samples: number): Record<string, string> =>
+    /** A 5xx (resent whole) claims only what was stored; answers that end the batch add `settled`. */
+    const writtenHeaders = (stored: number, endsBatch = true): Record<string, string> =>
       decoded.version === '2.0'
         ? {
-            [WRITTEN_HEADERS.samples]: String(samples + settled),
+            [WRITTEN_HEADERS.samples]: String(stored + (endsBatch ? settled : 0)),
             [WRITTEN_HEADERS.histograms]: '0',
             [WRITTEN_HEADERS.exemplars]: '0',
           }
@@ -395,7 +399,7 @@ export const createConnector = (config: ConnectorConfig, dependencies: Connector
     log.calls = outcome.calls;
     if (outcome.failure !== undefined) {
       log.error = outcome.failure.logMessage;
-      return errorResponse(outcome.failure, writtenHeaders(outcome.written));
+      return errorResponse(outcome.failure, writtenHeaders(outcome.written, outcome.failure.status < 500));
     }
     if (outcome.rejected > 0) {
       return textResponse(

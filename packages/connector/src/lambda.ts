@@ -66,10 +66,12 @@ const nonEmpty = (value: unknown): boolean => typeof value === 'string' && value
  * Whether AWS authorized the request with IAM before invoking the function: HTTP API payload 2.0
  * and Function URLs (AuthType AWS_IAM) put the caller in `requestContext.authorizer.iam`; REST APIs
  * and payload 1.0 fill `requestContext.identity`'s `userArn` and `accessKey`, which are null on a
- * route without IAM authorization. Callers cannot forge either: `requestContext` is written by API
- * Gateway or Lambda from their own signature check, and what a caller sends arrives only in
- * `headers` and `body`. A route without IAM authorization (`POST /read` of an iam stack) never has
- * them, whatever the caller signed.
+ * route without IAM authorization. A caller through API Gateway or a Function URL cannot forge
+ * either: `requestContext` is written by API Gateway or Lambda from their own signature check, and
+ * what a caller sends arrives only in `headers` and `body`; a route without IAM authorization
+ * (`POST /read` of an iam stack) never has them, whatever the caller signed. A principal allowed
+ * `lambda:InvokeFunction` can send any event, though, so the core honours this only on the routes
+ * the deployment names in `iam_authorized_routes`.
  */
 const authorizedUpstream = (requestContext: Readonly<Record<string, unknown>>): 'iam' | undefined => {
   const iam = record(record(requestContext.authorizer).iam);

@@ -38,6 +38,7 @@ describe('readFlags (standalone)', () => {
       authToken: undefined,
       authTokenFile: undefined,
       authTokenSecret: undefined,
+      iamAuthorizedRoutes: [],
       writeBaseEndpoint: undefined,
       queryBaseEndpoint: undefined,
       maxWriteRetries: 10,
@@ -210,6 +211,16 @@ describe('readFlags (standalone)', () => {
       message: /only applies with auth=iam/,
     },
     {
+      argv: [...REQUIRED, '--auth=iam', '--iam-authorized-routes=write,metrics'],
+      option: '--iam-authorized-routes',
+      message: /expected write and\/or read/,
+    },
+    {
+      argv: [...REQUIRED, '--iam-authorized-routes=write'],
+      option: '--iam-authorized-routes',
+      message: /only applies with auth=iam/,
+    },
+    {
       argv: [...REQUIRED, '--web.telemetry-path=metrics'],
       option: '--web.telemetry-path',
       message: /start with \//,
@@ -234,6 +245,29 @@ describe('readFlags (standalone)', () => {
         readFlags([...REQUIRED, '--auth=iam', `--auth-token-file=${join(dir, 'token')}`], {}).authToken,
       ).toBe('s3cr3t-token');
     });
+
+    it.each([
+      { text: 'write', routes: ['write'] },
+      { text: 'write, READ', routes: ['write', 'read'] },
+      { text: 'read,read', routes: ['read'] },
+      { text: '', routes: [] },
+    ])(
+      'reads the IAM-authorized routes "$text" as $routes (flag and Lambda variable)',
+      ({ text, routes }) => {
+        expect(
+          readFlags([...REQUIRED, '--auth=iam', `--iam-authorized-routes=${text}`], { AUTH_TOKEN: 't' })
+            .iamAuthorizedRoutes,
+        ).toEqual(routes);
+        expect(
+          readEnvironment({
+            default_database: 'prom',
+            default_table: 'metrics',
+            auth: 'iam',
+            iam_authorized_routes: text,
+          }).iamAuthorizedRoutes,
+        ).toEqual(routes);
+      },
+    );
 
     it('reads the token from AUTH_TOKEN', () => {
       expect(readFlags([...REQUIRED, '--auth=iam'], { AUTH_TOKEN: 'from-env' }).authToken).toBe('from-env');

@@ -376,7 +376,7 @@ describe('Lambda handler through the emulator', () => {
   });
 });
 
-describe('AuthMode=iam with a bearer token: IAM-authorized requests skip the token, every other one needs it', () => {
+describe('AuthMode=iam with a bearer token: IAM-authorized requests on /write skip the token, every other one needs it', () => {
   const TOKEN = 'iam-mode-read-token-0123456789abcdef';
   const SIGV4 =
     'AWS4-HMAC-SHA256 Credential=AKIDSIGNER/20261121/us-east-1/execute-api/aws4_request, SignedHeaders=content-encoding;content-length;content-type;host;x-amz-date;x-prometheus-remote-write-version, Signature=0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef';
@@ -394,12 +394,16 @@ describe('AuthMode=iam with a bearer token: IAM-authorized requests skip the tok
     },
   };
   let directory: string;
+  let tokenFile: string;
   let h: Harness;
   beforeAll(async () => {
     directory = mkdtempSync(join(tmpdir(), 'lambda-iam-token-'));
-    const tokenFile = join(directory, 'token');
+    tokenFile = join(directory, 'token');
     writeFileSync(tokenFile, `${TOKEN}\n`);
-    h = await startHarness({ flags: ['--auth=iam', `--auth-token-file=${tokenFile}`] });
+    // As the stack configures an AuthMode=iam function: API Gateway IAM-authorizes /write only.
+    h = await startHarness({
+      flags: ['--auth=iam', `--auth-token-file=${tokenFile}`, '--iam-authorized-routes=write'],
+    });
   });
   afterAll(async () => {
     await h.stop();
@@ -452,8 +456,9 @@ describe('AuthMode=iam with a bearer token: IAM-authorized requests skip the tok
     { route: 'read', iam: false, authorization: 'Bearer wrong-token', sent: 'a wrong token', status: 401 },
     { route: 'read', iam: false, authorization: undefined, sent: 'no Authorization', status: 401 },
     { route: 'read', iam: false, authorization: SIGV4, sent: 'a SigV4 signature', status: 401 },
-    // A read IAM authorized (a route or Function URL with AWS_IAM, a signing proxy) needs no token.
-    { route: 'read', iam: true, authorization: SIGV4, sent: 'a SigV4 signature', status: 200 },
+    // /read is not among the IAM-authorized routes: an event claiming IAM authorization there (a
+    // crafted direct Invoke) still needs the token.
+    { route: 'read', iam: true, authorization: SIGV4, sent: 'a SigV4 signature', status: 401 },
   ] as const)(
     'POST /$route, IAM-authorized upstream: $iam, $sent → $status',
     async ({ route, iam, authorization, status }) => {
@@ -477,6 +482,24 @@ describe('AuthMode=iam with a bearer token: IAM-authorized requests skip the tok
       if (route === 'read' && status === 200) expect(result.isBase64Encoded).toBe(true);
     },
   );
+
+  it('without --iam-authorized-routes (token mode), an event claiming IAM authorization still needs the token', async () => {
+    // Prepare
+    const tokenMode = await startHarness({ flags: ['--auth=iam', `--auth-token-file=${tokenFile}`] });
+    try {
+      const lambda = createLambdaHandler(tokenMode.connector);
+
+      // Act
+      const claimed = await lambda(event('write', SIGV4, true, 'token-mode-claimed'), context());
+      const withToken = await lambda(event('write', `Bearer ${TOKEN}`, true, 'token-mode-token'), context());
+
+      // Assess
+      expect([claimed.statusCode, claimed.body]).toEqual([401, REFUSAL('remote_write')]);
+      expect(withToken.statusCode).toBe(204);
+    } finally {
+      await tokenMode.stop();
+    }
+  });
 
   it('a REST API / payload 1.0 event IAM authorized writes without the token; one that is not gets 401', async () => {
     const lambda = createLambdaHandler(h.connector);

@@ -359,6 +359,27 @@ describe('write path: core handler → real SDK client → emulator', () => {
       expect(Number(distinct?.n)).toBe(250);
     });
 
+    it('a 503 to remote write 2.0 claims only what was stored, not the settled NaN (the batch is resent whole)', async () => {
+      // Prepare: 2 samples and a NaN; Timestream throttles every call.
+      const now = Date.now();
+      const body = writeBodyV2([
+        ...nodeSeries(2, now, 'v2-503'),
+        {
+          labels: [{ name: '__name__', value: 'v2_503_nan' }],
+          samples: [{ timestampMs: now, value: Number.NaN }],
+        },
+      ]);
+      h.emulator.setFault({ operation: 'WriteRecords', throttleRate: 1 });
+
+      // Act
+      const response = await h.post(body, V2_HEADERS);
+      h.emulator.clearFaults();
+
+      // Assess
+      expect(response.status).toBe(503);
+      expect(response.headers).toMatchObject({ 'X-Prometheus-Remote-Write-Samples-Written': '0' });
+    });
+
     it('503 when Timestream is unreachable (connection refused)', async () => {
       const closed = await startHarness({ writeEndpoint: () => 'http://127.0.0.1:9' });
       try {

@@ -47,7 +47,7 @@ export type ConnectorAuthMode = 'passthrough' | 'iam' | 'token';
 
 const AUTH_MODES: readonly ConnectorAuthMode[] = ['passthrough', 'iam', 'token'];
 /** The modes in which the function checks a bearer token: on every route (`token`), on `/read` (`iam`). */
-const TOKEN_MODES: readonly ConnectorAuthMode[] = ['iam', 'token'];
+export const TOKEN_MODES: readonly ConnectorAuthMode[] = ['iam', 'token'];
 
 /**
  * A choice fixed at synth time (`true`/`false`) or left to deploy time: a `CfnCondition`, with
@@ -321,6 +321,11 @@ export class PrometheusTimestreamConnector extends Construct {
         default_table: this.tableName,
         log_level: props.logLevel ?? 'info',
         auth: valueIf(this.authModeIs('passthrough'), 'passthrough', 'iam'),
+        // Only /write is IAM-authorized by API Gateway (iam mode): the function skips the bearer
+        // token there alone, for requests AWS authorized.
+        ...(this.authModeIs('iam') === false
+          ? {}
+          : { iam_authorized_routes: valueIf(this.authModeIs('iam'), 'write', Aws.NO_VALUE) }),
         ...(this.tokenSecret === undefined
           ? {}
           : { auth_token_secret: valueIf(token, this.tokenSecret.secretArn, Aws.NO_VALUE) }),

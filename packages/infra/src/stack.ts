@@ -5,7 +5,7 @@
 import { CfnCondition, CfnOutput, CfnParameter, Duration, Fn, Stack, type StackProps } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
-import { PrometheusTimestreamConnector } from './connector.js';
+import { PrometheusTimestreamConnector, TOKEN_MODES } from './connector.js';
 
 export interface PrometheusTimestreamConnectorStackProps extends StackProps {
   /** Fixed at synth time (the asset holds the native binding for it; CDK context `architecture`). @default lambda.Architecture.ARM_64 */
@@ -117,7 +117,7 @@ export class PrometheusTimestreamConnectorStack extends Stack {
     output('DefaultDatabase', database.valueAsString, 'Timestream database');
     output('DefaultTable', table.valueAsString, 'Timestream table');
     const tokenSecret = this.connector.tokenSecret;
-    const tokenModes = this.connector.authModeIn(['iam', 'token']);
+    const tokenModes = this.connector.authModeIn(TOKEN_MODES);
     if (tokenSecret !== undefined && tokenModes instanceof CfnCondition)
       new CfnOutput(outputs, 'TokenSecretArn', {
         value: tokenSecret.secretArn,

@@ -144,13 +144,31 @@ describe('PrometheusTimestreamConnectorStack (what cdk synth and cdk deploy use)
       auth: 'passthrough',
       secrets: 0,
       secretVariable: false,
+      iamRoutes: undefined,
     },
-    // Prometheus signs remote_write only: /read is left to the function's bearer-token check.
-    { AuthMode: 'iam', write: 'AWS_IAM', read: 'NONE', auth: 'iam', secrets: 1, secretVariable: true },
-    { AuthMode: 'token', write: 'NONE', read: 'NONE', auth: 'iam', secrets: 1, secretVariable: true },
+    // Prometheus signs remote_write only: /read is left to the function's bearer-token check, and
+    // the function skips the token only on /write, for requests API Gateway IAM-authorized.
+    {
+      AuthMode: 'iam',
+      write: 'AWS_IAM',
+      read: 'NONE',
+      auth: 'iam',
+      secrets: 1,
+      secretVariable: true,
+      iamRoutes: 'write',
+    },
+    {
+      AuthMode: 'token',
+      write: 'NONE',
+      read: 'NONE',
+      auth: 'iam',
+      secrets: 1,
+      secretVariable: true,
+      iamRoutes: undefined,
+    },
   ])(
-    'AuthMode=$AuthMode: /write authorizes with $write, /read with $read, the function runs auth=$auth, $secrets token secret(s)',
-    ({ AuthMode, write, read, auth, secrets, secretVariable }) => {
+    'AuthMode=$AuthMode: /write authorizes with $write, /read with $read, the function runs auth=$auth, $secrets token secret(s), IAM-authorized routes $iamRoutes',
+    ({ AuthMode, write, read, auth, secrets, secretVariable, iamRoutes }) => {
       const resources = deployed(template, { AuthMode });
       expect(
         Object.fromEntries(
@@ -164,6 +182,7 @@ describe('PrometheusTimestreamConnectorStack (what cdk synth and cdk deploy use)
       const environment = fn?.Properties.Environment as { Variables: Record<string, unknown> } | undefined;
       const variables = environment?.Variables ?? {};
       expect(variables.auth).toBe(auth);
+      expect(variables.iam_authorized_routes).toBe(iamRoutes);
       expect('auth_token_secret' in variables).toBe(secretVariable);
       expect(ofType(resources, 'AWS::SecretsManager::Secret')).toHaveLength(secrets);
       // The grant to read it exists exactly when the secret does, and names it.

@@ -116,7 +116,7 @@ export const PROMETHEUS_2: PrometheusRelease = {
 };
 
 /** The version build-prometheus3.sh pinned, read from the directory it built into. */
-const prometheus3Version = (): string =>
+export const prometheus3Version = (): string =>
   /prometheus-(\d+\.\d+\.\d+)$/.exec(process.env.PROMETHEUS3_DIR ?? '')?.[1] ?? '3';
 
 /**
