@@ -113,6 +113,17 @@ const functionUrlEvent = (body: Uint8Array): ApiGatewayEvent =>
     requestContext: { http: { method: 'POST', path: '/write' }, requestId: 'url-request' },
   });
 
+/** What API Gateway / Lambda put in `requestContext.authorizer.iam` for a caller IAM authorized. */
+const IAM_CALLER = {
+  accessKey: 'AKIDSIGNER',
+  accountId: '123456789012',
+  callerId: 'AIDASIGNER',
+  cognitoIdentity: null,
+  principalOrgId: null,
+  userArn: 'arn:aws:iam::123456789012:user/prometheus',
+  userId: 'AIDASIGNER',
+};
+
 describe('toCoreRequest', () => {
   it('keeps a base64 body as the exact bytes (never decoded as text)', () => {
     const bytes = Uint8Array.from([0x00, 0xff, 0x80, 0x0a, 0xc3, 0x28]);
@@ -158,16 +169,6 @@ describe('toCoreRequest', () => {
     });
   });
 
-  /** What API Gateway / Lambda put in requestContext for a caller IAM authorized (and for others). */
-  const IAM_CALLER = {
-    accessKey: 'AKIDSIGNER',
-    accountId: '123456789012',
-    callerId: 'AIDASIGNER',
-    cognitoIdentity: null,
-    principalOrgId: null,
-    userArn: 'arn:aws:iam::123456789012:user/prometheus',
-    userId: 'AIDASIGNER',
-  };
   const v2Context = { http: { method: 'POST', path: '/dev/write' } };
   it.each([
     {
@@ -382,17 +383,7 @@ describe('AuthMode=iam with a bearer token: IAM-authorized requests on /write sk
     'AWS4-HMAC-SHA256 Credential=AKIDSIGNER/20261121/us-east-1/execute-api/aws4_request, SignedHeaders=content-encoding;content-length;content-type;host;x-amz-date;x-prometheus-remote-write-version, Signature=0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef';
   const REFUSAL = (section: string) =>
     `missing or wrong bearer token: configure Prometheus ${section} authorization: { type: Bearer, credentials_file: ... }\n`;
-  const iamAuthorizer = {
-    iam: {
-      accessKey: 'AKIDSIGNER',
-      accountId: '123456789012',
-      callerId: 'AIDASIGNER',
-      cognitoIdentity: null,
-      principalOrgId: null,
-      userArn: 'arn:aws:iam::123456789012:user/prometheus',
-      userId: 'AIDASIGNER',
-    },
-  };
+  const iamAuthorizer = { iam: IAM_CALLER };
   let directory: string;
   let tokenFile: string;
   let h: Harness;
