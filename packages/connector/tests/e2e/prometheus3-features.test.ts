@@ -95,6 +95,8 @@ describe('Prometheus 3 features through the connector', () => {
   let reader2: RunningPrometheus;
   let started: number;
   /** A time every writer has sent everything up to, for instant queries. */
+  /** When /gone started failing (epoch ms): its series end with staleness markers after it. */
+  let goneAt = 0;
   let queryTime: number;
 
   beforeAll(async () => {
@@ -179,6 +181,7 @@ describe('Prometheus 3 features through the connector', () => {
     await runUntil(Date.now() + 8_000, processes);
     // The target of job "gone" fails from now on: Prometheus ends its series with staleness markers.
     target.serve('/gone', 'broken\n', 'text/plain', 500);
+    goneAt = Date.now();
     await runUntil(Date.now() + 6_000, processes);
     queryTime = Date.now() - 2_000;
     for (const writer of [writer1, writer2])
@@ -317,6 +320,13 @@ describe('Prometheus 3 features through the connector', () => {
       const sentByQueue = (name: string) =>
         metricSum(writerMetrics, 'prometheus_remote_storage_samples_total', { remote_name: name });
       expect(sentByQueue('nothing-to-store')).toBeGreaterThan(0);
+      // That queue went on past /gone's end: its marker-only and NaN-only batches were answered.
+      const highestSent = metricSum(
+        writerMetrics,
+        'prometheus_remote_storage_queue_highest_sent_timestamp_seconds',
+        { remote_name: 'nothing-to-store' },
+      );
+      expect(highestSent * 1000).toBeGreaterThan(goneAt + 2_000);
       expect(await failures(writer2)).toEqual(Object.fromEntries(FAILURE_COUNTERS.map((name) => [name, 0])));
       expect(problemLines(writer2.process.log()).filter((line) => FAILURE_LOG.test(line))).toEqual([]);
       // The other queue's samples after /gone failed are stored: nothing is held up.
