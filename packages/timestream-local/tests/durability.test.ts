@@ -33,6 +33,34 @@ const exitOf = (child: ChildProcess): Promise<unknown> =>
     ? Promise.resolve()
     : new Promise((resolve) => child.once('exit', resolve));
 
+interface DataDirRun {
+  /** Starts the CLI over the run's data dir; every child started is SIGKILLed when the run ends. */
+  readonly start: () => Promise<{ child: ChildProcess; endpoint: string }>;
+  /** A real SDK write client for `endpoint` with the tests' credentials. */
+  readonly writer: (endpoint: string) => TimestreamWriteClient;
+}
+
+/** Runs `body` over a fresh data dir, then kills what it started and removes the dir. */
+const withDataDir = async (body: (run: DataDirRun) => Promise<void>): Promise<void> => {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'timestream-local-durability-'));
+  const children: ChildProcess[] = [];
+  try {
+    await body({
+      start: async () => {
+        const started = await startCli(dataDir);
+        children.push(started.child);
+        return started;
+      },
+      writer: (endpoint) =>
+        new TimestreamWriteClient({ endpoint, region: 'us-east-1', credentials: credentials() }),
+    });
+  } finally {
+    for (const child of children) child.kill('SIGKILL');
+    await Promise.all(children.map(exitOf));
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+};
+
 /** Call `call`'s records: distinct times; the last call adds a dimension, so it changes the schema too. */
 const recordsOf = (call: number, now: number): _Record[] =>
   Array.from({ length: RECORDS_PER_CALL }, (_, i) => ({
@@ -89,18 +117,11 @@ const storedValues = async (endpoint: string): Promise<Map<number, string[]>> =>
 };
 
 describe('timestream-local with a data dir, killed right after acknowledging writes', () => {
-  it('keeps every acknowledged record across SIGKILL and a restart', async () => {
-    // Prepare
-    const dataDir = mkdtempSync(path.join(tmpdir(), 'timestream-local-durability-'));
-    const children: ChildProcess[] = [];
-    try {
-      const first = await startCli(dataDir);
-      children.push(first.child);
-      const write = new TimestreamWriteClient({
-        endpoint: first.endpoint,
-        region: 'us-east-1',
-        credentials: credentials(),
-      });
+  it('keeps every acknowledged record across SIGKILL and a restart', () =>
+    withDataDir(async ({ start, writer }) => {
+      // Prepare
+      const first = await start();
+      const write = writer(first.endpoint);
       const now = Date.now();
 
       // Act: every call answered 2xx, then SIGKILL with no pause, then a restart on the same dir.
@@ -118,8 +139,7 @@ describe('timestream-local with a data dir, killed right after acknowledging wri
       first.child.kill('SIGKILL');
       await exitOf(first.child);
       write.destroy();
-      const second = await startCli(dataDir);
-      children.push(second.child);
+      const second = await start();
       const query = new TimestreamQueryClient({
         endpoint: second.endpoint,
         region: 'us-east-1',
@@ -136,119 +156,106 @@ describe('timestream-local with a data dir, killed right after acknowledging wri
         String(CALLS * RECORDS_PER_CALL),
         String(RECORDS_PER_CALL),
       ]);
-    } finally {
-      for (const child of children) child.kill('SIGKILL');
-      await Promise.all(children.map(exitOf));
-      rmSync(dataDir, { recursive: true, force: true });
-    }
-  });
+    }));
 
-  it('keeps every acknowledged overwrite (a higher Version) exactly once, killed with overwrites in flight', async () => {
-    // Prepare: every batch written at version 1, then overwritten at each higher version up to
-    // ACKED_VERSION, each call acknowledged; identical resends (same version, same value) between.
-    const dataDir = mkdtempSync(path.join(tmpdir(), 'timestream-local-durability-'));
-    const children: ChildProcess[] = [];
-    try {
-      const first = await startCli(dataDir);
-      children.push(first.child);
-      const write = new TimestreamWriteClient({
-        endpoint: first.endpoint,
-        region: 'us-east-1',
-        credentials: credentials(),
-      });
-      const now = Date.now();
-      const send = (batch: number, version: number) =>
-        write.send(
-          new WriteRecordsCommand({
-            DatabaseName: 'prom',
-            TableName: 'samples',
-            Records: versionedRecords(batch, version, now),
-          }),
-        );
-      let calls = 0;
-      let acknowledged = 0;
-      for (let version = 1; version <= ACKED_VERSION; version++) {
-        for (let batch = 0; batch < BATCHES; batch++) {
-          for (let copy = 0; copy < (batch % 3 === 0 ? 2 : 1); copy++) {
-            acknowledged += (await send(batch, version)).RecordsIngested?.Total ?? 0;
-            calls++;
+  it(
+    'keeps every acknowledged overwrite (a higher Version) exactly once, killed with overwrites in flight',
+    () =>
+      withDataDir(async ({ start, writer }) => {
+        // Prepare: every batch written at version 1, then overwritten at each higher version up to
+        // ACKED_VERSION, each call acknowledged; identical resends (same version, same value) between.
+        const first = await start();
+        const write = writer(first.endpoint);
+        const now = Date.now();
+        const send = (batch: number, version: number) =>
+          write.send(
+            new WriteRecordsCommand({
+              DatabaseName: 'prom',
+              TableName: 'samples',
+              Records: versionedRecords(batch, version, now),
+            }),
+          );
+        let calls = 0;
+        let acknowledged = 0;
+        for (let version = 1; version <= ACKED_VERSION; version++) {
+          for (let batch = 0; batch < BATCHES; batch++) {
+            for (let copy = 0; copy < (batch % 3 === 0 ? 2 : 1); copy++) {
+              acknowledged += (await send(batch, version)).RecordsIngested?.Total ?? 0;
+              calls++;
+            }
           }
         }
-      }
-      /** The version each batch's last acknowledged call wrote. */
-      const ackedVersion = Array.from({ length: BATCHES }, () => ACKED_VERSION);
+        /** The version each batch's last acknowledged call wrote. */
+        const ackedVersion = Array.from({ length: BATCHES }, () => ACKED_VERSION);
 
-      // Act: every batch overwritten once more, all calls in flight at once (the emulator stores
-      // them one after the other). Once ANSWERS_BEFORE_KILL of them are answered, SIGKILL half a
-      // call's time later (the mean gap between those answers), while the emulator is replacing
-      // the next batch's acknowledged rows; then a restart on the same dir.
-      const next = ACKED_VERSION + 1;
-      const answeredAt: number[] = [];
-      const failedBeforeKill: unknown[] = [];
-      let killed = false;
-      await new Promise<void>((resolve) => {
-        const kill = () => {
-          killed = true;
-          first.child.kill('SIGKILL');
-          resolve();
-        };
-        for (let batch = 0; batch < BATCHES; batch++) {
-          send(batch, next).then(
-            () => {
-              if (killed) return;
-              ackedVersion[batch] = next;
-              answeredAt.push(performance.now());
-              if (answeredAt.length === BATCHES) kill();
-              if (answeredAt.length !== ANSWERS_BEFORE_KILL) return;
-              const gap =
-                ((answeredAt.at(-1) as number) - (answeredAt[0] as number)) / (ANSWERS_BEFORE_KILL - 1);
-              setTimeout(kill, gap / 2);
-            },
-            (error: unknown) => {
-              // A call failing while the emulator is up is a failure of its own (and would leave
-              // this promise waiting): recorded, and the kill comes at once.
-              if (killed) return;
-              failedBeforeKill.push(error);
-              kill();
-            },
-          );
-        }
-      });
-      await exitOf(first.child);
-      write.destroy();
-      const second = await startCli(dataDir);
-      children.push(second.child);
-      const stored = await storedValues(second.endpoint);
-
-      // Assess: each record once, with its last acknowledged value, or the in-flight one after it.
-      expect(acknowledged).toBe(calls * BATCH_RECORDS);
-      expect(failedBeforeKill).toEqual([]);
-      const wrong: string[] = [];
-      for (let batch = 0; batch < BATCHES; batch++) {
-        const allowed = ackedVersion[batch] === next ? [String(next)] : [String(ACKED_VERSION), String(next)];
-        for (const record of versionedRecords(batch, next, now)) {
-          const values = stored.get(Number(record.Time)) ?? [];
-          if (values.length !== 1 || !allowed.includes(values[0] as string))
-            wrong.push(
-              `batch ${batch} time ${record.Time}: [${values.join(', ')}], expected one of ${allowed}`,
+        // Act: every batch overwritten once more, all calls in flight at once (the emulator stores
+        // them one after the other). Once ANSWERS_BEFORE_KILL of them are answered, SIGKILL half a
+        // call's time later (the mean gap between those answers), while the emulator is replacing
+        // the next batch's acknowledged rows; then a restart on the same dir.
+        const next = ACKED_VERSION + 1;
+        const answeredAt: number[] = [];
+        const failedBeforeKill: unknown[] = [];
+        let killed = false;
+        await new Promise<void>((resolve) => {
+          const kill = () => {
+            killed = true;
+            first.child.kill('SIGKILL');
+            resolve();
+          };
+          for (let batch = 0; batch < BATCHES; batch++) {
+            send(batch, next).then(
+              () => {
+                if (killed) return;
+                ackedVersion[batch] = next;
+                answeredAt.push(performance.now());
+                if (answeredAt.length === BATCHES) kill();
+                if (answeredAt.length !== ANSWERS_BEFORE_KILL) return;
+                const gap =
+                  ((answeredAt.at(-1) as number) - (answeredAt[0] as number)) / (ANSWERS_BEFORE_KILL - 1);
+                setTimeout(kill, gap / 2);
+              },
+              (error: unknown) => {
+                // A call failing while the emulator is up is a failure of its own (and would leave
+                // this promise waiting): recorded, and the kill comes at once.
+                if (killed) return;
+                failedBeforeKill.push(error);
+                kill();
+              },
             );
+          }
+        });
+        await exitOf(first.child);
+        write.destroy();
+        const second = await start();
+        const stored = await storedValues(second.endpoint);
+
+        // Assess: each record once, with its last acknowledged value, or the in-flight one after it.
+        expect(acknowledged).toBe(calls * BATCH_RECORDS);
+        expect(failedBeforeKill).toEqual([]);
+        const wrong: string[] = [];
+        for (let batch = 0; batch < BATCHES; batch++) {
+          const allowed =
+            ackedVersion[batch] === next ? [String(next)] : [String(ACKED_VERSION), String(next)];
+          for (const record of versionedRecords(batch, next, now)) {
+            const values = stored.get(Number(record.Time)) ?? [];
+            if (values.length !== 1 || !allowed.includes(values[0] as string))
+              wrong.push(
+                `batch ${batch} time ${record.Time}: [${values.join(', ')}], expected one of ${allowed}`,
+              );
+          }
         }
-      }
-      expect({
-        rows: [...stored.values()].flat().length,
-        wrong: wrong.slice(0, 5),
-        wrongCount: wrong.length,
-      }).toEqual({
-        rows: BATCHES * BATCH_RECORDS,
-        wrong: [],
-        wrongCount: 0,
-      });
-    } finally {
-      for (const child of children) child.kill('SIGKILL');
-      await Promise.all(children.map(exitOf));
-      rmSync(dataDir, { recursive: true, force: true });
-    }
-  }, 30_000);
+        expect({
+          rows: [...stored.values()].flat().length,
+          wrong: wrong.slice(0, 5),
+          wrongCount: wrong.length,
+        }).toEqual({
+          rows: BATCHES * BATCH_RECORDS,
+          wrong: [],
+          wrongCount: 0,
+        });
+      }),
+    30_000,
+  );
 });
 
 describe('timestream-local with a data dir, when storing a call fails', () => {
