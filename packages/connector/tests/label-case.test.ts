@@ -4,8 +4,8 @@
  * stores both, remote read tells them apart. Against the emulator, whose DuckDB tables are
  * case-insensitive underneath.
  */
-import { decodeReadResponse, encodeReadRequest, type LabelMatcher } from '@prometheus-timestream/codec';
-import { basicAuth, type Harness, READ_HEADERS, startHarness, text, writeBody } from './helpers/harness.js';
+import { decodeReadResponse, type LabelMatcher } from '@prometheus-timestream/codec';
+import { type Harness, postRead, startHarness, text, writeBody } from './helpers/harness.js';
 import { expectedSeries, type StoredSeries, sortedLabels } from './helpers/oracle.js';
 
 const T0 = Math.floor((Date.now() - 10 * 60_000) / 1000) * 1000;
@@ -49,17 +49,9 @@ describe('label names differing only in case, through remote write and remote re
     ['Goos="" (a spelling nobody wrote)', [m('EQ', 'Goos', ''), m('RE', '__name__', '.+')]],
   ])('reads %s back exactly', async (_, matchers) => {
     // Act
-    const response = await h.handle({
-      method: 'POST',
-      path: '/read',
-      headers: {
-        ...READ_HEADERS,
-        authorization: basicAuth(),
-      },
-      body: encodeReadRequest({
-        queries: [{ startTimestampMs: T0 - 60_000, endTimestampMs: T0 + 60_000, matchers }],
-        acceptedResponseTypes: [],
-      }),
+    const response = await postRead(h, {
+      queries: [{ startTimestampMs: T0 - 60_000, endTimestampMs: T0 + 60_000, matchers }],
+      acceptedResponseTypes: [],
     });
 
     // Assess

@@ -10,11 +10,18 @@ import {
   type FloatSample,
   type Label,
   type LabelMatcher,
-  type ReadRequestInput,
   type ResponseType,
   STREAMED_CONTENT_TYPE,
 } from '@prometheus-timestream/codec';
-import { basicAuth, type Harness, READ_HEADERS, startHarness, text, writeBody } from './helpers/harness.js';
+import {
+  basicAuth,
+  type Harness,
+  postRead,
+  READ_HEADERS,
+  startHarness,
+  text,
+  writeBody,
+} from './helpers/harness.js';
 import { expectedSeries, type LabelMap, type StoredSeries, sortedLabels } from './helpers/oracle.js';
 
 const STEP = 15_000;
@@ -45,9 +52,6 @@ const STORED: StoredSeries[] = LABEL_SETS.map((labels, s) => ({
 const m = (type: LabelMatcher['type'], name: string, value: string): LabelMatcher => ({ type, name, value });
 
 const readHeaders = { ...READ_HEADERS, authorization: basicAuth() };
-
-const read = (h: Harness, request: ReadRequestInput, headers: Record<string, string> = readHeaders) =>
-  h.handle({ method: 'POST', path: '/read', headers, body: encodeReadRequest(request) });
 
 type Comparable = { labels: Label[]; samples: [number, number][] };
 
@@ -160,7 +164,7 @@ describe('remote read through the core handler, the real query client and the em
   ])('$type', ({ type, accepted }) => {
     it.each(CASES)('$title', async ({ matchers, start = T0 - 60_000, end = END + 60_000 }) => {
       // Act
-      const response = await read(h, {
+      const response = await postRead(h, {
         queries: [{ startTimestampMs: start, endTimestampMs: end, matchers }],
         acceptedResponseTypes: accepted,
       });
@@ -185,7 +189,7 @@ describe('remote read through the core handler, the real query client and the em
       { startTimestampMs: T0, endTimestampMs: T0 + STEP, matchers: [m('RE', 'job', 'api.*')] },
     ];
     for (const accepted of [[], ['STREAMED_XOR_CHUNKS']] as ResponseType[][]) {
-      const response = await read(h, { queries, acceptedResponseTypes: accepted });
+      const response = await postRead(h, { queries, acceptedResponseTypes: accepted });
       expect(response.status).toBe(200);
       const results = decodeAnswer(asBytes(response.body), accepted[0] ?? 'SAMPLES');
       const expected = queries.map((q) =>
@@ -199,7 +203,7 @@ describe('remote read through the core handler, the real query client and the em
 
   it("reads every page, the empty first one included, with the caller's own key", async () => {
     const queriesBefore = h.emulator.requests().filter((r) => r.operation === 'Query').length;
-    const response = await read(h, {
+    const response = await postRead(h, {
       queries: [
         { startTimestampMs: T0, endTimestampMs: END, matchers: [m('EQ', '__name__', 'http_requests_total')] },
       ],
@@ -216,7 +220,7 @@ describe('remote read through the core handler, the real query client and the em
   });
 
   it('returns the values bit for bit (1e-7 steps) and every label, the metric name included', async () => {
-    const response = await read(h, {
+    const response = await postRead(h, {
       queries: [{ startTimestampMs: T0, endTimestampMs: END, matchers: [m('EQ', 'code', '200')] }],
     });
     const [result] = decodeAnswer(asBytes(response.body), 'SAMPLES');
@@ -246,7 +250,7 @@ describe('remote read through the core handler, the real query client and the em
       message: /^Timestream refused the query: /,
     },
   ])('400 for $title', async ({ request, status, message }) => {
-    const response = await read(h, request);
+    const response = await postRead(h, request);
     expect(response.status).toBe(status);
     expect(text(response)).toMatch(message);
   });
@@ -309,13 +313,13 @@ describe('remote read limits and failures', () => {
     const h = await startHarness({ flags: ['--max-read-samples=1000'] });
     try {
       expect((await h.post(manySeries(20, 60))).status).toBe(204);
-      const response = await read(h, { queries: [query] });
+      const response = await postRead(h, { queries: [query] });
       expect(response.status).toBe(400);
       expect(text(response)).toMatch(/more than 1000 samples.*\(max-read-samples\)/);
       // The budget is per request: two queries of 600 samples each, both under it alone, exceed it together.
       const half = (re: string) => ({ ...query, matchers: [...query.matchers, m('RE', 'instance', re)] });
-      expect((await read(h, { queries: [half('host-[0-9]')] })).status).toBe(200);
-      const both = await read(h, { queries: [half('host-[0-9]'), half('host-1[0-9]')] });
+      expect((await postRead(h, { queries: [half('host-[0-9]')] })).status).toBe(200);
+      const both = await postRead(h, { queries: [half('host-[0-9]'), half('host-1[0-9]')] });
       expect([both.status, text(both)]).toEqual([400, expect.stringMatching(/more than 1000 samples/)]);
     } finally {
       await h.stop();
@@ -328,9 +332,9 @@ describe('remote read limits and failures', () => {
     const h = await startHarness({ flags: ['--max-read-queries=2'] });
     try {
       expect((await h.post(manySeries(3, 2))).status).toBe(204);
-      expect((await read(h, { queries: [query, query] })).status).toBe(200);
+      expect((await postRead(h, { queries: [query, query] })).status).toBe(200);
       const queriesBefore = h.emulator.metering().queries.queries;
-      const response = await read(h, { queries: [query, query, query] });
+      const response = await postRead(h, { queries: [query, query, query] });
       expect([response.status, text(response)]).toEqual([
         400,
         'remote read request holds 3 queries; the connector answers at most 2 per request (max-read-queries)\n',
@@ -345,11 +349,14 @@ describe('remote read limits and failures', () => {
     const h = await startHarness({ flags: ['--max-read-response-bytes=65536'] });
     try {
       expect((await h.post(manySeries(100, 60))).status).toBe(204);
-      const response = await read(h, { queries: [query] });
+      const response = await postRead(h, { queries: [query] });
       expect(response.status).toBe(400);
       expect(text(response)).toMatch(/answer of \d+ bytes exceeds .* 65536 \(max-read-response-bytes\)/);
       // The same data fits as XOR chunks, several times smaller.
-      const streamed = await read(h, { queries: [query], acceptedResponseTypes: ['STREAMED_XOR_CHUNKS'] });
+      const streamed = await postRead(h, {
+        queries: [query],
+        acceptedResponseTypes: ['STREAMED_XOR_CHUNKS'],
+      });
       expect(streamed.status).toBe(200);
     } finally {
       await h.stop();
@@ -361,9 +368,9 @@ describe('remote read limits and failures', () => {
     try {
       expect((await h.post(manySeries(2, 5))).status).toBe(204);
       h.emulator.setFault({ operation: 'Query', throttleRate: 1 });
-      const throttled = await read(h, { queries: [query] });
+      const throttled = await postRead(h, { queries: [query] });
       h.emulator.clearFaults();
-      const recovered = await read(h, { queries: [query] });
+      const recovered = await postRead(h, { queries: [query] });
       expect([throttled.status, recovered.status]).toEqual([503, 200]);
       expect(text(throttled)).toMatch(/ThrottlingException/);
     } finally {
@@ -395,7 +402,7 @@ describe('remote read limits and failures', () => {
   it('503 naming the table when it does not exist', async () => {
     const h = await startHarness({ flags: ['--default-table=missing'] });
     try {
-      const response = await read(h, { queries: [query] });
+      const response = await postRead(h, { queries: [query] });
       expect(response.status).toBe(503);
       expect(text(response)).toMatch(/table "missing" of database "prom" does not exist/);
     } finally {
@@ -406,7 +413,7 @@ describe('remote read limits and failures', () => {
   it('an empty table answers empty results, not an error', async () => {
     const h = await startHarness();
     try {
-      const response = await read(h, { queries: [query, query] });
+      const response = await postRead(h, { queries: [query, query] });
       expect(response.status).toBe(200);
       expect(decodeReadResponse(asBytes(response.body)).map((r) => r.series.length)).toEqual([0, 0]);
     } finally {
@@ -463,13 +470,13 @@ describe('staleness markers', () => {
             )
           ).status,
         ).toBe(204);
-        expect((await read(h, { queries: [query] })).status).toBe(200);
+        expect((await postRead(h, { queries: [query] })).status).toBe(200);
         const marker = { timestampMs: T + 30_000, value: Number.NaN, stale: true };
         expect((await h.post(series([marker, { timestampMs: T + 60_000, value: 3 }]))).status).toBe(204);
 
         // Act
         for (const accepted of [[], ['STREAMED_XOR_CHUNKS']] as ResponseType[][]) {
-          const response = await read(h, { queries: [query], acceptedResponseTypes: accepted });
+          const response = await postRead(h, { queries: [query], acceptedResponseTypes: accepted });
           const [result] = decodeAnswer(asBytes(response.body), accepted[0] ?? 'SAMPLES');
 
           // Assess

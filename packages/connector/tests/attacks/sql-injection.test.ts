@@ -6,21 +6,15 @@
  * literally match (never a "secret" series its metric-name matcher excludes), 200 or a readable
  * 400, never 5xx, and leaves the table as it was.
  */
-import {
-  decodeReadResponse,
-  encodeReadRequest,
-  type LabelMatcher,
-  type ReadQuery,
-} from '@prometheus-timestream/codec';
+import { decodeReadResponse, type LabelMatcher, type ReadQuery } from '@prometheus-timestream/codec';
 import type { SelectQuery } from '../../../timestream-local/src/sql/ast.js';
 import { parse } from '../../../timestream-local/src/sql/parser.js';
 import { tokenize } from '../../../timestream-local/src/sql/tokens.js';
 import { anchoredPattern, buildReadSql } from '../../src/read-query.js';
 import {
-  basicAuth,
   DATABASE,
   type Harness,
-  READ_HEADERS,
+  postRead,
   startHarness,
   TABLE,
   text,
@@ -227,17 +221,7 @@ describe('SQL injection through remote-read matchers', () => {
     afterAll(() => h.stop());
 
     const read = (matchers: LabelMatcher[]) =>
-      h.handle({
-        method: 'POST',
-        path: '/read',
-        headers: {
-          ...READ_HEADERS,
-          authorization: basicAuth(),
-        },
-        body: encodeReadRequest({
-          queries: [{ startTimestampMs: T - 60_000, endTimestampMs: T + 60_000, matchers }],
-        }),
-      });
+      postRead(h, { queries: [{ startTimestampMs: T - 60_000, endTimestampMs: T + 60_000, matchers }] });
 
     it.each(MATCHERS.map((matcher) => ({ matcher, title: describeMatcher(matcher) })))(
       '__name__="public_metric", $title: only the literal matches, never the secret',

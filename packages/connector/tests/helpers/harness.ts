@@ -1,8 +1,10 @@
 import { QueryCommand, TimestreamQueryClient } from '@aws-sdk/client-timestream-query';
 import {
   compressSnappyBlock,
+  encodeReadRequest,
   encodeWriteRequestV1,
   encodeWriteRequestV2,
+  type ReadRequestInput,
   type SeriesInput,
   WRITE_CONTENT_TYPES,
 } from '@prometheus-timestream/codec';
@@ -155,6 +157,14 @@ export const READ_HEADERS = {
   'content-encoding': 'snappy',
   'x-prometheus-remote-read-version': '0.1.0',
 };
+
+/** POSTs `request` to `/read` through the core handler, as Prometheus would (basic auth by default). */
+export const postRead = (
+  h: Harness,
+  request: ReadRequestInput,
+  headers: Record<string, string> = { ...READ_HEADERS, authorization: basicAuth() },
+): Promise<CoreResponse> =>
+  h.handle({ method: 'POST', path: '/read', headers, body: encodeReadRequest(request) });
 
 export const V2_HEADERS = {
   'content-type': WRITE_CONTENT_TYPES['2.0'],
