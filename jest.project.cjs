@@ -25,6 +25,8 @@ const project = (name, testMatch) => ({
       __dirname,
       'packages/$1/src/index.ts',
     ),
+    // The option table infra imports without the connector's runtime.
+    '^@prometheus-timestream/connector/options$': path.join(__dirname, 'packages/connector/src/options.ts'),
   },
   testEnvironment: 'node',
 });

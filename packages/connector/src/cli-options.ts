@@ -1,20 +1,13 @@
 /**
  * The CLI's own options, beyond the connector's (config.ts): `--emulator` and its settings, and
  * `--help`, which wins over everything else. The command line is split once, with the connector's options and these together
- * (config.ts's `splitFlags` and value parsers, so spellings and messages are the same for all);
+ * (config.ts's `splitFlags`, options.ts's value parsers, so spellings and messages are the same for all);
  * the settings are checked here, so a setting only the emulator reads is never silently ignored
  * while the connector runs against real AWS.
  */
-import {
-  CONNECTOR_FLAGS,
-  type FlagSpec,
-  type FlagValue,
-  integerIn,
-  type Parser,
-  parseBoolean,
-  splitFlags,
-} from './config.js';
+import { CONNECTOR_FLAGS, type FlagValue, splitFlags } from './config.js';
 import { InvalidConfigError } from './errors.js';
+import { type FlagSpec, integerIn, type Parser, parseBoolean } from './options.js';
 
 /** The embedded emulator's port unless `--emulator-port` is given: next to the connector's 9201. */
 export const DEFAULT_EMULATOR_PORT = 9202;

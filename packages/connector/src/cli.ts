@@ -25,6 +25,7 @@ import { ConnectorError, InvalidConfigError, StartupError } from './errors.js';
 import { createConnector } from './handler.js';
 import { createLogger } from './logger.js';
 import { createMetrics } from './metrics.js';
+import { CONFIG_OPTIONS, DEFAULT_DATABASE, DEFAULT_TABLE } from './options.js';
 import { resolveAuthTokenSecret } from './secrets.js';
 import { startServer } from './server.js';
 import {
@@ -61,9 +62,9 @@ const LOCAL_ACCESS_KEY_ID = 'AKIDLOCALEXAMPLE';
 const LOCAL_SECRET = 'local-secret';
 /** What `--emulator` sets unless the command line does. */
 const LOCAL_DEFAULTS: readonly FlagValue[] = [
-  { flag: 'default-database', text: 'PrometheusDatabase' },
-  { flag: 'default-table', text: 'PrometheusMetricsTable' },
-  { flag: 'web.listen-address', text: '127.0.0.1:9201' },
+  { flag: CONFIG_OPTIONS.defaultDatabase.flag, text: DEFAULT_DATABASE },
+  { flag: CONFIG_OPTIONS.defaultTable.flag, text: DEFAULT_TABLE },
+  { flag: CONFIG_OPTIONS.listenAddress.flag, text: '127.0.0.1:9201' },
 ];
 const EMULATOR_HOST = '127.0.0.1';
 /** How long a failed start waits for what it started to stop before it exits anyway. */

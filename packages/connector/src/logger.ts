@@ -2,7 +2,7 @@
  * Structured logs, one line per event: JSON by default, logfmt on request. Callers pass counts,
  * sizes and durations; label values and bodies only at debug; credentials never.
  */
-import type { LogFormat, LogLevel } from './config.js';
+import { LOG_LEVELS, type LogFormat, type LogLevel } from './options.js';
 
 export type LogFields = Readonly<Record<string, string | number | boolean | undefined>>;
 
@@ -14,7 +14,10 @@ export interface Logger {
   readonly isDebugEnabled: boolean;
 }
 
-const SEVERITY: Readonly<Record<LogLevel, number>> = { debug: 0, info: 1, warn: 2, error: 3 };
+/** Each level's rank: LOG_LEVELS lists them least severe first. */
+const SEVERITY = Object.fromEntries(LOG_LEVELS.map((level, rank) => [level, rank])) as Readonly<
+  Record<LogLevel, number>
+>;
 
 const logfmtValue = (value: string | number | boolean): string => {
   const text = String(value);

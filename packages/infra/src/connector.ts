@@ -3,6 +3,14 @@
  * API (`POST /write`, `POST /read`) on a throttled stage, with a least-privilege role and,
  * optionally, the Timestream database and table it writes to.
  */
+
+import {
+  DEFAULT_DATABASE,
+  DEFAULT_TABLE,
+  LOG_LEVELS,
+  CONFIG_OPTIONS as OPTION,
+  TIMESTREAM_NAME_PATTERN,
+} from '@prometheus-timestream/connector/options';
 import {
   Aws,
   CfnCondition,
@@ -45,7 +53,7 @@ import { buildLambdaAsset } from './lambda-asset.js';
  */
 export type ConnectorAuthMode = 'passthrough' | 'iam' | 'token';
 
-const AUTH_MODES: readonly ConnectorAuthMode[] = ['passthrough', 'iam', 'token'];
+export const AUTH_MODES: readonly ConnectorAuthMode[] = ['passthrough', 'iam', 'token'];
 /** The modes in which the function checks a bearer token: on every route (`token`), on `/read` (`iam`). */
 export const TOKEN_MODES: readonly ConnectorAuthMode[] = ['iam', 'token'];
 
@@ -132,23 +140,63 @@ export interface PrometheusTimestreamConnectorProps {
   readonly functionOverrides?: FunctionOverrides;
 }
 
-const DEFAULT_BURST = 1200;
+/**
+ * API Gateway HTTP APIs take an integration timeout from 50 ms to 30 s, and 30 s is also what they
+ * use when none is set (the stack's `ApiGatewayTimeoutInMillis` parameter: default and range).
+ */
+export const HTTP_API_INTEGRATION_TIMEOUT_MS = { min: 50, max: 30_000 } as const;
 
-const LOG_LEVELS = ['debug', 'info', 'warn', 'error'];
-/** Timestream's rule for database and table names. */
-const TIMESTREAM_NAME = /^[a-zA-Z0-9_.-]{3,256}$/;
+/**
+ * The construct's defaults; the stack's parameters default to the same, so a stack deployed
+ * without parameters is what the construct makes without props.
+ */
+export const CONNECTOR_DEFAULTS = {
+  databaseName: DEFAULT_DATABASE,
+  tableName: DEFAULT_TABLE,
+  memoryStoreRetentionHours: 24,
+  magneticStoreRetentionDays: 365,
+  stageName: 'dev',
+  burstLimit: 1200,
+  memorySizeMb: 512,
+  timeoutSeconds: 30,
+  /**
+   * 1 s below HTTP APIs' maximum: CDK refuses a literal Duration above 29 s (WebSocket APIs' limit,
+   * which it checks for HTTP APIs too). The stack's parameter is a token CDK does not check, so it
+   * can default to the maximum itself.
+   */
+  integrationTimeout: Duration.millis(HTTP_API_INTEGRATION_TIMEOUT_MS.max - 1000),
+  logLevel: OPTION.logLevel.defaultValue,
+  architecture: lambda.Architecture.ARM_64,
+  authMode: 'passthrough',
+  logRetention: logs.RetentionDays.ONE_MONTH,
+  executionPolicyName: 'LambdaExecutionPolicy',
+} as const;
+
+/** Whether the connector would start with `raw` as the option's value (its own parser decides). */
+const connectorAccepts = (
+  option: { readonly parse: (raw: string, option: string) => unknown },
+  raw: string,
+) => {
+  try {
+    option.parse(raw, '');
+    return true;
+  } catch {
+    return false;
+  }
+};
 
 /** Refuses at synth time what would otherwise fail at deploy time or at the first request. */
 const checkProps = (props: PrometheusTimestreamConnectorProps): void => {
   const literal = (value: string | undefined): value is string =>
     value !== undefined && !Token.isUnresolved(value);
-  if (literal(props.logLevel) && !LOG_LEVELS.includes(props.logLevel))
+  if (literal(props.logLevel) && !connectorAccepts(OPTION.logLevel, props.logLevel))
     throw new Error(`logLevel must be one of ${LOG_LEVELS.join(', ')}, got "${props.logLevel}"`);
+  // The pattern, not the connector's parser: that one trims, CloudFormation would not.
   for (const [prop, name] of [
     ['databaseName', props.databaseName],
     ['tableName', props.tableName],
   ] as const)
-    if (literal(name) && !TIMESTREAM_NAME.test(name))
+    if (literal(name) && !TIMESTREAM_NAME_PATTERN.test(name))
       throw new Error(`${prop} must be 3 to 256 letters, digits, "_", "." or "-", got "${name}"`);
   if (props.createDatabaseAndTable === undefined || props.createDatabaseAndTable === false)
     for (const prop of [
@@ -157,7 +205,7 @@ const checkProps = (props: PrometheusTimestreamConnectorProps): void => {
       'magneticStoreWrites',
     ] as const)
       if (props[prop] !== undefined) throw new Error(`${prop} applies only with createDatabaseAndTable`);
-  const authMode = props.authMode ?? 'passthrough';
+  const authMode = props.authMode ?? CONNECTOR_DEFAULTS.authMode;
   if (props.tokenSecret !== undefined && typeof authMode === 'string' && !TOKEN_MODES.includes(authMode))
     throw new Error(`tokenSecret applies only with authMode "token" or "iam", got "${authMode}"`);
 };
@@ -197,115 +245,35 @@ export class PrometheusTimestreamConnector extends Construct {
 
   public constructor(scope: Construct, id: string, props: PrometheusTimestreamConnectorProps = {}) {
     super(scope, id);
-    const stack = Stack.of(this);
-    const authMode = props.authMode ?? 'passthrough';
+    const authMode = props.authMode ?? CONNECTOR_DEFAULTS.authMode;
     if (typeof authMode === 'string') {
       if (!AUTH_MODES.includes(authMode))
         throw new Error(`authMode must be one of ${AUTH_MODES.join(', ')}, got "${authMode}"`);
       this.staticAuthMode = authMode;
     } else this.authModeParameter = authMode;
     checkProps(props);
-    this.databaseName = props.databaseName ?? 'PrometheusDatabase';
-    this.tableName = props.tableName ?? 'PrometheusMetricsTable';
-    const architecture = props.architecture ?? lambda.Architecture.ARM_64;
-    const logRetention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
+    this.databaseName = props.databaseName ?? CONNECTOR_DEFAULTS.databaseName;
+    this.tableName = props.tableName ?? CONNECTOR_DEFAULTS.tableName;
+    const logRetention = props.logRetention ?? CONNECTOR_DEFAULTS.logRetention;
 
     const createTable = props.createDatabaseAndTable ?? false;
-    if (createTable !== false) {
-      this.database = new timestream.CfnDatabase(this, 'Database', { databaseName: this.databaseName });
-      this.table = new timestream.CfnTable(this, 'Table', {
-        databaseName: this.databaseName,
-        tableName: this.tableName,
-        // Passed through untyped: PascalCase keys, string values.
-        retentionProperties: {
-          MemoryStoreRetentionPeriodInHours: String(props.memoryStoreRetentionHours ?? 24),
-          MagneticStoreRetentionPeriodInDays: String(props.magneticStoreRetentionDays ?? 365),
-        },
-        ...(props.magneticStoreWrites === undefined
-          ? {}
-          : {
-              magneticStoreWriteProperties: {
-                EnableMagneticStoreWrites: true,
-                MagneticStoreRejectedDataLocation: {
-                  S3Configuration: {
-                    BucketName: props.magneticStoreWrites.rejectedDataBucket.bucketName,
-                    EncryptionOption: 'SSE_S3',
-                    ...(props.magneticStoreWrites.rejectedDataPrefix === undefined
-                      ? {}
-                      : { ObjectKeyPrefix: props.magneticStoreWrites.rejectedDataPrefix }),
-                  },
-                },
-              },
-            }),
-      });
-      this.table.addResourceDependency(this.database);
-      for (const resource of [this.database, this.table]) {
-        // Data outlives the stack: deleting the stack must not delete the metrics.
-        resource.applyRemovalPolicy(RemovalPolicy.RETAIN);
-        createOnlyIf(createTable, resource);
-        Validations.of(resource).acknowledge({
-          id: 'CloudFormation-Validate::W3697',
-          reason:
-            'Timestream for LiveAnalytics is in maintenance mode: existing users keep it, and this connector exists for them',
-        });
-        Validations.of(resource).acknowledge({
-          id: 'AwsSolutions-TS3',
-          reason:
-            'Encrypted at rest with the AWS-owned key by default; a customer-managed key is a cost users opt into on their own database',
-        });
-      }
-    }
-    const tableArn = stack.formatArn({
-      service: 'timestream',
-      resource: 'database',
-      resourceName: `${this.databaseName}/table/${this.tableName}`,
-    });
-
-    const logGroup = new logs.LogGroup(this, 'FunctionLogs', {
-      retention: logRetention,
-      removalPolicy: RemovalPolicy.DESTROY,
-    });
-    this.role = new iam.Role(this, 'Role', {
-      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: 'Prometheus remote storage connector for Timestream',
-    });
-    const policy = new iam.Policy(this, 'ExecutionPolicy', {
-      policyName: props.executionPolicyName ?? 'LambdaExecutionPolicy',
-      statements: [
-        new iam.PolicyStatement({
-          actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-          resources: [`${logGroup.logGroupArn}:*`],
-        }),
-        // The service's endpoint discovery needs it on every resource.
-        new iam.PolicyStatement({ actions: ['timestream:DescribeEndpoints'], resources: ['*'] }),
-        new iam.PolicyStatement({
-          actions: ['timestream:WriteRecords', 'timestream:Select'],
-          resources: [tableArn],
-        }),
-      ],
-    });
-    policy.attachToRole(this.role);
-    const logGroupId = stack.getLogicalId(logGroup.node.defaultChild as logs.CfnLogGroup);
-    Validations.of(policy).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::<${logGroupId}.Arn>:*]`,
-      reason:
-        'Lambda names the log streams it creates in the function’s own log group; the grant is limited to that group',
-    });
-    Validations.of(policy).acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::*]',
-      reason: 'timestream:DescribeEndpoints supports no resource-level permissions; the service requires "*"',
-    });
+    const created = createTable === false ? undefined : this.createDatabaseAndTable(createTable, props);
+    this.database = created?.database;
+    this.table = created?.table;
+    const { role, policy, logGroup } = this.executionRole(props, logRetention);
+    this.role = role;
 
     const token = this.authModeIn(TOKEN_MODES);
     const tokenAccess = token === false ? undefined : this.tokenSecretAccess(token, props.tokenSecret);
     this.tokenSecret = tokenAccess?.secret;
     const tokenPolicy = tokenAccess?.policy;
 
+    const architecture = props.architecture ?? CONNECTOR_DEFAULTS.architecture;
     this.function = new lambda.Function(this, 'Function', {
       runtime: lambda.Runtime.NODEJS_24_X,
       handler: 'index.handler',
-      memorySize: props.memorySize ?? 512,
-      timeout: props.timeout ?? Duration.seconds(30),
+      memorySize: props.memorySize ?? CONNECTOR_DEFAULTS.memorySizeMb,
+      timeout: props.timeout ?? Duration.seconds(CONNECTOR_DEFAULTS.timeoutSeconds),
       logGroup,
       description: 'Prometheus remote_write / remote_read connector for Amazon Timestream',
       ...props.functionOverrides,
@@ -316,22 +284,7 @@ export class PrometheusTimestreamConnector extends Construct {
         }),
       ),
       role: this.role,
-      environment: {
-        default_database: this.databaseName,
-        default_table: this.tableName,
-        log_level: props.logLevel ?? 'info',
-        auth: valueIf(this.authModeIs('passthrough'), 'passthrough', 'iam'),
-        // Only /write is IAM-authorized by API Gateway (iam mode): the function skips the bearer
-        // token there alone, for requests AWS authorized.
-        ...(this.authModeIs('iam') === false
-          ? {}
-          : { iam_authorized_routes: valueIf(this.authModeIs('iam'), 'write', Aws.NO_VALUE) }),
-        ...(this.tokenSecret === undefined
-          ? {}
-          : { auth_token_secret: valueIf(token, this.tokenSecret.secretArn, Aws.NO_VALUE) }),
-        NODE_OPTIONS: '--enable-source-maps',
-        ...props.environment,
-      },
+      environment: this.functionEnvironment(props, token),
     });
     this.function.node.addDependency(policy);
     // Lambda adds this policy only to roles it creates; the function's role is the construct's.
@@ -349,50 +302,195 @@ export class PrometheusTimestreamConnector extends Construct {
     // secret at its next start if the grant was not there yet.
     if (tokenPolicy !== undefined && token === true) this.function.node.addDependency(tokenPolicy);
 
+    const api = this.createApi(props, logRetention);
+    this.httpApi = api.httpApi;
+    this.writeRoute = api.writeRoute;
+    this.readRoute = api.readRoute;
+    this.stage = api.stage;
+    const stageName = props.stageName ?? CONNECTOR_DEFAULTS.stageName;
+    const base = `https://${this.httpApi.apiId}.execute-api.${Aws.REGION}.${Aws.URL_SUFFIX}/${stageName}`;
+    this.writeUrl = `${base}/write`;
+    this.readUrl = `${base}/read`;
+  }
+
+  /** The Timestream database and table, kept when the stack is deleted. */
+  private createDatabaseAndTable(
+    createTable: DeployChoice,
+    props: PrometheusTimestreamConnectorProps,
+  ): { database: timestream.CfnDatabase; table: timestream.CfnTable } {
+    const database = new timestream.CfnDatabase(this, 'Database', { databaseName: this.databaseName });
+    const table = new timestream.CfnTable(this, 'Table', {
+      databaseName: this.databaseName,
+      tableName: this.tableName,
+      // Passed through untyped: PascalCase keys, string values.
+      retentionProperties: {
+        MemoryStoreRetentionPeriodInHours: String(
+          props.memoryStoreRetentionHours ?? CONNECTOR_DEFAULTS.memoryStoreRetentionHours,
+        ),
+        MagneticStoreRetentionPeriodInDays: String(
+          props.magneticStoreRetentionDays ?? CONNECTOR_DEFAULTS.magneticStoreRetentionDays,
+        ),
+      },
+      ...(props.magneticStoreWrites === undefined
+        ? {}
+        : {
+            magneticStoreWriteProperties: {
+              EnableMagneticStoreWrites: true,
+              MagneticStoreRejectedDataLocation: {
+                S3Configuration: {
+                  BucketName: props.magneticStoreWrites.rejectedDataBucket.bucketName,
+                  EncryptionOption: 'SSE_S3',
+                  ...(props.magneticStoreWrites.rejectedDataPrefix === undefined
+                    ? {}
+                    : { ObjectKeyPrefix: props.magneticStoreWrites.rejectedDataPrefix }),
+                },
+              },
+            },
+          }),
+    });
+    table.addResourceDependency(database);
+    for (const resource of [database, table]) {
+      // Data outlives the stack: deleting the stack must not delete the metrics.
+      resource.applyRemovalPolicy(RemovalPolicy.RETAIN);
+      createOnlyIf(createTable, resource);
+      Validations.of(resource).acknowledge({
+        id: 'CloudFormation-Validate::W3697',
+        reason:
+          'Timestream for LiveAnalytics is in maintenance mode: existing users keep it, and this connector exists for them',
+      });
+      Validations.of(resource).acknowledge({
+        id: 'AwsSolutions-TS3',
+        reason:
+          'Encrypted at rest with the AWS-owned key by default; a customer-managed key is a cost users opt into on their own database',
+      });
+    }
+    return { database, table };
+  }
+
+  /** The function's log group, and its role with the least-privilege policy: logs, and the table. */
+  private executionRole(
+    props: PrometheusTimestreamConnectorProps,
+    logRetention: logs.RetentionDays,
+  ): { role: iam.Role; policy: iam.Policy; logGroup: logs.LogGroup } {
+    const stack = Stack.of(this);
+    const tableArn = stack.formatArn({
+      service: 'timestream',
+      resource: 'database',
+      resourceName: `${this.databaseName}/table/${this.tableName}`,
+    });
+    const logGroup = new logs.LogGroup(this, 'FunctionLogs', {
+      retention: logRetention,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    const role = new iam.Role(this, 'Role', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: 'Prometheus remote storage connector for Timestream',
+    });
+    const policy = new iam.Policy(this, 'ExecutionPolicy', {
+      policyName: props.executionPolicyName ?? CONNECTOR_DEFAULTS.executionPolicyName,
+      statements: [
+        new iam.PolicyStatement({
+          actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+          resources: [`${logGroup.logGroupArn}:*`],
+        }),
+        // The service's endpoint discovery needs it on every resource.
+        new iam.PolicyStatement({ actions: ['timestream:DescribeEndpoints'], resources: ['*'] }),
+        new iam.PolicyStatement({
+          actions: ['timestream:WriteRecords', 'timestream:Select'],
+          resources: [tableArn],
+        }),
+      ],
+    });
+    policy.attachToRole(role);
+    const logGroupId = stack.getLogicalId(logGroup.node.defaultChild as logs.CfnLogGroup);
+    Validations.of(policy).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::<${logGroupId}.Arn>:*]`,
+      reason:
+        'Lambda names the log streams it creates in the function’s own log group; the grant is limited to that group',
+    });
+    Validations.of(policy).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: 'timestream:DescribeEndpoints supports no resource-level permissions; the service requires "*"',
+    });
+    return { role, policy, logGroup };
+  }
+
+  /** The connector's configuration, by the names its option table gives the Lambda environment. */
+  private functionEnvironment(
+    props: PrometheusTimestreamConnectorProps,
+    token: DeployChoice,
+  ): Record<string, string> {
+    const iamMode = this.authModeIs('iam');
+    return {
+      [OPTION.defaultDatabase.env]: this.databaseName,
+      [OPTION.defaultTable.env]: this.tableName,
+      [OPTION.logLevel.env]: props.logLevel ?? CONNECTOR_DEFAULTS.logLevel,
+      [OPTION.auth.env]: valueIf(this.authModeIs('passthrough'), 'passthrough', 'iam'),
+      // Only /write is IAM-authorized by API Gateway (iam mode): the function skips the bearer
+      // token there alone, for requests AWS authorized.
+      ...(iamMode === false
+        ? {}
+        : { [OPTION.iamAuthorizedRoutes.env]: valueIf(iamMode, 'write', Aws.NO_VALUE) }),
+      ...(this.tokenSecret === undefined
+        ? {}
+        : { [OPTION.authTokenSecret.env]: valueIf(token, this.tokenSecret.secretArn, Aws.NO_VALUE) }),
+      NODE_OPTIONS: '--enable-source-maps',
+      ...props.environment,
+    };
+  }
+
+  /** The HTTP API: its two routes (IAM-authorized `/write` in iam mode) and the throttled stage. */
+  private createApi(
+    props: PrometheusTimestreamConnectorProps,
+    logRetention: logs.RetentionDays,
+  ): { httpApi: HttpApi; writeRoute: HttpRoute; readRoute: HttpRoute; stage: HttpStage } {
     const integration = new HttpLambdaIntegration('Integration', this.function, {
-      timeout: props.integrationTimeout ?? Duration.seconds(29),
+      timeout: props.integrationTimeout ?? CONNECTOR_DEFAULTS.integrationTimeout,
     });
     const iamAuth = this.authModeIs('iam');
-    this.httpApi = new HttpApi(this, 'HttpApi', {
-      apiName: `${stack.stackName}-APIGateway`,
+    const httpApi = new HttpApi(this, 'HttpApi', {
+      apiName: `${Stack.of(this).stackName}-APIGateway`,
       createDefaultStage: false,
     });
     // Only /write is authorized by IAM: Prometheus signs remote_write (`sigv4:`), never remote_read,
     // so in iam mode /read is left to the function, which checks the bearer token.
-    this.writeRoute = this.httpApi.addRoutes({
+    const writeRoute = httpApi.addRoutes({
       path: '/write',
       methods: [HttpMethod.POST],
       integration,
       ...(iamAuth === true ? { authorizer: new HttpIamAuthorizer() } : {}),
     })[0] as HttpRoute;
-    this.readRoute = this.httpApi.addRoutes({
+    const readRoute = httpApi.addRoutes({
       path: '/read',
       methods: [HttpMethod.POST],
       integration,
     })[0] as HttpRoute;
     if (iamAuth instanceof CfnCondition)
-      (this.writeRoute.node.defaultChild as CfnRoute).authorizationType = valueIf(iamAuth, 'AWS_IAM', 'NONE');
+      (writeRoute.node.defaultChild as CfnRoute).authorizationType = valueIf(iamAuth, 'AWS_IAM', 'NONE');
     if (iamAuth !== true)
-      Validations.of(this.writeRoute).acknowledge({
+      Validations.of(writeRoute).acknowledge({
         id: 'AwsSolutions-APIG4',
         reason: this.unauthorizedRouteReason('write'),
       });
-    Validations.of(this.readRoute).acknowledge({
+    Validations.of(readRoute).acknowledge({
       id: 'AwsSolutions-APIG4',
       reason: this.unauthorizedRouteReason('read'),
     });
 
-    const stageName = props.stageName ?? 'dev';
     const accessLogs = new logs.LogGroup(this, 'AccessLogs', {
       retention: logRetention,
       removalPolicy: RemovalPolicy.DESTROY,
     });
-    this.stage = new HttpStage(this, 'Stage', { httpApi: this.httpApi, stageName, autoDeploy: true });
+    const stage = new HttpStage(this, 'Stage', {
+      httpApi,
+      stageName: props.stageName ?? CONNECTOR_DEFAULTS.stageName,
+      autoDeploy: true,
+    });
     // Route settings name routes that must exist before the stage (else "Unable to find Route").
-    this.stage.node.addDependency(this.writeRoute, this.readRoute);
-    const cfnStage = this.stage.node.defaultChild as CfnStage;
+    stage.node.addDependency(writeRoute, readRoute);
+    const cfnStage = stage.node.defaultChild as CfnStage;
     const throttling = (route: RouteThrottling | undefined) => ({
-      ThrottlingBurstLimit: route?.burstLimit ?? DEFAULT_BURST,
+      ThrottlingBurstLimit: route?.burstLimit ?? CONNECTOR_DEFAULTS.burstLimit,
       ...(route?.rateLimit === undefined ? {} : { ThrottlingRateLimit: route.rateLimit }),
     });
     cfnStage.routeSettings = {
@@ -411,10 +509,7 @@ export class PrometheusTimestreamConnector extends Construct {
         integrationError: '$context.integrationErrorMessage',
       }),
     };
-
-    const base = `https://${this.httpApi.apiId}.execute-api.${Aws.REGION}.${Aws.URL_SUFFIX}/${stageName}`;
-    this.writeUrl = `${base}/write`;
-    this.readUrl = `${base}/read`;
+    return { httpApi, writeRoute, readRoute, stage };
   }
 
   /**

@@ -2,10 +2,26 @@
  * The deployable stack: the one-click template's CloudFormation parameters (same names, defaults
  * and constraints) and outputs, around the `PrometheusTimestreamConnector` construct.
  */
+
+import { LOG_LEVELS, type LogLevel, TIMESTREAM_NAME_PATTERN } from '@prometheus-timestream/connector/options';
 import { CfnCondition, CfnOutput, CfnParameter, Duration, Fn, Stack, type StackProps } from 'aws-cdk-lib';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
-import { PrometheusTimestreamConnector, TOKEN_MODES } from './connector.js';
+import {
+  AUTH_MODES,
+  CONNECTOR_DEFAULTS,
+  HTTP_API_INTEGRATION_TIMEOUT_MS,
+  PrometheusTimestreamConnector,
+  TOKEN_MODES,
+} from './connector.js';
+
+/** The one-click template's order of the LogLevel choices (the console lists them so). */
+const ONE_CLICK_LOG_LEVEL_ORDER: Readonly<Record<LogLevel, number>> = {
+  info: 0,
+  warn: 1,
+  debug: 2,
+  error: 3,
+};
 
 export interface PrometheusTimestreamConnectorStackProps extends StackProps {
   /** Fixed at synth time (the asset holds the native binding for it; CDK context `architecture`). @default lambda.Architecture.ARM_64 */
@@ -27,46 +43,65 @@ export class PrometheusTimestreamConnectorStack extends Stack {
 
     const stageName = text(
       'APIGatewayStageName',
-      'dev',
+      CONNECTOR_DEFAULTS.stageName,
       'API Gateway stage; the URLs end in /<stage>/write and /<stage>/read',
     );
-    const memorySize = number('MemorySize', 512, 'Lambda memory in MB', { minValue: 128, maxValue: 8192 });
+    const memorySize = number('MemorySize', CONNECTOR_DEFAULTS.memorySizeMb, 'Lambda memory in MB', {
+      minValue: 128,
+      maxValue: 8192,
+    });
     const integrationTimeout = number(
       'ApiGatewayTimeoutInMillis',
-      30000,
-      'API Gateway integration timeout in ms (HTTP APIs allow at most 30000)',
+      HTTP_API_INTEGRATION_TIMEOUT_MS.max,
+      `API Gateway integration timeout in ms (HTTP APIs allow at most ${HTTP_API_INTEGRATION_TIMEOUT_MS.max})`,
+      { minValue: HTTP_API_INTEGRATION_TIMEOUT_MS.min, maxValue: HTTP_API_INTEGRATION_TIMEOUT_MS.max },
+    );
+    const lambdaTimeout = number(
+      'LambdaTimeoutInSeconds',
+      CONNECTOR_DEFAULTS.timeoutSeconds,
+      'Lambda timeout in seconds',
       {
-        minValue: 50,
-        maxValue: 30000,
+        minValue: 3,
+        maxValue: 900,
       },
     );
-    const lambdaTimeout = number('LambdaTimeoutInSeconds', 30, 'Lambda timeout in seconds', {
-      minValue: 3,
-      maxValue: 900,
-    });
-    const readBurst = number('ReadThrottlingBurstLimit', 1200, 'Burst limit of POST /read', { minValue: 0 });
-    const writeBurst = number('WriteThrottlingBurstLimit', 1200, 'Burst limit of POST /write', {
-      minValue: 0,
-    });
-    const database = text('DefaultDatabase', 'PrometheusDatabase', 'Timestream database', {
-      allowedPattern: '^[a-zA-Z0-9_.-]{3,256}$',
-    });
-    const table = text('DefaultTable', 'PrometheusMetricsTable', 'Timestream table', {
-      allowedPattern: '^[a-zA-Z0-9_.-]{3,256}$',
-    });
+    const readBurst = number(
+      'ReadThrottlingBurstLimit',
+      CONNECTOR_DEFAULTS.burstLimit,
+      'Burst limit of POST /read',
+      { minValue: 0 },
+    );
+    const writeBurst = number(
+      'WriteThrottlingBurstLimit',
+      CONNECTOR_DEFAULTS.burstLimit,
+      'Burst limit of POST /write',
+      {
+        minValue: 0,
+      },
+    );
+    const timestreamName = { allowedPattern: TIMESTREAM_NAME_PATTERN.source };
+    const database = text(
+      'DefaultDatabase',
+      CONNECTOR_DEFAULTS.databaseName,
+      'Timestream database',
+      timestreamName,
+    );
+    const table = text('DefaultTable', CONNECTOR_DEFAULTS.tableName, 'Timestream table', timestreamName);
     const policyName = text(
       'ExecutionPolicyName',
-      'LambdaExecutionPolicy',
+      CONNECTOR_DEFAULTS.executionPolicyName,
       "Name of the Lambda role's inline policy",
     );
-    const logLevel = text('LogLevel', 'info', 'Connector log level', {
-      allowedValues: ['info', 'warn', 'debug', 'error'],
+    const logLevel = text('LogLevel', CONNECTOR_DEFAULTS.logLevel, 'Connector log level', {
+      allowedValues: [...LOG_LEVELS].sort(
+        (a, b) => ONE_CLICK_LOG_LEVEL_ORDER[a] - ONE_CLICK_LOG_LEVEL_ORDER[b],
+      ),
     });
     const authMode = text(
       'AuthMode',
-      'passthrough',
+      CONNECTOR_DEFAULTS.authMode,
       'passthrough: Prometheus sends AWS keys as basic auth (the one-click behaviour); iam: API Gateway IAM (SigV4) authorization of /write, and /read (never signed by Prometheus) by the bearer token from the TokenSecretArn output; token: the bearer token from the TokenSecretArn output on both routes',
-      { allowedValues: ['passthrough', 'iam', 'token'] },
+      { allowedValues: [...AUTH_MODES] },
     );
     const createDatabaseAndTable = text(
       'CreateDatabaseAndTable',
@@ -76,13 +111,13 @@ export class PrometheusTimestreamConnectorStack extends Stack {
     );
     const memoryRetention = number(
       'MemoryStoreRetentionPeriodInHours',
-      24,
+      CONNECTOR_DEFAULTS.memoryStoreRetentionHours,
       'Memory-store retention of a created table (records older than this are refused)',
       { minValue: 1, maxValue: 8766 },
     );
     const magneticRetention = number(
       'MagneticStoreRetentionPeriodInDays',
-      365,
+      CONNECTOR_DEFAULTS.magneticStoreRetentionDays,
       'Magnetic-store retention of a created table',
       { minValue: 1, maxValue: 73000 },
     );
@@ -104,7 +139,7 @@ export class PrometheusTimestreamConnectorStack extends Stack {
       integrationTimeout: Duration.millis(integrationTimeout.valueAsNumber),
       logLevel: logLevel.valueAsString,
       executionPolicyName: policyName.valueAsString,
-      architecture: props.architecture ?? lambda.Architecture.ARM_64,
+      architecture: props.architecture ?? CONNECTOR_DEFAULTS.architecture,
       authMode,
     });
 
