@@ -23,6 +23,38 @@ const ONE_CLICK_LOG_LEVEL_ORDER: Readonly<Record<LogLevel, number>> = {
   error: 3,
 };
 
+/** How the CloudFormation console groups the parameters. */
+const CONSOLE_INTERFACE = {
+  'AWS::CloudFormation::Interface': {
+    ParameterGroups: [
+      {
+        Label: { default: 'Timestream' },
+        Parameters: [
+          'DefaultDatabase',
+          'DefaultTable',
+          'CreateDatabaseAndTable',
+          'MemoryStoreRetentionPeriodInHours',
+          'MagneticStoreRetentionPeriodInDays',
+        ],
+      },
+      {
+        Label: { default: 'API Gateway' },
+        Parameters: [
+          'APIGatewayStageName',
+          'AuthMode',
+          'ApiGatewayTimeoutInMillis',
+          'WriteThrottlingBurstLimit',
+          'ReadThrottlingBurstLimit',
+        ],
+      },
+      {
+        Label: { default: 'Lambda' },
+        Parameters: ['MemorySize', 'LambdaTimeoutInSeconds', 'LogLevel', 'ExecutionPolicyName'],
+      },
+    ],
+  },
+};
+
 export interface PrometheusTimestreamConnectorStackProps extends StackProps {
   /** Fixed at synth time (the asset holds the native binding for it; CDK context `architecture`). @default lambda.Architecture.ARM_64 */
   readonly architecture?: lambda.Architecture;
@@ -161,35 +193,6 @@ export class PrometheusTimestreamConnectorStack extends Stack {
         condition: tokenModes,
       }).overrideLogicalId('TokenSecretArn');
 
-    this.templateOptions.metadata = {
-      'AWS::CloudFormation::Interface': {
-        ParameterGroups: [
-          {
-            Label: { default: 'Timestream' },
-            Parameters: [
-              'DefaultDatabase',
-              'DefaultTable',
-              'CreateDatabaseAndTable',
-              'MemoryStoreRetentionPeriodInHours',
-              'MagneticStoreRetentionPeriodInDays',
-            ],
-          },
-          {
-            Label: { default: 'API Gateway' },
-            Parameters: [
-              'APIGatewayStageName',
-              'AuthMode',
-              'ApiGatewayTimeoutInMillis',
-              'WriteThrottlingBurstLimit',
-              'ReadThrottlingBurstLimit',
-            ],
-          },
-          {
-            Label: { default: 'Lambda' },
-            Parameters: ['MemorySize', 'LambdaTimeoutInSeconds', 'LogLevel', 'ExecutionPolicyName'],
-          },
-        ],
-      },
-    };
+    this.templateOptions.metadata = CONSOLE_INTERFACE;
   }
 }
