@@ -1,7 +1,10 @@
 import { compressSync, uncompressSync } from 'snappy';
 import { CodecError } from './errors.js';
 
-/** Prometheus caps decoded remote-read requests at 32 MiB (`decodeReadLimit`); we use the same default. */
+/**
+ * Prometheus caps decoded remote-read requests at 32 MiB (`decodeReadLimit`); we use the same
+ * default, and so does the connector's `--max-decoded-bytes` (it imports this one).
+ */
 export const DEFAULT_MAX_DECODED_BYTES = 32 * 1024 * 1024;
 
 /** The stream identifier chunk that starts every framed-snappy stream. */

@@ -28,7 +28,8 @@ const directory: Parser<string> = (raw, option) => {
   return raw;
 };
 
-const CLI_OPTIONS = {
+/** The CLI's own options (`--help` aside), in the order the README's table lists them. */
+export const CLI_OPTIONS = {
   emulator: { flag: 'emulator', parse: parseBoolean },
   emulatorPort: { flag: 'emulator-port', parse: integerIn(0, 65535, '0 picks a free port') },
   emulatorDataDir: { flag: 'emulator-data-dir', parse: directory },

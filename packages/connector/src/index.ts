@@ -1,19 +1,11 @@
 /**
  * Public API of the connector: the core request handler, its two runtimes (Lambda and the
- * standalone server), configuration, and the remote-write → Timestream translation.
+ * standalone server), configuration and its option table, and the remote-write → Timestream
+ * translation.
  */
 export { type AwsCredentials, bearerTokenCheck, credentialsFromBasicAuth } from './auth.js';
 export { type ClientPool, createClientPool } from './clients.js';
-export {
-  type AuthMode,
-  CONFIG_OPTIONS,
-  type ConnectorConfig,
-  type Environment,
-  type LogFormat,
-  type LogLevel,
-  readEnvironment,
-  readFlags,
-} from './config.js';
+export { type ConnectorConfig, type Environment, readEnvironment, readFlags } from './config.js';
 export {
   BadRequestError,
   ConnectorError,
@@ -46,6 +38,16 @@ export {
 } from './lambda.js';
 export { createLogger, type Logger } from './logger.js';
 export { type ConnectorMetrics, createMetrics } from './metrics.js';
+export {
+  type AuthMode,
+  CONFIG_OPTIONS,
+  DEFAULT_DATABASE,
+  DEFAULT_TABLE,
+  LOG_LEVELS,
+  type LogFormat,
+  type LogLevel,
+  TIMESTREAM_NAME_PATTERN,
+} from './options.js';
 export { resolveAuthTokenSecret } from './secrets.js';
 export { type RunningServer, startServer } from './server.js';
 export { classifyWriteError, type RejectionReason, writeBatches } from './timestream-write.js';

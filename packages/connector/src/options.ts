@@ -344,13 +344,6 @@ const OPTIONS = {
     defaultValue: String(DEFAULT_MAX_DECODED_BYTES),
     parse: integerIn(1024, 1024 * MIB),
   },
-  requestTimeout: {
-    flag: 'web.request-timeout',
-    env: undefined,
-    description: 'time allowed for one request, receiving it included (Lambda uses its own deadline)',
-    defaultValue: '30s',
-    parse: duration(1000, 600_000),
-  },
   credentialCacheSize: {
     flag: 'credential-cache-size',
     env: 'credential_cache_size',
@@ -387,6 +380,13 @@ const OPTIONS = {
         );
       return raw;
     },
+  },
+  requestTimeout: {
+    flag: 'web.request-timeout',
+    env: undefined,
+    description: 'time allowed for one request, receiving it included (Lambda uses its own deadline)',
+    defaultValue: '30s',
+    parse: duration(1000, 600_000),
   },
   tlsCertificate: {
     flag: 'tls-certificate',

@@ -65,6 +65,12 @@ export interface Rejection {
   readonly existingVersion?: number;
 }
 
+/**
+ * Timestream's WriteRecords limits, as this emulator models them. They are stated here on purpose,
+ * not imported from the connector (which has its own, e.g. MAX_RECORDS_PER_BATCH): the emulator is
+ * an independent model of the service, so a limit the connector gets wrong fails against it
+ * instead of agreeing with it. The same goes for its other rules (resource names, log levels).
+ */
 export const MAX_RECORDS_PER_WRITE = 100;
 export const MAX_DIMENSION_NAME_BYTES = 60;
 export const MAX_MEASURE_NAME_BYTES = 256;
