@@ -9,6 +9,7 @@ import {
   DEFAULT_TABLE,
   LOG_LEVELS,
   CONFIG_OPTIONS as OPTION,
+  type Parser,
   TIMESTREAM_NAME_PATTERN,
 } from '@prometheus-timestream/connector/options';
 import {
@@ -173,10 +174,7 @@ export const CONNECTOR_DEFAULTS = {
 } as const;
 
 /** Whether the connector would start with `raw` as the option's value (its own parser decides). */
-const connectorAccepts = (
-  option: { readonly parse: (raw: string, option: string) => unknown },
-  raw: string,
-) => {
+const connectorAccepts = (option: { readonly parse: Parser<unknown> }, raw: string): boolean => {
   try {
     option.parse(raw, '');
     return true;
