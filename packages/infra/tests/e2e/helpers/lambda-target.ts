@@ -19,9 +19,9 @@ import {
   DATABASE,
   startE2EEmulator,
   TABLE,
-} from '../../../../connector/tests/e2e/helpers/connector.js';
-import { startProcess, waitFor } from '../../../../connector/tests/e2e/helpers/processes.js';
-import type { ExposedSample } from '../../../../connector/tests/e2e/helpers/samples.js';
+} from '../../../../connector/support/connector-stack.js';
+import { startProcess, waitFor } from '../../../../connector/support/processes.js';
+import type { ExposedSample } from '../../../../connector/support/samples.js';
 import { PrometheusTimestreamConnectorStack } from '../../../src/index.js';
 import { deployed, ofType } from '../../helpers/deployed.js';
 
