@@ -16,7 +16,7 @@ import { capturedLabelSets } from '../support/load.js';
 import { Workspace } from '../support/peers.js';
 import { BASIC_AUTH, median, postBodies, requestBodies } from './lib.js';
 
-const SHIM = join(REPO, 'packages', 'infra', 'tests', 'e2e', 'helpers', 'lambda-shim.mjs');
+const SHIM = join(REPO, 'packages', 'connector', 'support', 'lambda-shim.mjs');
 const STAGE = 'bench';
 
 const bytesUnder = (dir: string): number => {
