@@ -11,20 +11,12 @@ import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type * as LambdaAsset from '../../infra/src/lambda-asset.js';
-import { Workspace } from '../tests/e2e/helpers/peers.js';
-import {
-  BASIC_AUTH,
-  capturedLabelSets,
-  DATABASE,
-  median,
-  postBodies,
-  REPO,
-  requestBodies,
-  startEmulatorProcess,
-  TABLE,
-} from './lib.js';
+import { DATABASE, REPO, startEmulatorProcess, TABLE } from '../support/cli-processes.js';
+import { capturedLabelSets } from '../support/load.js';
+import { Workspace } from '../support/peers.js';
+import { BASIC_AUTH, median, postBodies, requestBodies } from './lib.js';
 
-const SHIM = join(REPO, 'packages', 'infra', 'tests', 'e2e', 'helpers', 'lambda-shim.mjs');
+const SHIM = join(REPO, 'packages', 'connector', 'support', 'lambda-shim.mjs');
 const STAGE = 'bench';
 
 const bytesUnder = (dir: string): number => {

@@ -8,20 +8,16 @@
  */
 import { type _Record, WriteRecordsCommand } from '@aws-sdk/client-timestream-write';
 import { decodeWriteRequest } from '@prometheus-timestream/codec';
-import { Workspace } from '../tests/e2e/helpers/peers.js';
 import {
-  BASIC_AUTH,
-  capturedLabelSets,
   DATABASE,
   type Emulator,
-  emulatorWriteClient,
-  postBodies,
-  type RequestBodies,
-  requestBodies,
   startConnectorProcess,
   startEmulatorProcess,
   TABLE,
-} from './lib.js';
+} from '../support/cli-processes.js';
+import { capturedLabelSets } from '../support/load.js';
+import { Workspace } from '../support/peers.js';
+import { BASIC_AUTH, emulatorWriteClient, postBodies, type RequestBodies, requestBodies } from './lib.js';
 
 interface WriteMetering {
   readonly calls: number;

@@ -7,19 +7,11 @@
  * the emulator's CPU is reported beside it but not counted.
  */
 import { writeFileSync } from 'node:fs';
-import { startVictoriaMetrics, Workspace } from '../tests/e2e/helpers/peers.js';
-import { freePort, requireBinary, waitForHttp } from '../tests/e2e/helpers/processes.js';
-import {
-  BASIC_AUTH,
-  capturedLabelSets,
-  cpuSeconds,
-  median,
-  postBodies,
-  type RequestBodies,
-  requestBodies,
-  startConnectorProcess,
-  startEmulatorProcess,
-} from './lib.js';
+import { startConnectorProcess, startEmulatorProcess } from '../support/cli-processes.js';
+import { capturedLabelSets } from '../support/load.js';
+import { startVictoriaMetrics, Workspace } from '../support/peers.js';
+import { freePort, requireBinary, waitForHttp } from '../support/processes.js';
+import { BASIC_AUTH, cpuSeconds, median, postBodies, type RequestBodies, requestBodies } from './lib.js';
 
 type Receiver = 'connector' | 'victoria-metrics' | 'prometheus';
 

@@ -7,22 +7,16 @@
  */
 import { WriteRecordsCommand } from '@aws-sdk/client-timestream-write';
 import { CONFIG_OPTIONS } from '../src/config.js';
-import { Workspace } from '../tests/e2e/helpers/peers.js';
 import {
-  BASIC_AUTH,
-  capturedLabelSets,
-  cpuSeconds,
   DATABASE,
   type Emulator,
-  emulatorWriteClient,
-  median,
-  percentile,
-  postBodies,
-  requestBodies,
   startConnectorProcess,
   startEmulatorProcess,
   TABLE,
-} from './lib.js';
+} from '../support/cli-processes.js';
+import { capturedLabelSets, percentile } from '../support/load.js';
+import { Workspace } from '../support/peers.js';
+import { BASIC_AUTH, cpuSeconds, emulatorWriteClient, median, postBodies, requestBodies } from './lib.js';
 
 export const TIMESTREAM_LATENCY_MS = 20;
 const SAMPLES_PER_REQUEST = 2000;

@@ -1,26 +1,16 @@
 /**
- * What every benchmark section shares: statistics, CPU time of a process from /proc, the
- * request bodies (node_exporter-like label sets from Prometheus 2.42 captures, fresh
- * timestamps), a load generator, and the processes under test (the connector's CLI and the
- * emulator's, each a child process of its own, so their CPU is measured apart).
+ * What the benchmark sections share and nothing else uses: the median, CPU time and RSS of a
+ * process from /proc, the request bodies (node_exporter-like label sets from Prometheus 2.42
+ * captures, fresh timestamps) and a load generator. What the reliability checks use too (the
+ * processes under test, the captured label sets, one POST, percentiles) is in ../support.
  */
-import { readdirSync, readFileSync } from 'node:fs';
-import { Agent, request } from 'node:http';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
+import { Agent } from 'node:http';
 import { TimestreamWriteClient } from '@aws-sdk/client-timestream-write';
-import {
-  compressSnappyBlock,
-  decodeWriteRequest,
-  encodeWriteRequestV1,
-  type Label,
-} from '@prometheus-timestream/codec';
-import type { Workspace } from '../tests/e2e/helpers/peers.js';
-import { freePort, type ManagedProcess, waitForHttp } from '../tests/e2e/helpers/processes.js';
+import { compressSnappyBlock, encodeWriteRequestV1, type Label } from '@prometheus-timestream/codec';
+import type { Emulator } from '../support/cli-processes.js';
+import { postOnce } from '../support/load.js';
 
-export const REPO = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-export const DATABASE = 'BenchDatabase';
-export const TABLE = 'BenchTable';
 /** Passthrough: the emulator accepts any key pair. */
 const CREDENTIALS = { accessKeyId: 'AKIDBENCHMARK', secretAccessKey: 'bench-secret' } as const;
 export const BASIC_AUTH = `Basic ${Buffer.from(`${CREDENTIALS.accessKeyId}:${CREDENTIALS.secretAccessKey}`).toString('base64')}`;
@@ -37,12 +27,6 @@ export const median = (values: readonly number[]): number => {
     : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
 };
 
-/** The `p`-th percentile (0–100), nearest rank. */
-export const percentile = (values: readonly number[], p: number): number => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] as number;
-};
-
 const CLOCK_TICKS_PER_SECOND = 100;
 
 /** User + system CPU seconds a process has used so far (all its threads), from /proc/<pid>/stat. */
@@ -57,21 +41,6 @@ export const cpuSeconds = (pid: number): number => {
 export const rssBytes = (pid: number): number => {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) * 1024;
-};
-
-/** The distinct label sets of the captured Prometheus 2.42 remote-write bodies (node_exporter and Prometheus's own). */
-export const capturedLabelSets = (): Label[][] => {
-  const dir = join(REPO, 'packages', 'codec', 'tests', 'fixtures', 'prometheus-2.42');
-  const seen = new Map<string, Label[]>();
-  for (const file of readdirSync(dir)
-    .filter((name) => /^write-\d+\.bin$/.test(name))
-    .sort()) {
-    for (const series of decodeWriteRequest(new Uint8Array(readFileSync(join(dir, file)))).series) {
-      const key = series.labels.map((label) => `${label.name}=${label.value}`).join(',');
-      if (!seen.has(key)) seen.set(key, [...series.labels]);
-    }
-  }
-  return [...seen.values()];
 };
 
 export interface RequestBodies {
@@ -119,40 +88,6 @@ export interface LoadResult {
   readonly latenciesMs: number[];
 }
 
-/** POSTs `body` to `url` over `agent`; the answer's status and its body (as text, cut at 300 characters). */
-export const postOnce = (
-  agent: Agent,
-  url: URL,
-  body: Uint8Array,
-  headers: Readonly<Record<string, string>>,
-): Promise<{ readonly status: number; readonly text: string }> =>
-  new Promise((resolve, reject) => {
-    const req = request(
-      {
-        agent,
-        host: url.hostname,
-        port: url.port,
-        path: url.pathname,
-        method: 'POST',
-        headers: { ...headers, 'content-length': body.length },
-      },
-      (response) => {
-        const chunks: Buffer[] = [];
-        response.on('data', (chunk: Buffer) => {
-          if (chunks.length < 4) chunks.push(chunk);
-        });
-        response.on('end', () =>
-          resolve({
-            status: response.statusCode ?? 0,
-            text: Buffer.concat(chunks).toString('utf8').slice(0, 300),
-          }),
-        );
-      },
-    );
-    req.on('error', reject);
-    req.end(body);
-  });
-
 /** POSTs every body once to `url`, `concurrency` at a time over keep-alive connections. */
 export const postBodies = async (
   url: string,
@@ -189,76 +124,4 @@ export const postBodies = async (
   const seconds = (performance.now() - started) / 1000;
   agent.destroy();
   return { seconds, requests: bodies.bodies.length, samplesAccepted: accepted, failures, latenciesMs };
-};
-
-export interface Emulator {
-  readonly process: ManagedProcess;
-  readonly endpoint: string;
-  readonly admin: (path: string, method?: string, body?: unknown) => Promise<unknown>;
-}
-
-/** Options of the processes under test. */
-export interface ProcessOptions {
-  /** Node's own options, before the script (e.g. `--cpu-prof`). */
-  readonly nodeArgs?: readonly string[];
-}
-
-/** The emulator's CLI as a child process, with the benchmark's table. */
-export const startEmulatorProcess = async (
-  workspace: Workspace,
-  extraArgs: readonly string[] = [],
-  options: ProcessOptions = {},
-): Promise<Emulator> => {
-  const port = await freePort();
-  const endpoint = `http://127.0.0.1:${port}`;
-  const child = workspace.start('timestream-local', process.execPath, [
-    ...(options.nodeArgs ?? []),
-    join(REPO, 'packages', 'timestream-local', 'bin', 'timestream-local.js'),
-    `--port=${port}`,
-    `--create=${DATABASE}.${TABLE}`,
-    '--log-level=error',
-    ...extraArgs,
-  ]);
-  const admin = async (path: string, method = 'GET', body?: unknown) => {
-    const response = await fetch(`${endpoint}${path}`, {
-      method,
-      ...(body === undefined
-        ? {}
-        : { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }),
-    });
-    const text = await response.text();
-    if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${text}`);
-    return text === '' ? undefined : JSON.parse(text);
-  };
-  await waitForHttp(child, `${endpoint}/__admin/metering`);
-  return { process: child, endpoint, admin };
-};
-
-export interface ConnectorProcess {
-  readonly process: ManagedProcess;
-  readonly url: string;
-}
-
-/** The connector's CLI (standalone server) as a child process in front of `emulator`. */
-export const startConnectorProcess = async (
-  workspace: Workspace,
-  emulator: Emulator,
-  flags: readonly string[] = [],
-  options: ProcessOptions = {},
-): Promise<ConnectorProcess> => {
-  const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
-  const child = workspace.start('connector', process.execPath, [
-    ...(options.nodeArgs ?? []),
-    join(REPO, 'packages', 'connector', 'bin', 'timestream-prometheus-connector.js'),
-    `--default-database=${DATABASE}`,
-    `--default-table=${TABLE}`,
-    `--write-base-endpoint=${emulator.endpoint}`,
-    `--query-base-endpoint=${emulator.endpoint}`,
-    `--web.listen-address=127.0.0.1:${port}`,
-    '--log.level=error',
-    ...flags,
-  ]);
-  await waitForHttp(child, `${url}/metrics`);
-  return { process: child, url };
 };

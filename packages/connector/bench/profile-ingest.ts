@@ -4,16 +4,11 @@
  *
  *   node .bench/profile.mjs [samples=200000] [samples per request=500] [profile dir] [emulator profile dir]
  */
-import { Workspace } from '../tests/e2e/helpers/peers.js';
-import {
-  BASIC_AUTH,
-  capturedLabelSets,
-  cpuSeconds,
-  postBodies,
-  requestBodies,
-  startConnectorProcess,
-  startEmulatorProcess,
-} from './lib.js';
+
+import { startConnectorProcess, startEmulatorProcess } from '../support/cli-processes.js';
+import { capturedLabelSets } from '../support/load.js';
+import { Workspace } from '../support/peers.js';
+import { BASIC_AUTH, cpuSeconds, postBodies, requestBodies } from './lib.js';
 
 const [samples = 200_000, size = 500] = process.argv.slice(2, 4).map(Number);
 const profileArgs = (dir: string | undefined) =>

@@ -12,15 +12,9 @@ import {
   encodeWriteRequestV1,
   type ResponseType,
 } from '@prometheus-timestream/codec';
-import { Workspace } from '../tests/e2e/helpers/peers.js';
-import {
-  BASIC_AUTH,
-  cpuSeconds,
-  median,
-  postBodies,
-  startConnectorProcess,
-  startEmulatorProcess,
-} from './lib.js';
+import { startConnectorProcess, startEmulatorProcess } from '../support/cli-processes.js';
+import { Workspace } from '../support/peers.js';
+import { BASIC_AUTH, cpuSeconds, median, postBodies } from './lib.js';
 
 const SERIES = 100;
 const STEP_MS = 15_000;

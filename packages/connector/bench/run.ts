@@ -10,11 +10,11 @@
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { REPO } from '../support/cli-processes.js';
 import { benchColdStart } from './coldstart.js';
 import { benchCost, type CostFigures } from './cost.js';
 import { benchIngest, type IngestFigures } from './ingest.js';
 import { benchLatency } from './latency.js';
-import { REPO } from './lib.js';
 import { benchRead } from './read.js';
 
 const quick = process.argv.includes('--quick');

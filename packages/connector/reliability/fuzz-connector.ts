@@ -19,7 +19,7 @@ import {
   TABLE,
   V1_HEADERS,
   V2_HEADERS,
-} from '../tests/helpers/harness.js';
+} from '../support/harness.js';
 import {
   describeError,
   type FailingInput,

@@ -14,16 +14,11 @@ import {
   encodeWriteRequestV1,
   type Label,
 } from '@prometheus-timestream/codec';
-import {
-  capturedLabelSets,
-  percentile,
-  postOnce,
-  startConnectorProcess,
-  startEmulatorProcess,
-} from '../bench/lib.js';
-import { scrapeMetrics, Workspace } from '../tests/e2e/helpers/peers.js';
-import { assertRunning, sleep } from '../tests/e2e/helpers/processes.js';
-import { metricSum } from '../tests/e2e/helpers/samples.js';
+import { startConnectorProcess, startEmulatorProcess } from '../support/cli-processes.js';
+import { capturedLabelSets, percentile, postOnce } from '../support/load.js';
+import { scrapeMetrics, Workspace } from '../support/peers.js';
+import { assertRunning, sleep } from '../support/processes.js';
+import { metricSum } from '../support/samples.js';
 
 /** Callers rotated through; the connector keeps clients for 64 (its default cache size). */
 const CALLERS = 200;

@@ -12,7 +12,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { REPO } from '../bench/lib.js';
+import { REPO } from '../support/cli-processes.js';
 import { auditProductionDependencies } from './audit.js';
 import { type FuzzTarget, runFuzz, serveFuzzWorker } from './fuzz.js';
 import { leakSecrets, runLeak } from './leak.js';

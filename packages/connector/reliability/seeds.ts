@@ -17,7 +17,7 @@ import {
   type NativeHistogram,
   type SeriesInput,
 } from '@prometheus-timestream/codec';
-import { REPO } from '../bench/lib.js';
+import { REPO } from '../support/cli-processes.js';
 import type { LayeredSeed } from './mutate.js';
 
 export const FIXTURES = join(REPO, 'packages', 'codec', 'tests', 'fixtures');

@@ -7,9 +7,9 @@
  * connector must never have answered a 4xx (Prometheus drops a batch for good on a 4xx).
  */
 import { connect, createServer, type Server, type Socket } from 'node:net';
-import type { Emulator } from '../bench/lib.js';
-import { DATABASE, startConnectorProcess, startEmulatorProcess, TABLE } from '../bench/lib.js';
-import { readTimestreamSamples } from '../tests/e2e/helpers/connector.js';
+import type { Emulator } from '../support/cli-processes.js';
+import { DATABASE, startConnectorProcess, startEmulatorProcess, TABLE } from '../support/cli-processes.js';
+import { readTimestreamSamples } from '../support/connector-stack.js';
 import {
   readPrometheusSamples,
   scrapeMetrics,
@@ -17,8 +17,8 @@ import {
   startPrometheus,
   Workspace,
   waitUntilPrometheusSentEverything,
-} from '../tests/e2e/helpers/peers.js';
-import { runUntil } from '../tests/e2e/helpers/processes.js';
+} from '../support/peers.js';
+import { runUntil } from '../support/processes.js';
 import {
   compareSeries,
   type ExposedSample,
@@ -26,7 +26,7 @@ import {
   metricValues,
   type SeriesSamples,
   storableSamples,
-} from '../tests/e2e/helpers/samples.js';
+} from '../support/samples.js';
 
 /** One cycle of faults; the bounded run has a few, the long run many. */
 const CYCLE_MS = 60_000;

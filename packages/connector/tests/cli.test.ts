@@ -12,7 +12,7 @@ import { QueryCommand, TimestreamQueryClient } from '@aws-sdk/client-timestream-
 import { decodeReadResponse, encodeReadRequest } from '@prometheus-timestream/codec';
 import { CONFIG_OPTIONS } from '../src/config.js';
 import { EMULATOR_PACKAGE, EmulatorNotInstalledError, loadTimestreamLocal } from '../src/emulator.js';
-import { nodeSeries, writeBody } from './helpers/harness.js';
+import { nodeSeries, writeBody } from '../support/harness.js';
 import { BIN, parseStartupText, runCli, startCli } from './helpers/startup.js';
 
 const run = promisify(execFile);

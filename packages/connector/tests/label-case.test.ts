@@ -5,7 +5,7 @@
  * case-insensitive underneath.
  */
 import { decodeReadResponse, type LabelMatcher } from '@prometheus-timestream/codec';
-import { type Harness, postRead, startHarness, text, writeBody } from './helpers/harness.js';
+import { type Harness, postRead, startHarness, text, writeBody } from '../support/harness.js';
 import { expectedSeries, type StoredSeries, sortedLabels } from './helpers/oracle.js';
 
 const T0 = Math.floor((Date.now() - 10 * 60_000) / 1000) * 1000;

@@ -21,7 +21,7 @@ import {
   startHarness,
   TABLE,
   writeBody,
-} from './helpers/harness.js';
+} from '../support/harness.js';
 
 const context = (remainingMs = 30_000) => ({
   awsRequestId: 'c6af9ac6-7b61-11e6-9a41-93e8deadbeef',

@@ -6,7 +6,7 @@
 import { TimestreamQueryClient } from '@aws-sdk/client-timestream-query';
 import { decodeReadResponse, encodeReadRequest } from '@prometheus-timestream/codec';
 import { createDimensionCache, type DimensionCache, readQueries } from '../src/timestream-read.js';
-import { basicAuth, DATABASE, type Harness, startHarness, TABLE, writeBody } from './helpers/harness.js';
+import { basicAuth, DATABASE, type Harness, startHarness, TABLE, writeBody } from '../support/harness.js';
 
 const T = Date.now() - 5 * 60_000;
 const destination = { database: DATABASE, table: TABLE };

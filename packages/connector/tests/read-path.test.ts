@@ -21,7 +21,7 @@ import {
   startHarness,
   text,
   writeBody,
-} from './helpers/harness.js';
+} from '../support/harness.js';
 import { expectedSeries, type LabelMap, type StoredSeries, sortedLabels } from './helpers/oracle.js';
 
 const STEP = 15_000;

@@ -4,7 +4,7 @@
  */
 import type { LabelMatcher } from '@prometheus-timestream/codec';
 import { buildReadSql } from '../src/read-query.js';
-import { DATABASE, type Harness, startHarness, TABLE, writeBody } from './helpers/harness.js';
+import { DATABASE, type Harness, startHarness, TABLE, writeBody } from '../support/harness.js';
 import { matchesAll } from './helpers/oracle.js';
 
 const T = Date.now() - 60_000;

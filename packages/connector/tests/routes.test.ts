@@ -9,7 +9,6 @@ import { join } from 'node:path';
 import { encodeReadRequest } from '@prometheus-timestream/codec';
 import { type ApiGatewayEvent, type ApiGatewayResult, createLambdaHandler } from '../src/lambda.js';
 import type { RunningServer } from '../src/server.js';
-import { connectRaw, PROMETHEUS_HEADERS, rawExchange, serve } from './attacks/helpers.js';
 import {
   basicAuth,
   type Harness,
@@ -18,7 +17,8 @@ import {
   V2_HEADERS,
   writeBody,
   writeBodyV2,
-} from './helpers/harness.js';
+} from '../support/harness.js';
+import { connectRaw, PROMETHEUS_HEADERS, rawExchange, serve } from './attacks/helpers.js';
 
 const FIXTURES = join(__dirname, '../../codec/tests/fixtures/prometheus-2.42');
 

@@ -6,8 +6,8 @@ import { readEnvironment } from '../src/config.js';
 import { InvalidConfigError } from '../src/errors.js';
 import { handler } from '../src/lambda.js';
 import { resolveAuthTokenSecret } from '../src/secrets.js';
-import { DATABASE, type Harness, nodeSeries, startHarness, TABLE, writeBody } from './helpers/harness.js';
-import { type SecretsManagerStub, startSecretsManager } from './helpers/secrets-manager.js';
+import { DATABASE, type Harness, nodeSeries, startHarness, TABLE, writeBody } from '../support/harness.js';
+import { type SecretsManagerStub, startSecretsManager } from '../support/secrets-manager.js';
 
 const TOKEN = 'token-from-secrets-manager';
 const SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:prometheus-token-AbCdEf';

@@ -4,6 +4,7 @@
  */
 import { join } from 'node:path';
 import type { RunningServer } from '../src/server.js';
+import { type Harness, nodeSeries, startHarness, writeBody } from '../support/harness.js';
 import {
   type HandshakeVersions,
   PROMETHEUS_HEADERS,
@@ -11,7 +12,6 @@ import {
   TLS_DIR,
   tlsHandshake,
 } from './attacks/helpers.js';
-import { type Harness, nodeSeries, startHarness, writeBody } from './helpers/harness.js';
 
 describe('standalone server', () => {
   let h: Harness;

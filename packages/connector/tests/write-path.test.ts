@@ -20,7 +20,7 @@ import {
   V2_HEADERS,
   writeBody,
   writeBodyV2,
-} from './helpers/harness.js';
+} from '../support/harness.js';
 
 const FROM = `"${DATABASE}"."${TABLE}"`;
 const HOUR = 3_600_000;

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bearerTokenCheck } from '../../src/auth.js';
 import { UnauthorizedError } from '../../src/errors.js';
-import { basicAuth, type Harness, nodeSeries, startHarness, text, writeBody } from '../helpers/harness.js';
+import { basicAuth, type Harness, nodeSeries, startHarness, text, writeBody } from '../../support/harness.js';
 
 const TOKEN = 'Zx4vQm9TgR2kLp7WcN1yHb6JdF3sAe8U';
 const REFUSAL =

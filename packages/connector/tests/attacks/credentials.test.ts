@@ -9,7 +9,7 @@ import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { RunningServer } from '../../src/server.js';
-import { basicAuth, type Harness, startHarness, writeBody } from '../helpers/harness.js';
+import { basicAuth, type Harness, startHarness, writeBody } from '../../support/harness.js';
 import { PROMETHEUS_HEADERS, serve } from './helpers.js';
 
 const CALLERS = 64;

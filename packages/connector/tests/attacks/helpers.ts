@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { connect as tlsConnect } from 'node:tls';
 import { readFlags } from '../../src/config.js';
 import { type RunningServer, startServer } from '../../src/server.js';
-import { basicAuth, type Harness } from '../helpers/harness.js';
+import { basicAuth, type Harness } from '../../support/harness.js';
 
 export const TLS_DIR = join(__dirname, '../fixtures/tls');
 

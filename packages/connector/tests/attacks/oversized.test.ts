@@ -18,7 +18,7 @@ import {
   text,
   V2_HEADERS,
   writeBody,
-} from '../helpers/harness.js';
+} from '../../support/harness.js';
 import { PROMETHEUS_HEADERS, rawExchange, serve } from './helpers.js';
 
 const MAX_BODY_BYTES = 65_536;

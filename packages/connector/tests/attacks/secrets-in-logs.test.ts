@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encodeReadRequest, type LabelMatcher } from '@prometheus-timestream/codec';
 import type { RunningServer } from '../../src/server.js';
-import { basicAuth, type Harness, nodeSeries, startHarness, writeBody } from '../helpers/harness.js';
+import { basicAuth, type Harness, nodeSeries, startHarness, writeBody } from '../../support/harness.js';
 import { PROMETHEUS_HEADERS, serve } from './helpers.js';
 
 const WITH_TOKEN = {

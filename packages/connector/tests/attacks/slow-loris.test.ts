@@ -5,7 +5,7 @@
  */
 import type { Socket } from 'node:net';
 import type { RunningServer } from '../../src/server.js';
-import { type Harness, nodeSeries, startHarness, writeBody } from '../helpers/harness.js';
+import { type Harness, nodeSeries, startHarness, writeBody } from '../../support/harness.js';
 import { connectRaw, PROMETHEUS_HEADERS, rawExchange, serve } from './helpers.js';
 
 /** With --web.request-timeout=2s the server allows 2 s for headers (less than its 10 s cap). */

@@ -19,7 +19,7 @@ import {
   TABLE,
   text,
   writeBody,
-} from '../helpers/harness.js';
+} from '../../support/harness.js';
 import { sortedLabels } from '../helpers/oracle.js';
 
 const HOSTILE_VALUES: readonly string[] = [

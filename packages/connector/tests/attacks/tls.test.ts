@@ -7,7 +7,7 @@ import { createServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { RunningServer } from '../../src/server.js';
-import { type Harness, startHarness } from '../helpers/harness.js';
+import { type Harness, startHarness } from '../../support/harness.js';
 import { type HandshakeVersions, serve, TLS_DIR, tlsHandshake } from './helpers.js';
 
 const CERTIFICATE = join(TLS_DIR, 'cert.pem');

@@ -12,8 +12,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { requireBinary, requirePrometheus3 } from '../../support/processes.js';
 import { parseStartupText, startCli } from '../helpers/startup.js';
-import { requireBinary, requirePrometheus3 } from './helpers/processes.js';
 
 const run = promisify(execFile);
 

@@ -16,9 +16,10 @@ import {
   readTimestreamSamples,
   SECRET_ACCESS_KEY,
   startConnectorStack,
-} from './helpers/connector.js';
-import { problemLines, scrapeMetrics, startPrometheusReader, Workspace } from './helpers/peers.js';
-import { assertRunning, httpGet, runUntil, waitFor } from './helpers/processes.js';
+} from '../../support/connector-stack.js';
+import { problemLines, scrapeMetrics, startPrometheusReader, Workspace } from '../../support/peers.js';
+import { assertRunning, httpGet, runUntil, waitFor } from '../../support/processes.js';
+import { compareSeries, metricSum, type SeriesSamples, storableSamples } from '../../support/samples.js';
 import {
   type ExpositionTarget,
   instantQuery,
@@ -28,7 +29,6 @@ import {
   startExpositionTarget,
   startPrometheusWith,
 } from './helpers/prometheus3.js';
-import { compareSeries, metricSum, type SeriesSamples, storableSamples } from './helpers/samples.js';
 
 const LONG_LABEL = 'l'.repeat(61);
 /** Label values of `multiline_info{line}`: Prometheus 3's `.` matches their newlines, 2.x's does not. */

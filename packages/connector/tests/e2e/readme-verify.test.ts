@@ -13,8 +13,8 @@ import { execFile } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { Workspace } from './helpers/peers.js';
-import { assertRunning, requireBinary, waitFor, waitForHttp } from './helpers/processes.js';
+import { Workspace } from '../../support/peers.js';
+import { assertRunning, requireBinary, waitFor, waitForHttp } from '../../support/processes.js';
 
 const REPOSITORY = join(__dirname, '..', '..', '..', '..');
 const README_STEPS = ['count', 'write', 'promql'] as const;

@@ -1,5 +1,5 @@
 /** The write-path end-to-end suite (suites/write.ts) against the standalone server. */
-import { standaloneServer } from './helpers/connector.js';
+import { standaloneServer } from '../../support/connector-stack.js';
 import { describeWriteE2E } from './suites/write.js';
 
 describeWriteE2E(standaloneServer);

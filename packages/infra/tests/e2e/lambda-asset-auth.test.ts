@@ -4,12 +4,9 @@
  * bearer token; Timestream sees the function's role key, never a caller's. (`AuthMode=iam`, where
  * API Gateway checks SigV4 before the function runs, is lambda-asset-iam.test.ts.)
  */
-import type { ConnectorStack } from '../../../connector/tests/e2e/helpers/connector.js';
-import { nodeSeries, V1_HEADERS, writeBody } from '../../../connector/tests/helpers/harness.js';
-import {
-  type SecretsManagerStub,
-  startSecretsManager,
-} from '../../../connector/tests/helpers/secrets-manager.js';
+import type { ConnectorStack } from '../../../connector/support/connector-stack.js';
+import { nodeSeries, V1_HEADERS, writeBody } from '../../../connector/support/harness.js';
+import { type SecretsManagerStub, startSecretsManager } from '../../../connector/support/secrets-manager.js';
 import {
   E2E_PARAMETERS,
   lambdaAssetTarget,

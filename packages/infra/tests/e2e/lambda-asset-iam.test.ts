@@ -16,26 +16,16 @@ import { writeFileSync } from 'node:fs';
 import { encodeReadRequest } from '@prometheus-timestream/codec';
 import { Sha256 } from '@smithy/core/checksum';
 import { SignatureV4 } from '@smithy/signature-v4';
-import {
-  type ConnectorStack,
-  readTimestreamSamples,
-} from '../../../connector/tests/e2e/helpers/connector.js';
-import {
-  prometheus3Version,
-  readPrometheusSamples,
-  Workspace,
-} from '../../../connector/tests/e2e/helpers/peers.js';
+import { type ConnectorStack, readTimestreamSamples } from '../../../connector/support/connector-stack.js';
+import { nodeSeries, V1_HEADERS, writeBody } from '../../../connector/support/harness.js';
+import { prometheus3Version, readPrometheusSamples, Workspace } from '../../../connector/support/peers.js';
 import {
   compareSeries,
   metricSum,
   type SeriesSamples,
   storableSamples,
-} from '../../../connector/tests/e2e/helpers/samples.js';
-import { nodeSeries, V1_HEADERS, writeBody } from '../../../connector/tests/helpers/harness.js';
-import {
-  type SecretsManagerStub,
-  startSecretsManager,
-} from '../../../connector/tests/helpers/secrets-manager.js';
+} from '../../../connector/support/samples.js';
+import { type SecretsManagerStub, startSecretsManager } from '../../../connector/support/secrets-manager.js';
 import {
   E2E_PARAMETERS,
   lambdaAssetTarget,

@@ -5,9 +5,20 @@
  */
 
 import { createServer, type Server } from 'node:http';
-import { launchPrometheus, PROMETHEUS_3, type PrometheusRelease, type Workspace } from './peers.js';
-import { httpGet, type ManagedProcess } from './processes.js';
-import { addSample, parseGoFloat, type SeriesSamples, seriesKey, sortSamples } from './samples.js';
+import {
+  launchPrometheus,
+  PROMETHEUS_3,
+  type PrometheusRelease,
+  type Workspace,
+} from '../../../support/peers.js';
+import { httpGet, type ManagedProcess } from '../../../support/processes.js';
+import {
+  addSample,
+  parseGoFloat,
+  type SeriesSamples,
+  seriesKey,
+  sortSamples,
+} from '../../../support/samples.js';
 
 export const TEXT_FORMAT = 'text/plain; version=0.0.4; charset=utf-8';
 export const OPENMETRICS_FORMAT = 'application/openmetrics-text; version=1.0.0; charset=utf-8';

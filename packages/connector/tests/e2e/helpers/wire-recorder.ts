@@ -13,7 +13,7 @@ import {
   decodeWriteRequest,
   type ResponseType,
 } from '@prometheus-timestream/codec';
-import { unstorableReason } from './samples.js';
+import { unstorableReason } from '../../../support/samples.js';
 
 /** One remote-write request and its answer. */
 export interface WriteExchange {

@@ -15,7 +15,7 @@ import {
   type ConnectorStack,
   type ConnectorTarget,
   SECRET_ACCESS_KEY,
-} from '../helpers/connector.js';
+} from '../../../support/connector-stack.js';
 import {
   type NodeExporter,
   PROMETHEUS_2,
@@ -29,9 +29,9 @@ import {
   startPrometheusReceiver,
   Workspace,
   waitUntilPrometheusSentEverything,
-} from '../helpers/peers.js';
-import { type ManagedProcess, requireBinary, runUntil } from '../helpers/processes.js';
-import { metricValues, reportedSum } from '../helpers/samples.js';
+} from '../../../support/peers.js';
+import { type ManagedProcess, requireBinary, runUntil } from '../../../support/processes.js';
+import { metricValues, reportedSum } from '../../../support/samples.js';
 import { startWireRecorder, type WireRecorder } from '../helpers/wire-recorder.js';
 
 /** Scraping before node-exporter stops, and after. */

@@ -16,7 +16,7 @@ import {
   type ConnectorTarget,
   readTimestreamSamples,
   SECRET_ACCESS_KEY,
-} from '../helpers/connector.js';
+} from '../../../support/connector-stack.js';
 import {
   type NodeExporter,
   PROMETHEUS_2,
@@ -37,8 +37,8 @@ import {
   Workspace,
   waitUntilPrometheusSentEverything,
   waitUntilVmagentSentEverything,
-} from '../helpers/peers.js';
-import { requireBinary, runUntil } from '../helpers/processes.js';
+} from '../../../support/peers.js';
+import { requireBinary, runUntil } from '../../../support/processes.js';
 import {
   type Comparison,
   compareSeries,
@@ -49,7 +49,7 @@ import {
   metricValues,
   reportedSum,
   storableSamples,
-} from '../helpers/samples.js';
+} from '../../../support/samples.js';
 import { startWireRecorder, type WireRecorder, type WriteExchange } from '../helpers/wire-recorder.js';
 
 /** The compared window: at least this long, all of it scraped every second. */

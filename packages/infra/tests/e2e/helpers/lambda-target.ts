@@ -7,7 +7,7 @@
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
@@ -19,13 +19,13 @@ import {
   DATABASE,
   startE2EEmulator,
   TABLE,
-} from '../../../../connector/tests/e2e/helpers/connector.js';
-import { startProcess, waitFor } from '../../../../connector/tests/e2e/helpers/processes.js';
-import type { ExposedSample } from '../../../../connector/tests/e2e/helpers/samples.js';
+} from '../../../../connector/support/connector-stack.js';
+import { startProcess, waitFor } from '../../../../connector/support/processes.js';
+import type { ExposedSample } from '../../../../connector/support/samples.js';
 import { PrometheusTimestreamConnectorStack } from '../../../src/index.js';
 import { deployed, ofType } from '../../helpers/deployed.js';
 
-const SHIM = join(dirname(fileURLToPath(import.meta.url)), 'lambda-shim.mjs');
+const SHIM = fileURLToPath(new URL('../../../../connector/support/lambda-shim.mjs', import.meta.url));
 
 /** The function's own credentials (its role's, in Lambda): passthrough mode must never use them. */
 export const ROLE_ACCESS_KEY_ID = 'ASIAE2EFUNCTIONROLE';

@@ -9,13 +9,9 @@ import {
   PROMETHEUS_3,
   scrapeMetrics,
   type Workspace,
-} from '../../../../connector/tests/e2e/helpers/peers.js';
-import {
-  assertRunning,
-  type ManagedProcess,
-  waitFor,
-} from '../../../../connector/tests/e2e/helpers/processes.js';
-import { type ExposedSample, metricSum } from '../../../../connector/tests/e2e/helpers/samples.js';
+} from '../../../../connector/support/peers.js';
+import { assertRunning, type ManagedProcess, waitFor } from '../../../../connector/support/processes.js';
+import { type ExposedSample, metricSum } from '../../../../connector/support/samples.js';
 
 /** The `sigv4:` block of a remote_write (prometheus/sigv4's SigV4Config). */
 export interface SigV4 {

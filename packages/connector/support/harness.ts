@@ -13,11 +13,11 @@ import {
   type TimestreamLocal,
   type TimestreamLocalOptions,
 } from '@prometheus-timestream/timestream-local';
-import { createClientPool } from '../../src/clients.js';
-import { type ConnectorConfig, readFlags } from '../../src/config.js';
-import { type Connector, type CoreRequest, type CoreResponse, createConnector } from '../../src/handler.js';
-import { createLogger, type Logger } from '../../src/logger.js';
-import { type ConnectorMetrics, createMetrics } from '../../src/metrics.js';
+import { createClientPool } from '../src/clients.js';
+import { type ConnectorConfig, readFlags } from '../src/config.js';
+import { type Connector, type CoreRequest, type CoreResponse, createConnector } from '../src/handler.js';
+import { createLogger, type Logger } from '../src/logger.js';
+import { type ConnectorMetrics, createMetrics } from '../src/metrics.js';
 
 export const DATABASE = 'prom';
 export const TABLE = 'metrics';

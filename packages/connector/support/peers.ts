@@ -100,7 +100,7 @@ export const problemLines = (log: string, limit = 20): string[] =>
     .slice(0, limit);
 
 // ---------------------------------------------------------------------------------------------
-// Prometheus: Debian's 2.42 and the 3.x release built by peers/build-prometheus3.sh
+// Prometheus: Debian's 2.42 and the 3.x release built by tests/e2e/peers/build-prometheus3.sh
 
 /** A Prometheus release the suites run: its name in titles and reports, and its binary. */
 export interface PrometheusRelease {

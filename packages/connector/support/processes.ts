@@ -1,7 +1,8 @@
 /**
- * Child processes for the end-to-end tests: real Prometheus, node-exporter, vmagent and
- * VictoriaMetrics binaries from Debian packages, started on free loopback ports with their data in
- * a temporary directory, and always stopped again (SIGTERM, then SIGKILL).
+ * Child processes for the end-to-end tests, the benchmarks and the reliability checks: real
+ * Prometheus, node-exporter, vmagent and VictoriaMetrics binaries from Debian packages, started on
+ * free loopback ports with their data in a temporary directory, and always stopped again (SIGTERM,
+ * then SIGKILL).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { accessSync, constants, openSync, readFileSync } from 'node:fs';
@@ -45,7 +46,7 @@ export const requireBinary = (binary: Binary): string => {
   );
 };
 
-/** A binary of the Prometheus 3 release the end-to-end tests build (peers/build-prometheus3.sh). */
+/** A binary of the Prometheus 3 release the end-to-end tests build (tests/e2e/peers/build-prometheus3.sh). */
 export type Prometheus3Binary = 'prometheus' | 'promtool';
 
 /**

@@ -6,12 +6,12 @@
  */
 import { QueryCommand, TimestreamQueryClient } from '@aws-sdk/client-timestream-query';
 import { startTimestreamLocal, type TimestreamLocal } from '@prometheus-timestream/timestream-local';
-import { type ClientPool, createClientPool } from '../../../src/clients.js';
-import { readFlags } from '../../../src/config.js';
-import { createConnector } from '../../../src/handler.js';
-import { createLogger } from '../../../src/logger.js';
-import { createMetrics } from '../../../src/metrics.js';
-import { startServer } from '../../../src/server.js';
+import { type ClientPool, createClientPool } from '../src/clients.js';
+import { readFlags } from '../src/config.js';
+import { createConnector } from '../src/handler.js';
+import { createLogger } from '../src/logger.js';
+import { createMetrics } from '../src/metrics.js';
+import { startServer } from '../src/server.js';
 import { httpGet } from './processes.js';
 import {
   addSample,

@@ -1,5 +1,6 @@
 // An API Gateway HTTP API (payload format 2.0) in front of a Lambda function's code directory, for
-// the end-to-end tests of the deployed artifact. Run in a fresh Node process:
+// the end-to-end tests of the deployed artifact (packages/infra) and the cold-start benchmark. Run
+// in a fresh Node process:
 //
 //   node lambda-shim.mjs <code directory> <handler, e.g. index.handler> <stage> <timeout seconds> [iam]
 //
