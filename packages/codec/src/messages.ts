@@ -40,7 +40,7 @@ export const checkSafeTimestamp = (timestampMs: number, what: string): number =>
  * whole (as a v1 Prometheus receiver rolls back a request with an out-of-bounds sample) instead of
  * being partly stored. Exemplar and start timestamps, which are not stored, only need to be safe.
  */
-export const checkTimestamp = (timestampMs: number, what: string): number => {
+const checkTimestamp = (timestampMs: number, what: string): number => {
   checkSafeTimestamp(timestampMs, what);
   if (timestampMs < 0) {
     throw new CodecError('timestamp_out_of_range', `${what} timestamp ${timestampMs} ms is negative`);
@@ -206,7 +206,7 @@ const readRepeatedSint64 = (reader: ProtoReader, wireType: number, into: number[
 };
 
 /** Reads a repeated double field, packed (wire type 2) or not (wire type 1). */
-export const readRepeatedDouble = (reader: ProtoReader, wireType: number, into: number[]): void => {
+const readRepeatedDouble = (reader: ProtoReader, wireType: number, into: number[]): void => {
   if (wireType === WireType.Fixed64) {
     into.push(reader.double());
     return;
