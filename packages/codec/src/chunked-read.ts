@@ -5,7 +5,7 @@
  */
 import { crc32c } from './crc32c.js';
 import { CodecError } from './errors.js';
-import { decodeLabel, encodeLabel, expectKnownWireType } from './messages.js';
+import { decodeLabel, encodeLabel } from './messages.js';
 import type { FloatSample, Label } from './model.js';
 import { ProtoReader, ProtoWriter, WireType } from './wire.js';
 import { decodeXorChunk, encodeXorChunk, MAX_SAMPLES_PER_XOR_CHUNK } from './xor-chunk.js';
@@ -231,21 +231,24 @@ const decodeChunk = (reader: ProtoReader, end: number, into: FloatSample[], budg
   let data: Uint8Array = new Uint8Array(0);
   while (reader.pos < end) {
     const tag = reader.tag();
-    switch (tag) {
-      case (1 << 3) | WireType.Varint:
-      case (2 << 3) | WireType.Varint:
+    const field = tag >>> 3;
+    const wireType = tag & 7;
+    switch (field) {
+      case 1:
+      case 2:
+        reader.expect(wireType, WireType.Varint, `Chunk field ${field}`);
         // min_time_ms and max_time_ms are hints for skipping chunks; the samples carry the times.
         reader.int64();
         break;
-      case (3 << 3) | WireType.Varint:
+      case 3:
+        reader.expect(wireType, WireType.Varint, 'Chunk field 3');
         encoding = reader.uint32();
         break;
-      case (4 << 3) | WireType.LengthDelimited:
+      case 4:
+        reader.expect(wireType, WireType.LengthDelimited, 'Chunk.data field 4');
         data = reader.bytes();
         break;
       default:
-        expectKnownWireType(reader, tag, 1, 3, WireType.Varint, 'Chunk');
-        expectKnownWireType(reader, tag, 4, 4, WireType.LengthDelimited, 'Chunk.data');
         reader.skip(tag);
     }
   }
@@ -270,15 +273,18 @@ const decodeChunkedSeries = (
   const samples: FloatSample[] = [];
   while (reader.pos < end) {
     const tag = reader.tag();
-    switch (tag) {
-      case (1 << 3) | WireType.LengthDelimited:
+    const field = tag >>> 3;
+    const wireType = tag & 7;
+    switch (field) {
+      case 1:
+        reader.expect(wireType, WireType.LengthDelimited, 'ChunkedSeries field 1');
         labels.push(decodeLabel(reader, reader.lengthDelimitedEnd()));
         break;
-      case (2 << 3) | WireType.LengthDelimited:
+      case 2:
+        reader.expect(wireType, WireType.LengthDelimited, 'ChunkedSeries field 2');
         decodeChunk(reader, reader.lengthDelimitedEnd(), samples, budget);
         break;
       default:
-        expectKnownWireType(reader, tag, 1, 2, WireType.LengthDelimited, 'ChunkedSeries');
         reader.skip(tag);
     }
   }
@@ -293,24 +299,19 @@ const decodeFrameData = (data: Uint8Array, into: ChunkedReadFrameSeries[], budge
   let queryIndex = 0;
   while (reader.pos < data.length) {
     const tag = reader.tag();
-    switch (tag) {
-      case (1 << 3) | WireType.LengthDelimited:
+    const field = tag >>> 3;
+    const wireType = tag & 7;
+    switch (field) {
+      case 1:
+        reader.expect(wireType, WireType.LengthDelimited, 'ChunkedReadResponse.chunked_series field 1');
         series.push(decodeChunkedSeries(reader, reader.lengthDelimitedEnd(), budget));
         break;
-      case (2 << 3) | WireType.Varint:
+      case 2:
+        reader.expect(wireType, WireType.Varint, 'ChunkedReadResponse.query_index field 2');
         queryIndex = reader.int64();
         if (!Number.isSafeInteger(queryIndex)) reader.fail('query_index is outside ±2^53');
         break;
       default:
-        expectKnownWireType(
-          reader,
-          tag,
-          1,
-          1,
-          WireType.LengthDelimited,
-          'ChunkedReadResponse.chunked_series',
-        );
-        expectKnownWireType(reader, tag, 2, 2, WireType.Varint, 'ChunkedReadResponse.query_index');
         reader.skip(tag);
     }
   }

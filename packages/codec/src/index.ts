@@ -28,7 +28,10 @@ export type {
   MetricType,
   NativeHistogram,
   RemoteWriteVersion,
+  SampleInput,
+  SeriesInput,
   WriteRequestCounts,
+  WriteRequestInput,
 } from './model.js';
 export {
   type DecodedQueryResult,
@@ -55,12 +58,6 @@ export {
   type SnappyOptions,
 } from './snappy.js';
 export { decodeWriteRequest, type WriteRequestHeaders } from './write.js';
-export {
-  decodeWriteRequestV1,
-  encodeWriteRequestV1,
-  type SampleInput,
-  type SeriesInput,
-  type WriteRequestInput,
-} from './write-v1.js';
+export { decodeWriteRequestV1, encodeWriteRequestV1 } from './write-v1.js';
 export { decodeWriteRequestV2, encodeWriteRequestV2 } from './write-v2.js';
 export { decodeXorChunk, encodeXorChunk, MAX_SAMPLES_PER_XOR_CHUNK } from './xor-chunk.js';

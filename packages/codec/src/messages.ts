@@ -1,9 +1,26 @@
 /**
  * Decoders and encoders for the messages remote write 1.0, 2.0 and remote read share
- * (`Sample`, `Histogram`, `BucketSpan`, `Label`), plus the timestamp checks.
+ * (`Sample`, `Histogram`, `BucketSpan`, `Label`, and `prometheus.TimeSeries` with its `Exemplar`,
+ * which remote write 1.0 and remote read both carry), plus the timestamp checks.
+ *
+ * Every decoder in the codec reads its fields the same way, as protobuf-es does: a loop over the
+ * message's bytes that switches on the field number; each field's case checks the wire type
+ * before it reads, and unknown fields are skipped.
  */
 import { CodecError } from './errors.js';
-import type { BucketSpan, FloatSample, Label, NativeHistogram, RemoteWriteVersion } from './model.js';
+import type { ByteRangeInterner, RequestDecodeState } from './interner.js';
+import { normalizeLabels } from './labels.js';
+import type {
+  BucketSpan,
+  DecodedSeries,
+  Exemplar,
+  FloatSample,
+  Label,
+  NativeHistogram,
+  RemoteWriteVersion,
+  SampleInput,
+  SeriesInput,
+} from './model.js';
 import { type ProtoReader, type ProtoWriter, WireType } from './wire.js';
 
 /**
@@ -23,105 +40,13 @@ export const checkSafeTimestamp = (timestampMs: number, what: string): number =>
  * whole (as a v1 Prometheus receiver rolls back a request with an out-of-bounds sample) instead of
  * being partly stored. Exemplar and start timestamps, which are not stored, only need to be safe.
  */
-export const checkTimestamp = (timestampMs: number, what: string): number => {
+const checkTimestamp = (timestampMs: number, what: string): number => {
   checkSafeTimestamp(timestampMs, what);
   if (timestampMs < 0) {
     throw new CodecError('timestamp_out_of_range', `${what} timestamp ${timestampMs} ms is negative`);
   }
   return timestampMs;
 };
-
-/** Longest probe sequence walked before giving up on the table (bounds crafted input). */
-const MAX_PROBES = 16;
-
-/**
- * Maps byte ranges of one request buffer to values decoded from them. Prometheus repeats the same
- * label bytes (`job`, `instance`, metric names) hundreds of times per request; comparing raw bytes
- * with an earlier occurrence is much cheaper than decoding again, and equal labels then share one
- * object. Open addressing over an Int32Array keeps lookups free of allocation. Create one per
- * decoded request: it holds offsets into that request's buffer.
- */
-export class ByteRangeInterner<T> {
-  private slots: Int32Array;
-  private readonly starts: number[] = [];
-  private readonly ends: number[] = [];
-  private readonly values: T[] = [];
-  /** Where `remember` may store the range of the last `find` miss; -1 when the probe gave up. */
-  private freeSlot = -1;
-
-  /** @param initialSlots - a power of two; the table doubles when half full */
-  public constructor(initialSlots: number) {
-    this.slots = new Int32Array(initialSlots);
-  }
-
-  /** The value remembered for the bytes [start, end), if any. */
-  public find(reader: ProtoReader, start: number, end: number): T | undefined {
-    const length = end - start;
-    const mask = this.slots.length - 1;
-    // A sampled hash (length, first, middle and last bytes) is constant-time; the full byte
-    // comparison makes any collision harmless.
-    let slot = reader.sampleHash(start, end) & mask;
-    for (let probe = 0; probe < MAX_PROBES; probe++, slot = (slot + 1) & mask) {
-      const index = (this.slots[slot] as number) - 1;
-      if (index < 0) {
-        this.freeSlot = slot;
-        return undefined;
-      }
-      const cachedStart = this.starts[index] as number;
-      if (
-        (this.ends[index] as number) - cachedStart === length &&
-        reader.rangesEqual(cachedStart, start, length)
-      ) {
-        return this.values[index];
-      }
-    }
-    this.freeSlot = -1;
-    return undefined;
-  }
-
-  /** Remembers `value` for the bytes [start, end) that the last `find` missed. */
-  public remember(reader: ProtoReader, start: number, end: number, value: T): void {
-    if (this.freeSlot < 0) return;
-    this.starts.push(start);
-    this.ends.push(end);
-    this.values.push(value);
-    this.slots[this.freeSlot] = this.values.length;
-    this.freeSlot = -1;
-    if (this.values.length * 2 > this.slots.length) this.grow(reader);
-  }
-
-  /** Doubles the table once it is half full, re-inserting every entry. */
-  private grow(reader: ProtoReader): void {
-    const slots = new Int32Array(this.slots.length * 2);
-    const mask = slots.length - 1;
-    for (let index = 0; index < this.values.length; index++) {
-      let slot = reader.sampleHash(this.starts[index] as number, this.ends[index] as number) & mask;
-      while (slots[slot] !== 0) slot = (slot + 1) & mask;
-      slots[slot] = index + 1;
-    }
-    this.slots = slots;
-  }
-}
-
-/**
- * The per-request decoding state: interned whole labels, interned names for labels seen for the
- * first time, and a scratch array that collects one series' labels before they are copied out.
- */
-export interface RequestDecodeState {
-  readonly labels: ByteRangeInterner<Label>;
-  readonly names: ByteRangeInterner<string>;
-  readonly scratch: Label[];
-}
-
-/**
- * Sized from the captured Prometheus requests: at most 456 distinct labels and 42 distinct names
- * per 500-sample request, so both tables stay under half full and a typical request never rehashes.
- */
-export const createRequestDecodeState = (): RequestDecodeState => ({
-  labels: new ByteRangeInterner<Label>(1024),
-  names: new ByteRangeInterner<string>(128),
-  scratch: [],
-});
 
 /** Reads a string field through an interner; strings that are not valid UTF-8 are never interned. */
 const readInternedString = (reader: ProtoReader, interner: ByteRangeInterner<string>): string => {
@@ -169,15 +94,18 @@ const decodeLabelFields = (
   let value = '';
   while (reader.pos < end) {
     const tag = reader.tag();
-    switch (tag) {
-      case (1 << 3) | WireType.LengthDelimited:
+    const field = tag >>> 3;
+    const wireType = tag & 7;
+    switch (field) {
+      case 1:
+        reader.expect(wireType, WireType.LengthDelimited, 'Label field 1');
         name = names === undefined ? reader.string() : readInternedString(reader, names);
         break;
-      case (2 << 3) | WireType.LengthDelimited:
+      case 2:
+        reader.expect(wireType, WireType.LengthDelimited, 'Label field 2');
         value = reader.string();
         break;
       default:
-        expectKnownWireType(reader, tag, 1, 2, WireType.LengthDelimited, 'Label');
         reader.skip(tag);
     }
   }
@@ -213,44 +141,33 @@ export const decodeSample = (reader: ProtoReader, end: number, version: RemoteWr
   let startTimestampMs = 0;
   while (reader.pos < end) {
     const tag = reader.tag();
-    switch (tag) {
-      case (1 << 3) | WireType.Fixed64:
+    const field = tag >>> 3;
+    const wireType = tag & 7;
+    switch (field) {
+      case 1:
+        reader.expect(wireType, WireType.Fixed64, 'Sample field 1');
         value = reader.double();
         // Only a NaN can be a staleness marker; comparing raw bits only then keeps the common path cheap.
         stale = Number.isNaN(value) && reader.lastDoubleIsStaleNaN();
         break;
-      case (2 << 3) | WireType.Varint:
+      case 2:
+        reader.expect(wireType, WireType.Varint, 'Sample field 2');
         timestampMs = reader.int64();
         break;
+      case 3:
+        if (version === '1.0') {
+          reader.skip(tag);
+          break;
+        }
+        reader.expect(wireType, WireType.Varint, 'Sample.start_timestamp');
+        startTimestampMs = checkSafeTimestamp(reader.int64(), 'sample start');
+        break;
       default:
-        expectKnownWireType(reader, tag, 1, 1, WireType.Fixed64, 'Sample');
-        expectKnownWireType(reader, tag, 2, 2, WireType.Varint, 'Sample');
-        if (version === '2.0' && tag >>> 3 === 3) {
-          reader.expect(tag & 7, WireType.Varint, 'Sample.start_timestamp');
-          startTimestampMs = checkSafeTimestamp(reader.int64(), 'sample start');
-        } else reader.skip(tag);
+        reader.skip(tag);
     }
   }
   reader.assertEnd(end, 'Sample');
   return { timestampMs: checkTimestamp(timestampMs, 'sample'), value, stale, startTimestampMs };
-};
-
-/**
- * Fails on a known field carrying the wrong wire type (a schema mismatch, not an extension); a
- * field outside [firstField, lastField] is left for the caller to skip.
- */
-export const expectKnownWireType = (
-  reader: ProtoReader,
-  tag: number,
-  firstField: number,
-  lastField: number,
-  wireType: number,
-  message: string,
-): void => {
-  const field = tag >>> 3;
-  if (field >= firstField && field <= lastField && (tag & 7) !== wireType) {
-    reader.fail(`wrong wire type ${tag & 7} for ${message} field ${field}`);
-  }
 };
 
 const decodeBucketSpan = (reader: ProtoReader, end: number): BucketSpan => {
@@ -258,11 +175,19 @@ const decodeBucketSpan = (reader: ProtoReader, end: number): BucketSpan => {
   let length = 0;
   while (reader.pos < end) {
     const tag = reader.tag();
-    if (tag === ((1 << 3) | WireType.Varint)) offset = reader.sint32();
-    else if (tag === ((2 << 3) | WireType.Varint)) length = reader.uint32();
-    else {
-      expectKnownWireType(reader, tag, 1, 2, WireType.Varint, 'BucketSpan');
-      reader.skip(tag);
+    const field = tag >>> 3;
+    const wireType = tag & 7;
+    switch (field) {
+      case 1:
+        reader.expect(wireType, WireType.Varint, 'BucketSpan field 1');
+        offset = reader.sint32();
+        break;
+      case 2:
+        reader.expect(wireType, WireType.Varint, 'BucketSpan field 2');
+        length = reader.uint32();
+        break;
+      default:
+        reader.skip(tag);
     }
   }
   reader.assertEnd(end, 'BucketSpan');
@@ -281,7 +206,7 @@ const readRepeatedSint64 = (reader: ProtoReader, wireType: number, into: number[
 };
 
 /** Reads a repeated double field, packed (wire type 2) or not (wire type 1). */
-export const readRepeatedDouble = (reader: ProtoReader, wireType: number, into: number[]): void => {
+const readRepeatedDouble = (reader: ProtoReader, wireType: number, into: number[]): void => {
   if (wireType === WireType.Fixed64) {
     into.push(reader.double());
     return;
@@ -433,20 +358,24 @@ export const encodeLabel = (writer: ProtoWriter, fieldNumber: number, label: Lab
   writer.join();
 };
 
-/** Encodes `Sample` the way Go's protobuf does: zero fields omitted, StaleNaN written bit-exact. */
+/**
+ * Encodes `Sample` the way Go's protobuf does: zero fields omitted, StaleNaN written bit-exact.
+ * Reads the input's fields directly (an omitted `stale` or `startTimestampMs` is its default), so
+ * encoding a response allocates nothing per sample.
+ */
 export const encodeSample = (
   writer: ProtoWriter,
   fieldNumber: number,
-  sample: FloatSample,
+  sample: SampleInput,
   withStart: boolean,
 ): void => {
   writer.tag(fieldNumber, WireType.LengthDelimited).fork();
-  if (sample.stale) writer.tag(1, WireType.Fixed64).staleNaN();
+  if (sample.stale === true) writer.tag(1, WireType.Fixed64).staleNaN();
   else if (sample.value !== 0 || Object.is(sample.value, -0))
     writer.tag(1, WireType.Fixed64).double(sample.value);
   if (sample.timestampMs !== 0) writer.tag(2, WireType.Varint).int64(sample.timestampMs);
-  if (withStart && sample.startTimestampMs !== 0)
-    writer.tag(3, WireType.Varint).int64(sample.startTimestampMs);
+  const startTimestampMs = sample.startTimestampMs ?? 0;
+  if (withStart && startTimestampMs !== 0) writer.tag(3, WireType.Varint).int64(startTimestampMs);
   writer.join();
 };
 
@@ -502,5 +431,114 @@ export const encodeHistogram = (
   encodePackedDouble(writer, 16, histogram.customValues);
   if (withStart && histogram.startTimestampMs !== 0)
     writer.tag(17, WireType.Varint).int64(histogram.startTimestampMs);
+  writer.join();
+};
+
+/** Shared by every series without histograms or exemplars; frozen so no caller can append to it. */
+const NONE: readonly never[] = Object.freeze([]);
+
+const decodeExemplar = (reader: ProtoReader, end: number): Exemplar => {
+  const labels: Label[] = [];
+  let value = 0;
+  let timestampMs = 0;
+  while (reader.pos < end) {
+    const tag = reader.tag();
+    const field = tag >>> 3;
+    const wireType = tag & 7;
+    switch (field) {
+      case 1:
+        reader.expect(wireType, WireType.LengthDelimited, 'Exemplar field 1');
+        labels.push(decodeLabel(reader, reader.lengthDelimitedEnd()));
+        break;
+      case 2:
+        reader.expect(wireType, WireType.Fixed64, 'Exemplar field 2');
+        value = reader.double();
+        break;
+      case 3:
+        reader.expect(wireType, WireType.Varint, 'Exemplar field 3');
+        timestampMs = reader.int64();
+        break;
+      default:
+        reader.skip(tag);
+    }
+  }
+  reader.assertEnd(end, 'Exemplar');
+  return { labels, value, timestampMs: checkSafeTimestamp(timestampMs, 'exemplar') };
+};
+
+/** Decodes a `prometheus.TimeSeries`: the element of a 1.0 `WriteRequest` and of a remote-read `QueryResult`. */
+export const decodeTimeSeries = (
+  reader: ProtoReader,
+  end: number,
+  state: RequestDecodeState,
+): DecodedSeries => {
+  // Labels are gathered in the request's scratch array and copied out at their exact size, and the
+  // other arrays are created with their first element: an empty array that is pushed to reserves
+  // room for 17, which per series is most of the garbage the decoder makes.
+  const scratch = state.scratch;
+  let labelCount = 0;
+  let samples: FloatSample[] | undefined;
+  let histograms: NativeHistogram[] | undefined;
+  let exemplars: Exemplar[] | undefined;
+  let invalidUtf8 = false;
+  while (reader.pos < end) {
+    const tag = reader.tag();
+    const field = tag >>> 3;
+    const wireType = tag & 7;
+    switch (field) {
+      case 1:
+        reader.expect(wireType, WireType.LengthDelimited, 'TimeSeries field 1');
+        reader.sawInvalidUtf8 = false;
+        scratch[labelCount++] = decodeLabelInterned(reader, reader.lengthDelimitedEnd(), state);
+        if (reader.sawInvalidUtf8) invalidUtf8 = true;
+        break;
+      case 2: {
+        reader.expect(wireType, WireType.LengthDelimited, 'TimeSeries field 2');
+        const sample = decodeSample(reader, reader.lengthDelimitedEnd(), '1.0');
+        if (samples === undefined) samples = [sample];
+        else samples.push(sample);
+        break;
+      }
+      case 3:
+        reader.expect(wireType, WireType.LengthDelimited, 'TimeSeries field 3');
+        exemplars ??= [];
+        exemplars.push(decodeExemplar(reader, reader.lengthDelimitedEnd()));
+        break;
+      case 4:
+        reader.expect(wireType, WireType.LengthDelimited, 'TimeSeries field 4');
+        histograms ??= [];
+        histograms.push(decodeHistogram(reader, reader.lengthDelimitedEnd(), '1.0'));
+        break;
+      default:
+        reader.skip(tag);
+    }
+  }
+  reader.assertEnd(end, 'TimeSeries');
+  const labels = scratch.slice(0, labelCount);
+  const reason = normalizeLabels(labels);
+  return {
+    labels,
+    samples: samples ?? NONE,
+    histograms: histograms ?? NONE,
+    exemplars: exemplars ?? NONE,
+    invalidLabels: invalidUtf8 ? 'invalid_utf8' : reason,
+  };
+};
+
+const encodeExemplar = (writer: ProtoWriter, exemplar: Exemplar): void => {
+  writer.tag(3, WireType.LengthDelimited).fork();
+  for (const label of exemplar.labels) encodeLabel(writer, 1, label);
+  if (exemplar.value !== 0) writer.tag(2, WireType.Fixed64).double(exemplar.value);
+  if (exemplar.timestampMs !== 0) writer.tag(3, WireType.Varint).int64(exemplar.timestampMs);
+  writer.join();
+};
+
+/** Encodes a `prometheus.TimeSeries` as field `fieldNumber` (of a 1.0 `WriteRequest` or a `QueryResult`). */
+export const encodeTimeSeries = (writer: ProtoWriter, fieldNumber: number, series: SeriesInput): void => {
+  writer.tag(fieldNumber, WireType.LengthDelimited).fork();
+  for (const label of series.labels) encodeLabel(writer, 1, label);
+  for (const sample of series.samples ?? NONE) encodeSample(writer, 2, sample, false);
+  for (const exemplar of series.exemplars ?? NONE) encodeExemplar(writer, exemplar);
+  for (const histogram of series.histograms ?? NONE) encodeHistogram(writer, 4, histogram, false);
   writer.join();
 };

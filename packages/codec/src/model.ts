@@ -1,4 +1,7 @@
-/** The normalized model both remote-write versions decode to, and remote read encodes from. */
+/**
+ * The normalized model both remote-write versions decode to, and the inputs the write and
+ * remote-read encoders accept.
+ */
 
 export interface Label {
   readonly name: string;
@@ -107,4 +110,56 @@ export interface WriteRequestCounts {
   readonly histograms: number;
   readonly exemplars: number;
   readonly invalidSeries: number;
+}
+
+/** Tallies what a decoded request holds; shared by both write versions. */
+export const summarize = (
+  version: RemoteWriteVersion,
+  series: DecodedSeries[],
+  metadata: MetricMetadata[],
+): DecodedWriteRequest => {
+  let samples = 0;
+  let staleMarkers = 0;
+  let histograms = 0;
+  let exemplars = 0;
+  let invalidSeries = 0;
+  for (const s of series) {
+    samples += s.samples.length;
+    for (const sample of s.samples) if (sample.stale) staleMarkers++;
+    histograms += s.histograms.length;
+    exemplars += s.exemplars.length;
+    if (s.invalidLabels !== null) invalidSeries++;
+  }
+  return {
+    version,
+    series,
+    metadata,
+    counts: { series: series.length, samples, staleMarkers, histograms, exemplars, invalidSeries },
+  };
+};
+
+/** What the encoders accept for a sample: a `FloatSample` with the rarely-set fields optional. */
+export interface SampleInput {
+  readonly timestampMs: number;
+  readonly value: number;
+  /** @default false */
+  readonly stale?: boolean;
+  /** Remote write 2.0 only. @default 0 (unset) */
+  readonly startTimestampMs?: number;
+}
+
+export interface SeriesInput {
+  /** Written in the given order, so tests can send unsorted or duplicate labels. */
+  readonly labels: readonly Label[];
+  readonly samples?: readonly SampleInput[];
+  readonly histograms?: readonly NativeHistogram[];
+  readonly exemplars?: readonly Exemplar[];
+  /** Remote write 2.0 only: per-series metadata. */
+  readonly metadata?: Omit<MetricMetadata, 'metricFamilyName'>;
+}
+
+export interface WriteRequestInput {
+  readonly series: readonly SeriesInput[];
+  /** Remote write 1.0 only: `WriteRequest.metadata`. */
+  readonly metadata?: readonly MetricMetadata[];
 }

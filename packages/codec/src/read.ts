@@ -1,10 +1,10 @@
 /** Remote read: `ReadRequest` in, `ReadResponse` (SAMPLES) out (prompb/remote.proto). */
 import { CodecError } from './errors.js';
-import { createRequestDecodeState, expectKnownWireType } from './messages.js';
-import type { DecodedSeries } from './model.js';
+import { createRequestDecodeState, type RequestDecodeState } from './interner.js';
+import { decodeTimeSeries, encodeTimeSeries } from './messages.js';
+import type { DecodedSeries, SeriesInput } from './model.js';
 import { compressSnappyBlock, decompressSnappyBlock, type SnappyOptions } from './snappy.js';
 import { ProtoReader, ProtoWriter, WireType } from './wire.js';
-import { decodeTimeSeries, encodeTimeSeries, type SeriesInput } from './write-v1.js';
 
 export const MATCHER_TYPES = ['EQ', 'NEQ', 'RE', 'NRE'] as const;
 export type MatcherType = (typeof MATCHER_TYPES)[number];
@@ -60,19 +60,22 @@ const decodeMatcher = (reader: ProtoReader, end: number): LabelMatcher => {
   let value = '';
   while (reader.pos < end) {
     const tag = reader.tag();
-    switch (tag) {
-      case (1 << 3) | WireType.Varint:
+    const field = tag >>> 3;
+    const wireType = tag & 7;
+    switch (field) {
+      case 1:
+        reader.expect(wireType, WireType.Varint, 'LabelMatcher field 1');
         type = reader.uint32();
         break;
-      case (2 << 3) | WireType.LengthDelimited:
+      case 2:
+        reader.expect(wireType, WireType.LengthDelimited, 'LabelMatcher field 2');
         name = reader.string();
         break;
-      case (3 << 3) | WireType.LengthDelimited:
+      case 3:
+        reader.expect(wireType, WireType.LengthDelimited, 'LabelMatcher field 3');
         value = reader.string();
         break;
       default:
-        expectKnownWireType(reader, tag, 1, 1, WireType.Varint, 'LabelMatcher');
-        expectKnownWireType(reader, tag, 2, 3, WireType.LengthDelimited, 'LabelMatcher');
         reader.skip(tag);
     }
   }
@@ -93,34 +96,38 @@ const decodeHints = (reader: ProtoReader, end: number): ReadHints => {
   let rangeMs = 0;
   while (reader.pos < end) {
     const tag = reader.tag();
-    switch (tag) {
-      case (1 << 3) | WireType.Varint:
+    const field = tag >>> 3;
+    const wireType = tag & 7;
+    switch (field) {
+      case 1:
+        reader.expect(wireType, WireType.Varint, 'ReadHints field 1');
         stepMs = clampTimestamp(reader.int64());
         break;
-      case (2 << 3) | WireType.LengthDelimited:
+      case 2:
+        reader.expect(wireType, WireType.LengthDelimited, 'ReadHints field 2');
         func = reader.string();
         break;
-      case (3 << 3) | WireType.Varint:
+      case 3:
+        reader.expect(wireType, WireType.Varint, 'ReadHints field 3');
         startMs = clampTimestamp(reader.int64());
         break;
-      case (4 << 3) | WireType.Varint:
+      case 4:
+        reader.expect(wireType, WireType.Varint, 'ReadHints field 4');
         endMs = clampTimestamp(reader.int64());
         break;
-      case (5 << 3) | WireType.LengthDelimited:
+      case 5:
+        reader.expect(wireType, WireType.LengthDelimited, 'ReadHints field 5');
         grouping.push(reader.string());
         break;
-      case (6 << 3) | WireType.Varint:
+      case 6:
+        reader.expect(wireType, WireType.Varint, 'ReadHints field 6');
         by = reader.bool();
         break;
-      case (7 << 3) | WireType.Varint:
+      case 7:
+        reader.expect(wireType, WireType.Varint, 'ReadHints field 7');
         rangeMs = clampTimestamp(reader.int64());
         break;
       default:
-        expectKnownWireType(reader, tag, 1, 1, WireType.Varint, 'ReadHints');
-        expectKnownWireType(reader, tag, 2, 2, WireType.LengthDelimited, 'ReadHints');
-        expectKnownWireType(reader, tag, 3, 4, WireType.Varint, 'ReadHints');
-        expectKnownWireType(reader, tag, 5, 5, WireType.LengthDelimited, 'ReadHints');
-        expectKnownWireType(reader, tag, 6, 7, WireType.Varint, 'ReadHints');
         reader.skip(tag);
     }
   }
@@ -135,23 +142,27 @@ const decodeQuery = (reader: ProtoReader, end: number): ReadQuery => {
   let hints: ReadHints | null = null;
   while (reader.pos < end) {
     const tag = reader.tag();
-    switch (tag) {
-      case (1 << 3) | WireType.Varint:
+    const field = tag >>> 3;
+    const wireType = tag & 7;
+    switch (field) {
+      case 1:
+        reader.expect(wireType, WireType.Varint, 'Query field 1');
         startTimestampMs = clampTimestamp(reader.int64());
         break;
-      case (2 << 3) | WireType.Varint:
+      case 2:
+        reader.expect(wireType, WireType.Varint, 'Query field 2');
         endTimestampMs = clampTimestamp(reader.int64());
         break;
-      case (3 << 3) | WireType.LengthDelimited:
+      case 3:
+        reader.expect(wireType, WireType.LengthDelimited, 'Query field 3');
         reader.sawInvalidUtf8 = false;
         matchers.push(decodeMatcher(reader, reader.lengthDelimitedEnd()));
         break;
-      case (4 << 3) | WireType.LengthDelimited:
+      case 4:
+        reader.expect(wireType, WireType.LengthDelimited, 'Query field 4');
         hints = decodeHints(reader, reader.lengthDelimitedEnd());
         break;
       default:
-        expectKnownWireType(reader, tag, 1, 2, WireType.Varint, 'Query');
-        expectKnownWireType(reader, tag, 3, 4, WireType.LengthDelimited, 'Query');
         reader.skip(tag);
     }
   }
@@ -175,22 +186,23 @@ export const decodeReadRequestMessage = (bytes: Uint8Array): DecodedReadRequest 
   const acceptedResponseTypes: (ResponseType | 'UNKNOWN')[] = [];
   while (reader.pos < bytes.length) {
     const tag = reader.tag();
-    switch (tag) {
-      case (1 << 3) | WireType.LengthDelimited:
+    const field = tag >>> 3;
+    const wireType = tag & 7;
+    switch (field) {
+      case 1:
+        reader.expect(wireType, WireType.LengthDelimited, 'ReadRequest field 1');
         queries.push(decodeQuery(reader, reader.lengthDelimitedEnd()));
         break;
-      case (2 << 3) | WireType.Varint:
-        addResponseType(acceptedResponseTypes, reader.uint32());
+      case 2:
+        if (wireType === WireType.Varint) addResponseType(acceptedResponseTypes, reader.uint32());
+        else if (wireType === WireType.LengthDelimited) {
+          // Packed, as Prometheus ≥ 2.55 sends it: `12 02 01 00`.
+          const end = reader.lengthDelimitedEnd();
+          while (reader.pos < end) addResponseType(acceptedResponseTypes, reader.uint32());
+          reader.assertEnd(end, 'packed accepted_response_types');
+        } else reader.skip(tag); // another wire type is skipped like an unknown field, not refused
         break;
-      case (2 << 3) | WireType.LengthDelimited: {
-        // Packed, as Prometheus ≥ 2.55 sends it: `12 02 01 00`.
-        const end = reader.lengthDelimitedEnd();
-        while (reader.pos < end) addResponseType(acceptedResponseTypes, reader.uint32());
-        reader.assertEnd(end, 'packed accepted_response_types');
-        break;
-      }
       default:
-        expectKnownWireType(reader, tag, 1, 1, WireType.LengthDelimited, 'ReadRequest');
         reader.skip(tag);
     }
   }
@@ -260,6 +272,29 @@ export interface DecodedQueryResult {
   readonly series: readonly DecodedSeries[];
 }
 
+const decodeQueryResult = (
+  reader: ProtoReader,
+  end: number,
+  state: RequestDecodeState,
+): DecodedQueryResult => {
+  const series: DecodedSeries[] = [];
+  while (reader.pos < end) {
+    const tag = reader.tag();
+    const field = tag >>> 3;
+    const wireType = tag & 7;
+    switch (field) {
+      case 1:
+        reader.expect(wireType, WireType.LengthDelimited, 'QueryResult field 1');
+        series.push(decodeTimeSeries(reader, reader.lengthDelimitedEnd(), state));
+        break;
+      default:
+        reader.skip(tag);
+    }
+  }
+  reader.assertEnd(end, 'QueryResult');
+  return { series };
+};
+
 /** Decodes a SAMPLES response body (snappy block of `ReadResponse`), e.g. for clients and tests. */
 export const decodeReadResponse = (body: Uint8Array, options: SnappyOptions = {}): DecodedQueryResult[] => {
   const bytes = decompressSnappyBlock(body, options);
@@ -268,23 +303,15 @@ export const decodeReadResponse = (body: Uint8Array, options: SnappyOptions = {}
   const state = createRequestDecodeState();
   while (reader.pos < bytes.length) {
     const tag = reader.tag();
-    if (tag === ((1 << 3) | WireType.LengthDelimited)) {
-      const end = reader.lengthDelimitedEnd();
-      const series: DecodedSeries[] = [];
-      while (reader.pos < end) {
-        const inner = reader.tag();
-        if (inner === ((1 << 3) | WireType.LengthDelimited))
-          series.push(decodeTimeSeries(reader, reader.lengthDelimitedEnd(), state));
-        else {
-          expectKnownWireType(reader, inner, 1, 1, WireType.LengthDelimited, 'QueryResult');
-          reader.skip(inner);
-        }
-      }
-      reader.assertEnd(end, 'QueryResult');
-      results.push({ series });
-    } else {
-      expectKnownWireType(reader, tag, 1, 1, WireType.LengthDelimited, 'ReadResponse');
-      reader.skip(tag);
+    const field = tag >>> 3;
+    const wireType = tag & 7;
+    switch (field) {
+      case 1:
+        reader.expect(wireType, WireType.LengthDelimited, 'ReadResponse field 1');
+        results.push(decodeQueryResult(reader, reader.lengthDelimitedEnd(), state));
+        break;
+      default:
+        reader.skip(tag);
     }
   }
   return results;

@@ -7,7 +7,6 @@ import {
   decodeSample,
   encodeHistogram,
   encodeSample,
-  expectKnownWireType,
 } from './messages.js';
 import {
   type DecodedSeries,
@@ -18,9 +17,10 @@ import {
   METRIC_TYPES,
   type MetricMetadata,
   type NativeHistogram,
+  summarize,
+  type WriteRequestInput,
 } from './model.js';
 import { ProtoReader, ProtoWriter, WireType } from './wire.js';
-import { summarize, toFloatSample, type WriteRequestInput } from './write-v1.js';
 
 /** The interned strings of one request, with a flag per symbol that was not valid UTF-8. */
 interface SymbolTable {
@@ -84,15 +84,23 @@ const decodeExemplarV2 = (reader: ProtoReader, end: number, table: SymbolTable):
   while (reader.pos < end) {
     const tag = reader.tag();
     const field = tag >>> 3;
-    if (field === 1 && ((tag & 7) === WireType.Varint || (tag & 7) === WireType.LengthDelimited)) {
-      readRefs(reader, tag & 7, refs);
-    } else if (tag === ((2 << 3) | WireType.Fixed64)) value = reader.double();
-    else if (tag === ((3 << 3) | WireType.Varint)) timestampMs = reader.int64();
-    else {
-      expectKnownWireType(reader, tag, 1, 1, WireType.LengthDelimited, 'Exemplar');
-      expectKnownWireType(reader, tag, 2, 2, WireType.Fixed64, 'Exemplar');
-      expectKnownWireType(reader, tag, 3, 3, WireType.Varint, 'Exemplar');
-      reader.skip(tag);
+    const wireType = tag & 7;
+    switch (field) {
+      case 1:
+        if (wireType !== WireType.Varint)
+          reader.expect(wireType, WireType.LengthDelimited, 'Exemplar field 1');
+        readRefs(reader, wireType, refs);
+        break;
+      case 2:
+        reader.expect(wireType, WireType.Fixed64, 'Exemplar field 2');
+        value = reader.double();
+        break;
+      case 3:
+        reader.expect(wireType, WireType.Varint, 'Exemplar field 3');
+        timestampMs = reader.int64();
+        break;
+      default:
+        reader.skip(tag);
     }
   }
   reader.assertEnd(end, 'Exemplar');
@@ -113,14 +121,24 @@ const decodeMetadataV2 = (reader: ProtoReader, end: number): MetadataV2 => {
   let unitRef = 0;
   while (reader.pos < end) {
     const tag = reader.tag();
-    if (tag === ((1 << 3) | WireType.Varint)) type = reader.uint32();
-    else if (tag === ((3 << 3) | WireType.Varint)) helpRef = reader.uint32();
-    else if (tag === ((4 << 3) | WireType.Varint)) unitRef = reader.uint32();
-    else {
-      // Field 2 is unused in Metadata, so it is skipped like any unknown field.
-      expectKnownWireType(reader, tag, 1, 1, WireType.Varint, 'Metadata');
-      expectKnownWireType(reader, tag, 3, 4, WireType.Varint, 'Metadata');
-      reader.skip(tag);
+    const field = tag >>> 3;
+    const wireType = tag & 7;
+    switch (field) {
+      case 1:
+        reader.expect(wireType, WireType.Varint, 'Metadata field 1');
+        type = reader.uint32();
+        break;
+      case 3:
+        reader.expect(wireType, WireType.Varint, 'Metadata field 3');
+        helpRef = reader.uint32();
+        break;
+      case 4:
+        reader.expect(wireType, WireType.Varint, 'Metadata field 4');
+        unitRef = reader.uint32();
+        break;
+      default:
+        // Field 2 is unused in Metadata, so it is skipped like any unknown field.
+        reader.skip(tag);
     }
   }
   reader.assertEnd(end, 'Metadata');
@@ -212,6 +230,7 @@ export const decodeWriteRequestV2 = (bytes: Uint8Array): DecodedWriteRequest => 
   while (reader.pos < bytes.length) {
     const tag = reader.tag();
     const field = tag >>> 3;
+    const wireType = tag & 7;
     switch (field) {
       case 1:
       case 2:
@@ -223,13 +242,13 @@ export const decodeWriteRequestV2 = (bytes: Uint8Array): DecodedWriteRequest => 
         );
         break;
       case 4:
-        reader.expect(tag & 7, WireType.LengthDelimited, 'Request.symbols');
+        reader.expect(wireType, WireType.LengthDelimited, 'Request.symbols');
         reader.sawInvalidUtf8 = false;
         symbols.push(reader.string());
         if (reader.sawInvalidUtf8) invalidSymbols.push(symbols.length - 1);
         break;
       case 5: {
-        reader.expect(tag & 7, WireType.LengthDelimited, 'Request.timeseries');
+        reader.expect(wireType, WireType.LengthDelimited, 'Request.timeseries');
         const end = reader.lengthDelimitedEnd();
         seriesRanges.push(reader.pos, end);
         reader.pos = end;
@@ -291,7 +310,7 @@ export const encodeWriteRequestV2 = (request: WriteRequestInput): Uint8Array => 
   for (const series of request.series) {
     body.tag(5, WireType.LengthDelimited).fork();
     writePackedRefs(body, 1, series.labels, interner);
-    for (const sample of series.samples ?? []) encodeSample(body, 2, toFloatSample(sample), true);
+    for (const sample of series.samples ?? []) encodeSample(body, 2, sample, true);
     for (const histogram of series.histograms ?? []) encodeHistogram(body, 3, histogram, true);
     for (const exemplar of series.exemplars ?? []) {
       body.tag(4, WireType.LengthDelimited).fork();

@@ -42,19 +42,6 @@ export type SkipReason =
   | 'too_many_dimensions'
   | 'record_too_large';
 
-export const SKIP_REASONS: readonly SkipReason[] = [
-  'stale_marker',
-  'non_finite_value',
-  'missing_metric_name',
-  'invalid_labels',
-  'metric_name_too_long',
-  'label_name_too_long',
-  'reserved_label_name',
-  'metric_name_is_label_name',
-  'too_many_dimensions',
-  'record_too_large',
-];
-
 export interface WriteBatch {
   readonly commonAttributes: TimestreamRecord;
   readonly records: readonly TimestreamRecord[];

@@ -3,15 +3,14 @@ import {
   decodeReadRequest,
   decodeWriteRequestV1,
   decodeWriteRequestV2,
-  type NativeHistogram,
 } from '../../src/index.js';
 import { bytes, dfield, ffield, lfield, vfield } from '../helpers/bytes.js';
 import { doubleBits, schema } from '../helpers/fixtures.js';
+import { histogramObject, STALE_NAN, sampleValue } from '../helpers/proto-objects.js';
 import { generator, type RandomSeries, randomMetadata, randomSeries } from '../helpers/random.js';
 
 const SEEDS = Array.from({ length: 20 }, (_, i) => 0xc0dec + i * 104729);
 // The proto enums' numbering, stated here independently of the codec: index = enum value.
-const RESET_HINTS = ['unknown', 'yes', 'no', 'gauge'];
 const METRIC_TYPES = [
   'unknown',
   'counter',
@@ -22,30 +21,6 @@ const METRIC_TYPES = [
   'info',
   'stateset',
 ];
-
-/** A JS number carrying Prometheus's StaleNaN payload, made from raw bytes (as a decoder would). */
-const STALE_NAN = new DataView(new Uint8Array([0x02, 0, 0, 0, 0, 0, 0xf0, 0x7f]).buffer).getFloat64(0, true);
-
-const histogramObject = (h: NativeHistogram, withStart: boolean) => ({
-  ...(h.kind === 'integer'
-    ? { countInt: h.count, zeroCountInt: h.zeroCount }
-    : { countFloat: h.count, zeroCountFloat: h.zeroCount }),
-  sum: h.stale ? STALE_NAN : h.sum,
-  schema: h.schema,
-  zeroThreshold: h.zeroThreshold,
-  negativeSpans: h.negativeSpans,
-  negativeDeltas: h.negativeDeltas,
-  negativeCounts: h.negativeCounts,
-  positiveSpans: h.positiveSpans,
-  positiveDeltas: h.positiveDeltas,
-  positiveCounts: h.positiveCounts,
-  resetHint: RESET_HINTS.indexOf(h.resetHint),
-  timestamp: h.timestampMs,
-  customValues: h.customValues,
-  ...(withStart ? { startTimestamp: h.startTimestampMs } : {}),
-});
-
-const sampleValue = (s: { value: number; stale: boolean }) => (s.stale ? STALE_NAN : s.value);
 
 const expectSameSeries = (
   got: ReturnType<typeof decodeWriteRequestV1>['series'],
