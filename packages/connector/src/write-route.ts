@@ -88,7 +88,7 @@ export const translateWrite = (
  * their labels, which write_relabel_configs can fix, and records Timestream rejected, are not
  * counted.
  */
-export const settledSamples = (translated: TranslatedWrite): number =>
+export const settledSamples = (translated: Pick<TranslatedWrite, 'skipped'>): number =>
   (translated.skipped.stale_marker ?? 0) + (translated.skipped.non_finite_value ?? 0);
 
 /** The log fields of a send. */
