@@ -1,5 +1,5 @@
-import { assertReadContentType, assertSnappyEncoding } from './content-type.js';
 /** Remote read: `ReadRequest` in, `ReadResponse` (SAMPLES) out (prompb/remote.proto). */
+import { assertReadContentType, assertSnappyEncoding } from './content-type.js';
 import { CodecError } from './errors.js';
 import { createRequestDecodeState, expectKnownWireType } from './messages.js';
 import type { DecodedSeries } from './model.js';
