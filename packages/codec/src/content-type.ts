@@ -55,6 +55,22 @@ export const selectWriteVersion = (contentType: string | undefined): RemoteWrite
   return version ?? '1.0';
 };
 
+/**
+ * Checks a remote-read request's Content-Type. Prometheus (2.42 and 3.x) always sends bare
+ * `application/x-protobuf`; parameters are tolerated, as for remote write, and a missing or empty
+ * header passes, as remote write's does (no sender is known to omit it, and refusing it would buy
+ * nothing). Any other media type is unsupported (415).
+ */
+export const assertReadContentType = (contentType: string | undefined): void => {
+  if (contentType === undefined) return;
+  const mediaType = contentType.split(';', 1)[0]?.trim().toLowerCase() ?? '';
+  if (mediaType === '' || mediaType === PROTOBUF_MEDIA_TYPE) return;
+  throw new CodecError(
+    'unsupported_media_type',
+    `unsupported Content-Type ${quote(contentType)}: expected ${PROTOBUF_MEDIA_TYPE}`,
+  );
+};
+
 /** Only snappy (or no header, which Prometheus never sends but the spec treats as snappy) is accepted. */
 export const assertSnappyEncoding = (contentEncoding: string | undefined): void => {
   if (contentEncoding === undefined) return;

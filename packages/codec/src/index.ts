@@ -12,7 +12,12 @@ export {
   encodeChunkedReadResponse,
   STREAMED_CONTENT_TYPE,
 } from './chunked-read.js';
-export { assertSnappyEncoding, selectWriteVersion, WRITE_CONTENT_TYPES } from './content-type.js';
+export {
+  assertReadContentType,
+  assertSnappyEncoding,
+  selectWriteVersion,
+  WRITE_CONTENT_TYPES,
+} from './content-type.js';
 export { crc32c } from './crc32c.js';
 export { CodecError, type CodecErrorKind, printable } from './errors.js';
 export { compareUtf8, METRIC_NAME_LABEL } from './labels.js';
@@ -46,6 +51,7 @@ export {
   type QueryResultInput,
   type ReadHints,
   type ReadQuery,
+  type ReadRequestHeaders,
   type ReadRequestInput,
   type ResponseType,
   SAMPLES_CONTENT_ENCODING,

@@ -1,4 +1,5 @@
 /** Remote read: `ReadRequest` in, `ReadResponse` (SAMPLES) out (prompb/remote.proto). */
+import { assertReadContentType, assertSnappyEncoding } from './content-type.js';
 import { CodecError } from './errors.js';
 import { createRequestDecodeState, type RequestDecodeState } from './interner.js';
 import { decodeTimeSeries, encodeTimeSeries } from './messages.js';
@@ -209,12 +210,22 @@ export const decodeReadRequestMessage = (bytes: Uint8Array): DecodedReadRequest 
   return { queries, acceptedResponseTypes };
 };
 
+export interface ReadRequestHeaders {
+  readonly contentType?: string | undefined;
+  readonly contentEncoding?: string | undefined;
+}
+
 /**
- * Decodes a remote-read HTTP body (a snappy block of `ReadRequest`), within the size cap.
+ * Decodes a remote-read HTTP body: checks Content-Type and Content-Encoding, then decompresses
+ * the snappy block of `ReadRequest` within the size cap (as `decodeWriteRequest` does for writes).
  *
+ * @throws CodecError `unsupported_media_type` (415), `too_large` (413), or a 400 kind
  * @example
  * ```ts
- * const { queries, acceptedResponseTypes } = decodeReadRequest(body);
+ * const { queries, acceptedResponseTypes } = decodeReadRequest(body, {
+ *   contentType: headers['content-type'],
+ *   contentEncoding: headers['content-encoding'],
+ * });
  * const type = negotiateResponseType(acceptedResponseTypes);
  * const results = queries.map((query) => ({ series: select(query.matchers, query.startTimestampMs, query.endTimestampMs) }));
  * const response = type === 'SAMPLES'
@@ -222,8 +233,15 @@ export const decodeReadRequestMessage = (bytes: Uint8Array): DecodedReadRequest 
  *   : { contentType: STREAMED_CONTENT_TYPE, body: Buffer.concat(results.flatMap((r, i) => encodeChunkedReadResponse(i, r.series))) };
  * ```
  */
-export const decodeReadRequest = (body: Uint8Array, options: SnappyOptions = {}): DecodedReadRequest =>
-  decodeReadRequestMessage(decompressSnappyBlock(body, options));
+export const decodeReadRequest = (
+  body: Uint8Array,
+  headers: ReadRequestHeaders = {},
+  options: SnappyOptions = {},
+): DecodedReadRequest => {
+  assertReadContentType(headers.contentType);
+  assertSnappyEncoding(headers.contentEncoding);
+  return decodeReadRequestMessage(decompressSnappyBlock(body, options));
+};
 
 /**
  * Picks the response type: the first of the client's accepted types that the server supports, in

@@ -68,7 +68,7 @@ export const startSystemUnderTest = async (seeds: Seeds): Promise<SystemUnderTes
       harness,
       server,
       // With the body limit, as the container's handler is built.
-      lambda: createLambdaHandler(harness.connector, harness.config),
+      lambda: createLambdaHandler(harness.connector),
       stop: async () => {
         await server.close(1_000);
         await harness.stop();

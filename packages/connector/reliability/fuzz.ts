@@ -173,7 +173,7 @@ const runCodecInput = (target: CodecTarget, body: Uint8Array): CodecOutcome => {
           detail: `decoded ${decoded.length} bytes, over the limit of ${MAX_DECODED_BYTES}`,
         };
     } else if (target === 'read-request') {
-      decodeReadRequest(body, limit);
+      decodeReadRequest(body, {}, limit);
     } else {
       decodeWriteRequest(
         body,

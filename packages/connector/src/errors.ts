@@ -98,6 +98,20 @@ export class DestinationMisconfiguredError extends ConnectorError {
   }
 }
 
+/**
+ * 502: Timestream answered in a form the connector cannot read (a timestamp not in its documented
+ * format, a query answer without its columns): a bad answer from upstream (RFC 9110 15.6.3), not
+ * an outage. Never 503, which says "unavailable, retry": the same query would get the same answer.
+ * Still a 5xx, since the caller's request was fine; distinct from 500 (a bug in the connector)
+ * on `http_requests_total{code}`.
+ */
+export class InvalidTimestreamAnswerError extends ConnectorError {
+  public constructor(message: string, options?: ErrorOptions) {
+    super(502, message, options);
+    this.name = 'InvalidTimestreamAnswerError';
+  }
+}
+
 /** A configuration value is missing or invalid; raised at start-up, before any request. */
 export class InvalidConfigError extends ConnectorError {
   public readonly option: string;

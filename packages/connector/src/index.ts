@@ -11,6 +11,7 @@ export {
   ConnectorError,
   DestinationMisconfiguredError,
   InvalidConfigError,
+  InvalidTimestreamAnswerError,
   MethodNotAllowedError,
   NotFoundError,
   PayloadTooLargeError,

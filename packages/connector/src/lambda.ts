@@ -5,15 +5,10 @@
  */
 import { createClientPool } from './clients.js';
 import { type ConnectorConfig, type Environment, readEnvironment } from './config.js';
-import {
-  type Connector,
-  type CoreRequest,
-  type CoreResponse,
-  createConnector,
-  textResponse,
-} from './handler.js';
+import { type Connector, createConnector } from './handler.js';
 import { createLogger } from './logger.js';
 import { createMetrics } from './metrics.js';
+import type { CoreRequest, CoreResponse, RequestContext, RequestHead } from './request.js';
 import { resolveAuthTokenSecret } from './secrets.js';
 
 /** The fields of an HTTP API payload 2.0 or REST API / payload 1.0 event the adapter reads. */
@@ -84,10 +79,11 @@ const authorizedUpstream = (requestContext: Readonly<Record<string, unknown>>): 
 };
 
 /**
- * Converts an API Gateway event to the core's request; the body stays bytes (never decoded as
- * text). Fields of an unexpected type are ignored rather than trusted, so no event can crash it.
+ * The head of the core's request from an API Gateway event: method, path, headers, and the
+ * length the body decodes to, computed from its text without decoding it. Fields of an
+ * unexpected type are ignored rather than trusted, so no event can crash it.
  */
-export const toCoreRequest = (event: ApiGatewayEvent): CoreRequest => {
+export const toRequestHead = (event: ApiGatewayEvent): RequestHead => {
   const fields = record(event);
   const headers: Record<string, string> = {};
   for (const [name, values] of Object.entries(record(fields.multiValueHeaders))) {
@@ -105,10 +101,23 @@ export const toCoreRequest = (event: ApiGatewayEvent): CoreRequest => {
     method: (text(http.method) ?? text(fields.httpMethod) ?? 'GET').toUpperCase(),
     path: text(fields.rawPath) ?? text(http.path) ?? text(fields.path) ?? '/',
     headers,
-    body: fields.isBase64Encoded === true ? Buffer.from(body, 'base64') : Buffer.from(body, 'utf8'),
+    bodyLength: Buffer.byteLength(body, fields.isBase64Encoded === true ? 'base64' : 'utf8'),
     ...(upstream === undefined ? {} : { authorizedUpstream: upstream }),
   };
 };
+
+/** The core's request: the event's head and its body, which stays bytes (never decoded as text). */
+const withBody = ({ bodyLength: _, ...head }: RequestHead, event: ApiGatewayEvent): CoreRequest => {
+  const fields = record(event);
+  const body = text(fields.body) ?? '';
+  return {
+    ...head,
+    body: fields.isBase64Encoded === true ? Buffer.from(body, 'base64') : Buffer.from(body, 'utf8'),
+  };
+};
+
+/** Converts an API Gateway event to the core's request (see `toRequestHead`). */
+export const toCoreRequest = (event: ApiGatewayEvent): CoreRequest => withBody(toRequestHead(event), event);
 
 export const toApiGatewayResult = (response: CoreResponse): ApiGatewayResult =>
   typeof response.body === 'string'
@@ -134,52 +143,35 @@ export const createLambdaConnector = (config: ConnectorConfig): Connector => {
     format: config.logFormat,
     enabled: config.enableLogging,
   });
-  // Lambda has no /metrics endpoint; the counters still feed the structured logs' fields.
+  // Lambda has no /metrics endpoint and nothing reads these counters: they live and die with the
+  // container, unseen. What a request did is in its log line, which the core writes from the
+  // request's own counts, not from these counters.
   return createConnector(config, { clients: createClientPool(config), logger, metrics: createMetrics() });
 };
-
-/** The bytes an event's body decodes to, computed from its text without decoding it. */
-const bodyLength = (event: ApiGatewayEvent): number => {
-  const fields = record(event);
-  const body = text(fields.body) ?? '';
-  return Buffer.byteLength(body, fields.isBase64Encoded === true ? 'base64' : 'utf8');
-};
-
-export interface LambdaLimits {
-  /** Largest body accepted once base64-decoded; larger ones answer 413 without being decoded. */
-  readonly maxBodyBytes: number;
-}
 
 /**
  * Adapts the core handler to Lambda events, routing by the path's last segment (stage prefixes).
  * Every header of the core's answer is passed on (`WWW-Authenticate`, `Allow`, the remote-write 2.0
- * counts), for API Gateway (HTTP API) or the Function URL to forward. With `limits`, a body over
- * `maxBodyBytes` answers 413 before it is decoded, so no second copy of it is allocated (the
- * container's handler passes its configuration); without, the core handler still refuses it, once
- * decoded.
+ * counts), for API Gateway (HTTP API) or the Function URL to forward. The event is admitted from
+ * its head first (`Connector.admit`), so a body over the limit answers 413 before its base64 is
+ * decoded and no second copy of it is allocated; that refusal is logged and counted like any other.
  *
  * @param connector - the core handler
- * @param limits - the configured body limit
  */
 export const createLambdaHandler =
-  (connector: Connector, limits?: LambdaLimits): LambdaHandler =>
+  (connector: Connector): LambdaHandler =>
   async (event, context) => {
-    if (limits !== undefined) {
-      const length = bodyLength(event);
-      if (length > limits.maxBodyBytes)
-        return toApiGatewayResult(
-          textResponse(413, `request body of ${length} bytes exceeds ${limits.maxBodyBytes}`),
-        );
-    }
-    const deadline = Date.now() + context.getRemainingTimeInMillis() - LAMBDA_ANSWER_MARGIN_MS;
-    const response = await connector.handle(toCoreRequest(event), {
+    const requestContext: RequestContext = {
       requestId: context.awsRequestId,
-      deadline,
+      deadline: Date.now() + context.getRemainingTimeInMillis() - LAMBDA_ANSWER_MARGIN_MS,
       // API Gateway puts the stage in the path (`/dev/write`); its routes already decide what
       // reaches the function, so the last segment is enough.
       routing: 'stage-prefix',
-    });
-    return toApiGatewayResult(response);
+    };
+    const head = toRequestHead(event);
+    const refusal = connector.admit(head, requestContext);
+    if (refusal !== undefined) return toApiGatewayResult(refusal);
+    return toApiGatewayResult(await connector.handle(withBody(head, event), requestContext));
   };
 
 let containerHandler: Promise<LambdaHandler> | undefined;
@@ -189,7 +181,7 @@ const buildContainerHandler = async (): Promise<LambdaHandler> => {
     readEnvironment(process.env as Environment),
     'auth_token_secret',
   );
-  return createLambdaHandler(createLambdaConnector(config), config);
+  return createLambdaHandler(createLambdaConnector(config));
 };
 
 /**

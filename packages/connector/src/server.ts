@@ -19,7 +19,14 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { ConnectorConfig } from './config.js';
 import { InvalidConfigError, MethodNotAllowedError } from './errors.js';
-import { type Connector, type CoreResponse, errorAnswer, routeOf, textResponse } from './handler.js';
+import {
+  type Connector,
+  type CoreResponse,
+  errorAnswer,
+  type RequestContext,
+  routeOf,
+  textResponse,
+} from './handler.js';
 import type { Logger } from './logger.js';
 import type { ConnectorMetrics } from './metrics.js';
 import { LIVENESS_PATHS, READ_PATH, READINESS_PATH, WRITE_PATH } from './paths.js';
@@ -44,9 +51,13 @@ const HEADERS_TIMEOUT_MS = 10_000;
 const ANSWER_MARGIN_MS = 1_000;
 
 class BodyTooLargeError extends Error {
-  public constructor() {
+  /** What had been read when the limit was crossed: at least that much was sent. */
+  public readonly bytesRead: number;
+
+  public constructor(bytesRead: number) {
     super('body too large');
     this.name = 'BodyTooLargeError';
+    this.bytesRead = bytesRead;
   }
 }
 
@@ -68,7 +79,7 @@ const readBody = (request: IncomingMessage, limit: number, timeoutMs: number): P
         clearTimeout(timer);
         request.removeAllListeners('data');
         request.resume();
-        reject(new BodyTooLargeError());
+        reject(new BodyTooLargeError(size));
         return;
       }
       chunks.push(chunk);
@@ -182,16 +193,18 @@ export const startServer = async (
     // unread request body would be read to its end to reuse the connection: closing it is cheaper.
     if (local !== undefined) return send(response, local, stopping || hasBody(request));
     const started = Date.now();
+    const headers = flattenHeaders(request);
+    const context: RequestContext = {
+      requestId: randomUUID(),
+      deadline: started + config.requestTimeoutMs - ANSWER_MARGIN_MS,
+      routing: 'exact',
+    };
     const declared = Number(request.headers['content-length']);
-    if (declared > config.maxBodyBytes) {
-      // Refused before reading a byte; the connection closes so the unread body is not parsed.
-      metrics.httpRequest('body', 413);
-      return send(
-        response,
-        textResponse(413, `request body of ${declared} bytes exceeds ${config.maxBodyBytes}`),
-        true,
-      );
-    }
+    const head = { method, path, headers, bodyLength: Number.isFinite(declared) ? declared : 0 };
+    // Only the size before reading, as before: the core authenticates once it has the body.
+    const tooLarge = connector.admit(head, context, 'body-size');
+    // Refused before reading a byte; the connection closes so the unread body is not parsed.
+    if (tooLarge !== undefined) return send(response, tooLarge, true);
     active++;
     try {
       let body: Buffer;
@@ -202,10 +215,11 @@ export const startServer = async (
           Math.max(0, started + config.requestTimeoutMs - Date.now()),
         );
       } catch (error) {
-        if (error instanceof BodyTooLargeError) {
-          metrics.httpRequest('body', 413);
-          return send(response, textResponse(413, `request body exceeds ${config.maxBodyBytes} bytes`), true);
-        }
+        const refusal =
+          error instanceof BodyTooLargeError
+            ? connector.admit({ ...head, bodyLength: error.bytesRead }, context, 'body-size')
+            : undefined;
+        if (refusal !== undefined) return send(response, refusal, true);
         if (error instanceof BodyTimeoutError) {
           // No answer at all: Node's own 408 would be a 4xx, which makes Prometheus drop the
           // batch, while a slow network is transient. A dropped connection is retried.
@@ -217,15 +231,7 @@ export const startServer = async (
         }
         throw error;
       }
-      const answer = await connector.handle(
-        { method, path, headers: flattenHeaders(request), body },
-        {
-          requestId: randomUUID(),
-          deadline: started + config.requestTimeoutMs - ANSWER_MARGIN_MS,
-          routing: 'exact',
-        },
-      );
-      send(response, answer, stopping);
+      send(response, await connector.handle({ method, path, headers, body }, context), stopping);
     } finally {
       active--;
     }

@@ -16,10 +16,16 @@ import {
   type FloatSample,
   type Label,
   METRIC_NAME_LABEL,
+  printable,
   type ReadQuery,
 } from '@prometheus-timestream/codec';
 import type { AuthMode } from './config.js';
-import { BadRequestError, ConnectorError, DestinationMisconfiguredError } from './errors.js';
+import {
+  BadRequestError,
+  ConnectorError,
+  DestinationMisconfiguredError,
+  InvalidTimestreamAnswerError,
+} from './errors.js';
 import { buildReadSql, quoteIdentifier, type RegexDialect } from './read-query.js';
 import { classifyTimestreamError, type Destination, sdkErrorOf } from './timestream-errors.js';
 import { STALE_MARKER_DIMENSION, type WriteBatch } from './translate.js';
@@ -175,6 +181,9 @@ export const createDimensionCache = (
   };
 };
 
+/** Longest unreadable timestamp an answer repeats: a real one is 29 characters. */
+const MAX_QUOTED_TIMESTAMP_CHARS = 40;
+
 /** `2021-05-06 06:35:38.123456789` (UTC, as Timestream writes TIMESTAMP values) → epoch ms. */
 export const parseTimestamp = (text: string): number => {
   const ms =
@@ -187,7 +196,9 @@ export const parseTimestamp = (text: string): number => {
       Number(text.slice(17, 19)),
     ) + (text.length > 20 ? Number(text.slice(20, 23).padEnd(3, '0')) : 0);
   if (!Number.isSafeInteger(ms) || text[4] !== '-' || text[10] !== ' ')
-    throw new Error(`Timestream returned the timestamp "${text}", not YYYY-MM-DD hh:mm:ss.fffffffff`);
+    throw new InvalidTimestreamAnswerError(
+      `Timestream returned the timestamp "${printable(text, MAX_QUOTED_TIMESTAMP_CHARS)}", not YYYY-MM-DD hh:mm:ss.fffffffff`,
+    );
   return ms;
 };
 
@@ -254,7 +265,9 @@ export const createSeriesCollector = (budget: SampleBudget) => {
     });
     labelColumns.sort((a, b) => compareUtf8(a.name, b.name));
     if (timeAt < 0 || valueAt < 0)
-      throw new Error(`Timestream answered without the ${TIME_COLUMN} and ${DOUBLE_COLUMN} columns`);
+      throw new InvalidTimestreamAnswerError(
+        `Timestream answered without the ${TIME_COLUMN} and ${DOUBLE_COLUMN} columns`,
+      );
 
     for (const row of rows) {
       const data = row.Data ?? [];

@@ -27,7 +27,11 @@ export interface WriteOutcome {
   readonly rejectedByReason: Readonly<Partial<Record<RejectionReason, number>>>;
   /** The first few reasons Timestream gave, verbatim, for the 400 body and the log. */
   readonly rejectionExamples: readonly string[];
-  /** Set when the request must be retried (503) or refused (401); batches not yet sent were not. */
+  /**
+   * Set when the request must be retried: a 503, whether Timestream is unavailable or the
+   * destination or the credentials need an operator (never a 4xx: records refused for good are
+   * counted as rejected instead). Batches not yet sent were not.
+   */
   readonly failure: ConnectorError | undefined;
   readonly calls: number;
 }

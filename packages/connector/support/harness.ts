@@ -16,8 +16,9 @@ import {
 import { createClientPool } from '../src/clients.js';
 import { type ConnectorConfig, readFlags } from '../src/config.js';
 import { type Connector, type CoreRequest, type CoreResponse, createConnector } from '../src/handler.js';
-import { createLogger, type Logger } from '../src/logger.js';
+import type { Logger } from '../src/logger.js';
 import { type ConnectorMetrics, createMetrics } from '../src/metrics.js';
+import { capturingLogger } from './logs.js';
 
 export const DATABASE = 'prom';
 export const TABLE = 'metrics';
@@ -72,13 +73,7 @@ export const startHarness = async (options: HarnessOptions = {}): Promise<Harnes
     ],
     {},
   );
-  const logs: Record<string, unknown>[] = [];
-  const logger = createLogger({
-    level: 'debug',
-    format: 'json',
-    enabled: true,
-    write: (line) => logs.push(JSON.parse(line)),
-  });
+  const { logger, logs } = capturingLogger();
   const metrics = createMetrics();
   const clients = createClientPool(config, {
     ownCredentials: { accessKeyId: 'AKIDCONNECTOR', secretAccessKey: 'own' },

@@ -366,7 +366,7 @@ describe('Lambda handler routes', () => {
   afterAll(() => h.stop());
 
   const invoke = (event: ApiGatewayEvent): Promise<ApiGatewayResult> =>
-    createLambdaHandler(h.connector, h.config)(event, lambdaContext);
+    createLambdaHandler(h.connector)(event, lambdaContext);
 
   const freshWrite = () => ({
     body: writeBody(nodeSeries(1, Date.now(), 'lambda-routes')),
@@ -436,7 +436,7 @@ describe('Lambda handler in iam mode with a bearer token', () => {
     { path: '/dev/write', request: WRITE, body: bearerRefusal('remote_write') },
     { path: '/dev/read', request: READ, body: bearerRefusal('remote_read') },
   ])('answers 401 on $path with WWW-Authenticate: Bearer', async ({ path, request, body }) => {
-    const result = await createLambdaHandler(h.connector, h.config)(
+    const result = await createLambdaHandler(h.connector)(
       lambdaEvent(path, { ...request, headers: { ...request.headers, authorization: '' } }),
       lambdaContext,
     );

@@ -214,6 +214,7 @@ describe('oversized bodies are refused before they are allocated', () => {
     const counting = (connector: Connector) => {
       const calls = { count: 0 };
       const wrapped: Connector = {
+        admit: connector.admit,
         handle: (request, context) => {
           calls.count++;
           return connector.handle(request, context);
@@ -240,7 +241,7 @@ describe('oversized bodies are refused before they are allocated', () => {
       async ({ bytes, base64 }) => {
         // Prepare
         const { wrapped, calls } = counting(h.connector);
-        const lambda = createLambdaHandler(wrapped, h.config);
+        const lambda = createLambdaHandler(wrapped);
         const body = base64 ? Buffer.alloc(bytes, 7).toString('base64') : 'x'.repeat(bytes);
         const from = jest.spyOn(Buffer, 'from');
 
@@ -267,7 +268,7 @@ describe('oversized bodies are refused before they are allocated', () => {
     it('still passes a body at the limit to the core handler', async () => {
       // Prepare: exactly the limit, as base64 (the core then finds it is no snappy block).
       const { wrapped, calls } = counting(h.connector);
-      const lambda = createLambdaHandler(wrapped, h.config);
+      const lambda = createLambdaHandler(wrapped);
       const body = Buffer.alloc(MAX_BODY_BYTES, 0xff).toString('base64');
 
       // Act
@@ -279,7 +280,7 @@ describe('oversized bodies are refused before they are allocated', () => {
     });
 
     it('writes a normal body', async () => {
-      const lambda = createLambdaHandler(h.connector, h.config);
+      const lambda = createLambdaHandler(h.connector);
       const body = Buffer.from(writeBody(nodeSeries(3, Date.now(), 'lambda-limit'))).toString('base64');
       const result = await lambda(
         { ...event(body, true), headers: { ...PROMETHEUS_HEADERS, authorization: basicAuth() } },
