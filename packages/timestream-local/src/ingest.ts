@@ -1,0 +1,287 @@
+/**
+ * The ingest rules of WriteRecords: which of a call's records the table takes and why each other
+ * one is rejected (retention window, table limits, schema conflicts, duplicates and versions), as
+ * the service decides them. Pure decisions on a table's state; storing the rows is storage.ts's.
+ */
+
+import { validationError } from './errors.js';
+import {
+  commonWriteBytes,
+  MAX_RECORDS_PER_WRITE,
+  mergeCommonAttributes,
+  ownWriteBytes,
+  type Rejection,
+  toRejection,
+  type ValidRecord,
+  validateRecord,
+  type WireRecord,
+} from './records.js';
+import { MEASURE_VALUE_COLUMN } from './schema.js';
+import { allocateColumn, type IdentityEntry, type TableState } from './tables.js';
+
+export const MAX_DIMENSIONS_PER_TABLE = 128;
+export const MAX_MEASURES_PER_TABLE = 8192;
+/** Records may be up to 15 minutes in the future of the service's clock. */
+const FUTURE_WINDOW_NS = 15n * 60n * 1_000_000_000n;
+export const NS_PER_MS = 1_000_000n;
+
+const DUPLICATE_REASON =
+  'A record already exists with the same time, dimensions, measure name, and record version. A higher record version must be specified in order to update the measure value. Specifying record version is supported by the latest SDKs.';
+
+/** The identity of a record: (dimensions, measure name, time), as the service defines it. */
+export const identityOf = (record: ValidRecord): string =>
+  JSON.stringify([
+    record.measureName,
+    record.timeNs.toString(),
+    [...record.dimensions].sort((a, b) => (a.name < b.name ? -1 : 1)).map((d) => [d.name, d.value]),
+  ]);
+
+export const valueSignature = (record: ValidRecord): string =>
+  record.type === 'MULTI'
+    ? JSON.stringify(record.measures.map((m) => [m.name, m.value.type, String(m.value.value)]))
+    : JSON.stringify([record.value?.type, String(record.value?.value)]);
+
+const isoMs = (ns: bigint): string => new Date(Number(ns / NS_PER_MS)).toISOString();
+
+/** Table-level limits a record must fit, checked before it changes the table's schema. */
+const checkSchema = (state: TableState, record: ValidRecord): Rejection | undefined => {
+  const newDimensions = record.dimensions.filter((d) => !state.dimensions.includes(d.name));
+  if (state.dimensions.length + newDimensions.length > MAX_DIMENSIONS_PER_TABLE) {
+    return {
+      category: 'limit',
+      reason: `The table would exceed the limit of ${MAX_DIMENSIONS_PER_TABLE} dimensions.`,
+    };
+  }
+  for (const { name } of newDimensions) {
+    if (state.measures.has(name) || state.multiMeasureColumns.has(name)) {
+      return {
+        category: 'schema',
+        reason: `Dimension name '${name}' is already used as a measure name in this table.`,
+      };
+    }
+  }
+  if (state.dimensions.includes(record.measureName)) {
+    return {
+      category: 'schema',
+      reason: `Measure name '${record.measureName}' is already used as a dimension name in this table.`,
+    };
+  }
+  if (!state.measures.has(record.measureName) && state.measures.size >= MAX_MEASURES_PER_TABLE) {
+    return {
+      category: 'limit',
+      reason: `The table would exceed the limit of ${MAX_MEASURES_PER_TABLE} measures.`,
+    };
+  }
+  for (const measure of record.measures) {
+    const existingType = state.multiMeasureColumns.get(measure.name);
+    if (existingType !== undefined && existingType !== measure.value.type) {
+      return {
+        category: 'schema',
+        reason: `Measure '${measure.name}' was created with data type ${existingType}; it cannot be written as ${measure.value.type}.`,
+      };
+    }
+    if (state.dimensions.includes(measure.name)) {
+      return {
+        category: 'schema',
+        reason: `Measure name '${measure.name}' is already used as a dimension name in this table.`,
+      };
+    }
+  }
+  return undefined;
+};
+
+/** Records the dimensions, value columns and measures a record brings; true if anything was new. */
+const applySchema = (state: TableState, record: ValidRecord): boolean => {
+  let changed = false;
+  for (const { name } of record.dimensions) {
+    if (!state.dimensions.includes(name)) {
+      state.dimensions.push(name);
+      allocateColumn(state, name);
+      changed = true;
+    }
+  }
+  if (record.value !== undefined) {
+    const column = MEASURE_VALUE_COLUMN[record.value.type];
+    if (!state.measureValueColumns.has(column)) {
+      state.measureValueColumns.add(column);
+      changed = true;
+    }
+  }
+  for (const measure of record.measures) {
+    if (!state.multiMeasureColumns.has(measure.name)) {
+      state.multiMeasureColumns.set(measure.name, measure.value.type);
+      allocateColumn(state, measure.name);
+      changed = true;
+    }
+  }
+  let measure = state.measures.get(record.measureName);
+  if (measure === undefined) {
+    measure = {
+      type: record.type === 'MULTI' ? 'multi' : (record.value?.type ?? 'DOUBLE').toLowerCase(),
+      dimensions: new Set(),
+    };
+    state.measures.set(record.measureName, measure);
+    changed = true;
+  }
+  for (const { name } of record.dimensions) {
+    if (!measure.dimensions.has(name)) {
+      measure.dimensions.add(name);
+      changed = true;
+    }
+  }
+  return changed;
+};
+
+/** What one WriteRecords call does to a table, decided before anything is stored. */
+export interface IngestPlan {
+  readonly rejected: (Rejection & { index: number })[];
+  /** Rows to insert, one per identity (the last of a call's records with it). */
+  readonly inserts: ValidRecord[];
+  /** Records whose stored rows they overwrite (deleted before the inserts). */
+  readonly deletes: ValidRecord[];
+  /** Identities this call changes, as they were, to undo them if storing fails. */
+  readonly previous: Map<string, IdentityEntry | undefined>;
+  readonly ingested: number;
+  /** The ingested records' sizes, each with CommonAttributes merged in (what storage holds). */
+  readonly bytes: number;
+  /** The call's metered write size (see `WriteOutcome.writeBytes`). */
+  readonly writeBytes: number;
+  readonly schemaChanged: boolean;
+}
+
+/** The records array of a request, its length checked as the service's validation does. */
+export const recordsOf = (request: Record<string, unknown>): unknown[] => {
+  const records = request.Records;
+  if (!Array.isArray(records) || records.length === 0) {
+    throw validationError(
+      "1 validation error detected: Value at 'records' failed to satisfy constraint: Member must have length greater than or equal to 1",
+    );
+  }
+  if (records.length > MAX_RECORDS_PER_WRITE) {
+    throw validationError(
+      `1 validation error detected: Value '[...]' at 'records' failed to satisfy constraint: Member must have length less than or equal to ${MAX_RECORDS_PER_WRITE}`,
+    );
+  }
+  return records;
+};
+
+/**
+ * Decides a WriteRecords call against a table and applies it to the table's in-memory state (the
+ * schema and the identity index; `undoIngest` takes the identities back). Structural problems
+ * throw a ValidationException before anything changes; each record that breaks a limit, falls
+ * outside the retention window or conflicts with a stored record is rejected on its own while
+ * the rest of the batch is taken, as the service does.
+ */
+export const planIngest = (
+  state: TableState,
+  records: readonly unknown[],
+  common: WireRecord | undefined,
+  nowMs: number,
+): IngestPlan => {
+  // Validate every record first: a ValidationException anywhere means nothing is stored.
+  const validated = records.map((record, index) =>
+    validateRecord(mergeCommonAttributes(common, record as WireRecord), index),
+  );
+
+  const nowNs = BigInt(Math.trunc(nowMs)) * NS_PER_MS;
+  const memoryStart = nowNs - BigInt(state.retention.MemoryStoreRetentionPeriodInHours) * 3_600_000_000_000n;
+  const magneticStart =
+    nowNs - BigInt(state.retention.MagneticStoreRetentionPeriodInDays) * 86_400_000_000_000n;
+  const end = nowNs + FUTURE_WINDOW_NS;
+  const earliest = state.magneticWrites.EnableMagneticStoreWrites ? magneticStart : memoryStart;
+
+  const rejected: (Rejection & { index: number })[] = [];
+  const pending = new Map<string, ValidRecord>();
+  const previous = new Map<string, IdentityEntry | undefined>();
+  const deletes: ValidRecord[] = [];
+  let ingested = 0;
+  let bytes = 0;
+  const shared = commonWriteBytes(common);
+  let ownBytes = 0;
+  const ingest = (record: ValidRecord, index: number): void => {
+    ingested++;
+    bytes += record.bytes;
+    ownBytes += ownWriteBytes(record, records[index] as WireRecord, shared);
+  };
+  let schemaChanged = false;
+  for (const [index, result] of validated.entries()) {
+    const rejection = toRejection(result);
+    if (rejection !== undefined) {
+      rejected.push({ ...rejection, index });
+      continue;
+    }
+    const record = result as ValidRecord;
+    if (record.timeNs < earliest || record.timeNs >= end) {
+      const store = state.magneticWrites.EnableMagneticStoreWrites ? 'magnetic store' : 'memory store';
+      rejected.push({
+        index,
+        category: 'retention',
+        reason: `The record timestamp is outside the time range [${isoMs(earliest)}, ${isoMs(end)}) of the ${store}.`,
+      });
+      continue;
+    }
+    const schemaProblem = checkSchema(state, record);
+    if (schemaProblem !== undefined) {
+      rejected.push({ ...schemaProblem, index });
+      continue;
+    }
+    const identity = identityOf(record);
+    const signature = valueSignature(record);
+    const existing = state.identities.get(identity);
+    if (existing !== undefined) {
+      if (existing.value === signature) {
+        // An identical resend is accepted (Prometheus retries); a higher version only updates it.
+        if (record.version > existing.version) {
+          if (!previous.has(identity)) previous.set(identity, { ...existing });
+          existing.version = record.version;
+          if (!pending.has(identity)) deletes.push(record);
+          pending.set(identity, record);
+        }
+        ingest(record, index);
+        continue;
+      }
+      if (record.version <= existing.version) {
+        rejected.push({
+          index,
+          category: record.version === existing.version ? 'duplicate' : 'version',
+          existingVersion: existing.version,
+          reason:
+            record.version === existing.version
+              ? DUPLICATE_REASON
+              : `The record version ${record.version} is lower than the existing version ${existing.version}. A higher version is required to update the measure value.`,
+        });
+        continue;
+      }
+      if (!pending.has(identity)) deletes.push(record);
+    }
+    if (applySchema(state, record)) schemaChanged = true;
+    if (!previous.has(identity)) previous.set(identity, existing === undefined ? undefined : { ...existing });
+    state.identities.set(identity, { version: record.version, value: signature });
+    pending.set(identity, record);
+    ingest(record, index);
+  }
+  // Rejected records count nothing, and neither do the common attributes of a call that
+  // ingested nothing.
+  const writeBytes = ingested === 0 ? 0 : shared.dimensions + shared.measureName + ownBytes;
+  return {
+    rejected,
+    inserts: [...pending.values()],
+    deletes,
+    previous,
+    ingested,
+    bytes,
+    writeBytes,
+    schemaChanged,
+  };
+};
+
+/**
+ * Takes back the identities a plan set, when its rows could not be stored: otherwise the SDK's
+ * retry of the same records would be taken for an identical resend and acknowledged unstored.
+ */
+export const undoIngest = (state: TableState, plan: Pick<IngestPlan, 'previous'>): void => {
+  for (const [identity, before] of plan.previous) {
+    if (before === undefined) state.identities.delete(identity);
+    else state.identities.set(identity, before);
+  }
+};
