@@ -6,7 +6,10 @@
 import {
   type DuckDBAppender,
   type DuckDBConnection,
+  DuckDBDataChunk,
   DuckDBTimestampNanosecondsValue,
+  type DuckDBValue,
+  DuckDBVector,
 } from '@duckdb/node-api';
 import { identityOf, valueSignature } from './ingest.js';
 import type { ParsedValue, ValidRecord } from './records.js';
@@ -18,7 +21,7 @@ import {
   type ScalarType,
 } from './schema.js';
 import { quoteIdentifier } from './sql/format.js';
-import { physicalColumn, type TableState } from './tables.js';
+import { type ColumnLayout, physicalColumn, type TableState } from './tables.js';
 
 /**
  * Rows an open appender may hold before it flushes. Flushing commits to DuckDB, ~3 ms however
@@ -29,6 +32,8 @@ import { physicalColumn, type TableState } from './tables.js';
  */
 const APPENDER_FLUSH_ROWS = 20_000;
 export const APPENDER_FLUSH_DELAY_MS = 250;
+/** Rows of a data chunk: DuckDB's vector size. */
+const CHUNK_ROWS = DuckDBVector.standardSize();
 
 /** The columns of a new table: measure_name, time, one per value type, the hidden version. */
 export const createTableSql = (physicalName: string): string => {
@@ -42,18 +47,67 @@ export const createTableSql = (physicalName: string): string => {
   return `CREATE TABLE ${quoteIdentifier(physicalName)} (${columns.join(', ')})`;
 };
 
-/** Appends one cell: a dimension's text, a measure value, or NULL. */
-const appendCell = (appender: DuckDBAppender, cell: ParsedValue | string | null): void => {
-  if (cell === null) appender.appendNull();
-  else if (typeof cell === 'string') appender.appendVarchar(cell);
-  else if (cell.type === 'BIGINT') appender.appendBigInt(BigInt(cell.value as bigint | number | string));
-  else if (cell.type === 'TIMESTAMP')
-    appender.appendTimestampNanoseconds(
-      new DuckDBTimestampNanosecondsValue(BigInt(cell.value as bigint | number | string)),
-    );
-  else if (cell.type === 'DOUBLE') appender.appendDouble(Number(cell.value));
-  else if (cell.type === 'BOOLEAN') appender.appendBoolean(Boolean(cell.value));
-  else appender.appendVarchar(String(cell.value));
+/** A stored cell as its vector takes it: a measure value converted for its column, or a dimension's text. */
+const vectorValue = (cell: ParsedValue): DuckDBValue => {
+  switch (cell.type) {
+    case 'BIGINT':
+      return BigInt(cell.value as bigint | number | string);
+    case 'TIMESTAMP':
+      return new DuckDBTimestampNanosecondsValue(BigInt(cell.value as bigint | number | string));
+    case 'DOUBLE':
+      return Number(cell.value);
+    case 'BOOLEAN':
+      return Boolean(cell.value);
+    case 'VARCHAR':
+      return String(cell.value);
+  }
+};
+
+/** A cell of a chunk's row that was never written, so it must be, NULL or not. */
+const UNWRITTEN = 2;
+const NULL_CELL = 1;
+const VALUE_CELL = 0;
+
+/**
+ * Rows are written into a data chunk column by column and the chunk is handed to the appender
+ * whole (`appendDataChunk`) when it is full or the appender closes. Appending cell by cell cost a
+ * native call per cell, and a table of Prometheus label sets has a VARCHAR column per label name,
+ * so each row was ~50 `appendNull` calls for its ~5 values: most of the emulator's ingest CPU. A
+ * chunk's vectors are plain memory written from JavaScript, and the same chunk is refilled after
+ * each append, so a column that stays NULL row after row is not written again (`cells` remembers
+ * what each row of each vector holds).
+ */
+export interface ChunkWriter {
+  readonly chunk: DuckDBDataChunk;
+  readonly vectors: readonly DuckDBVector[];
+  /** Per column, per row of the chunk: VALUE_CELL, NULL_CELL or UNWRITTEN. */
+  readonly cells: readonly Uint8Array[];
+  /** Rows of the chunk filled since it was last appended. */
+  rows: number;
+}
+
+const newChunkWriter = (layout: ColumnLayout): ChunkWriter => {
+  const chunk = DuckDBDataChunk.create([...layout.types], CHUNK_ROWS);
+  return {
+    chunk,
+    vectors: layout.types.map((_, column) => chunk.getColumnVector(column)),
+    cells: layout.types.map(() => new Uint8Array(CHUNK_ROWS).fill(UNWRITTEN)),
+    rows: 0,
+  };
+};
+
+/** Hands the chunk's filled rows to the appender; with `last`, the chunk is not used again. */
+const appendChunk = (appender: DuckDBAppender, writer: ChunkWriter, last: boolean): void => {
+  if (writer.rows === 0) return;
+  for (const vector of writer.vectors) vector.flush();
+  // A smaller row count drops the chunk's vector objects (the data stays in the vectors), so
+  // only the last, partial chunk of an appender is cut short.
+  if (writer.rows < CHUNK_ROWS) {
+    if (!last) throw new Error('a partial chunk is appended only when the appender closes');
+    writer.chunk.rowCount = writer.rows;
+  }
+  appender.appendDataChunk(writer.chunk);
+  writer.rows = 0;
 };
 
 /** Flushes the table's appended rows into it and closes its appender. */
@@ -61,16 +115,56 @@ export const closeAppender = (state: TableState): void => {
   const open = state.appender;
   if (open === undefined) return;
   state.appender = undefined;
+  appendChunk(open.appender, open.chunk, true);
   open.appender.closeSync();
 };
 
-/** The table's columns in DuckDB's order, which an appender must follow. */
-const columnOrder = async (writer: DuckDBConnection, state: TableState): Promise<readonly string[]> => {
-  if (state.columnOrder === undefined) {
+/** The table's columns in DuckDB's order (an appender's), their types and each one's position. */
+const columnLayout = async (writer: DuckDBConnection, state: TableState): Promise<ColumnLayout> => {
+  if (state.layout === undefined) {
     const result = await writer.runAndReadAll(`SELECT * FROM ${quoteIdentifier(state.physicalName)} LIMIT 0`);
-    state.columnOrder = result.columnNames();
+    const names = result.columnNames();
+    state.layout = {
+      names,
+      types: result.columnTypes(),
+      position: new Map(names.map((name, column) => [name, column])),
+    };
   }
-  return state.columnOrder;
+  return state.layout;
+};
+
+/** Writes one record as the next row of the chunk: its cells, and NULL in every other column. */
+const writeRow = (
+  writer: ChunkWriter,
+  layout: ColumnLayout,
+  state: TableState,
+  record: ValidRecord,
+): void => {
+  const row = writer.rows;
+  const written = new Set<number>();
+  const put = (column: number | undefined, value: DuckDBValue): void => {
+    if (column === undefined) throw new Error('a stored cell has no column');
+    (writer.vectors[column] as DuckDBVector).setItem(row, value);
+    (writer.cells[column] as Uint8Array)[row] = VALUE_CELL;
+    written.add(column);
+  };
+  const { position } = layout;
+  put(position.get('measure_name'), record.measureName);
+  put(position.get('time'), new DuckDBTimestampNanosecondsValue(record.timeNs));
+  put(position.get('__version'), BigInt(record.version));
+  for (const dimension of record.dimensions)
+    put(position.get(physicalColumn(state, dimension.name)), dimension.value);
+  if (record.value !== undefined)
+    put(position.get(MEASURE_VALUE_COLUMN[record.value.type]), vectorValue(record.value));
+  for (const measure of record.measures)
+    put(position.get(physicalColumn(state, measure.name)), vectorValue(measure.value));
+  for (let column = 0; column < writer.vectors.length; column++) {
+    const cells = writer.cells[column] as Uint8Array;
+    if (cells[row] === NULL_CELL || written.has(column)) continue;
+    (writer.vectors[column] as DuckDBVector).setItem(row, null);
+    cells[row] = NULL_CELL;
+  }
+  writer.rows++;
 };
 
 /** Adds the DuckDB columns the table's schema has gained (each ALTER TABLE commits on its own). */
@@ -89,7 +183,7 @@ const addColumns = async (writer: DuckDBConnection, state: TableState): Promise<
     closeAppender(state);
     await writer.run(`ALTER TABLE ${table} ADD COLUMN ${quoteIdentifier(column)} ${type}`);
     state.physicalColumns.add(column);
-    state.columnOrder = undefined;
+    state.layout = undefined;
   }
 };
 
@@ -115,24 +209,17 @@ const deleteAndAppend = async (
   if (inserts.length === 0) return;
   // An appender writes rows straight into the table's columns: a 100-row INSERT … VALUES with
   // a parameter per cell cost DuckDB ~50 ms to plan, the appender ~2 ms.
-  const columns = await columnOrder(writer, state);
-  state.appender ??= { appender: await writer.createAppender(state.physicalName), rows: 0 };
-  const { appender } = state.appender;
+  const layout = await columnLayout(writer, state);
+  state.appender ??= {
+    appender: await writer.createAppender(state.physicalName),
+    chunk: newChunkWriter(layout),
+    rows: 0,
+  };
+  const { appender, chunk } = state.appender;
   // Every value was validated against its column's type, so appending cannot fail on data.
   for (const record of inserts) {
-    const cells = new Map<string, ParsedValue | string | null>();
-    for (const dimension of record.dimensions)
-      cells.set(physicalColumn(state, dimension.name), dimension.value);
-    if (record.value !== undefined) cells.set(MEASURE_VALUE_COLUMN[record.value.type], record.value);
-    for (const measure of record.measures) cells.set(physicalColumn(state, measure.name), measure.value);
-    for (const column of columns) {
-      if (column === 'measure_name') appender.appendVarchar(record.measureName);
-      else if (column === 'time')
-        appender.appendTimestampNanoseconds(new DuckDBTimestampNanosecondsValue(record.timeNs));
-      else if (column === '__version') appender.appendBigInt(BigInt(record.version));
-      else appendCell(appender, cells.get(column) ?? null);
-    }
-    appender.endRow();
+    writeRow(chunk, layout, state, record);
+    if (chunk.rows === CHUNK_ROWS) appendChunk(appender, chunk, false);
   }
   state.appender.rows += inserts.length;
 };

@@ -50,6 +50,16 @@ export interface WriteOutcome {
   readonly writeBytes: number;
 }
 
+/**
+ * An in-memory DuckDB checkpoints (compresses its row groups) whenever the changes since the last
+ * checkpoint pass `checkpoint_threshold` (16 MB by default), and each checkpoint rewrites the
+ * table: with the wide tables of Prometheus label sets (one VARCHAR column per label name, mostly
+ * NULL) the appender flushes that triggered one cost 5-15× a plain flush, most of the emulator's
+ * ingest CPU. Nothing in memory survives the process, so there is nothing to gain from a
+ * checkpoint but memory; with a data dir DuckDB's defaults stand (its WAL is the durability).
+ */
+const IN_MEMORY_SETTINGS = { checkpoint_threshold: '1GB' } as const;
+
 export interface StoreOptions {
   /** Directory for the DuckDB file and the catalog; in memory when undefined. */
   readonly dataDir?: string | undefined;
@@ -83,9 +93,10 @@ export class TimestreamStore implements Catalog {
   public static async open(options: StoreOptions = {}): Promise<TimestreamStore> {
     const dataDir = options.dataDir;
     if (dataDir !== undefined) mkdirSync(dataDir, { recursive: true });
-    const instance = await DuckDBInstance.create(
-      dataDir === undefined ? ':memory:' : path.join(dataDir, 'timestream.duckdb'),
-    );
+    const instance =
+      dataDir === undefined
+        ? await DuckDBInstance.create(':memory:', IN_MEMORY_SETTINGS)
+        : await DuckDBInstance.create(path.join(dataDir, 'timestream.duckdb'));
     const connection = await instance.connect();
     const store = new TimestreamStore(
       connection,

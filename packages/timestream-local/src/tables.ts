@@ -3,13 +3,14 @@
  * identity index that decides duplicates and versions, and the map from Timestream's
  * case-sensitive names to DuckDB's case-insensitive columns.
  */
-import type { DuckDBAppender } from '@duckdb/node-api';
+import type { DuckDBAppender, DuckDBType } from '@duckdb/node-api';
 import {
   MEASURE_VALUE_COLUMNS,
   type MeasureValueColumn,
   type ScalarType,
   type TableSchema,
 } from './schema.js';
+import type { ChunkWriter } from './storage.js';
 
 export interface RetentionProperties {
   readonly MemoryStoreRetentionPeriodInHours: number;
@@ -54,10 +55,20 @@ export interface TableState {
   /** Each dimension and multi-measure name's DuckDB column (see `allocateColumn`). */
   readonly columnOf: Map<string, string>;
   /** The physical table's columns in order, read when first needed and after each ALTER TABLE. */
-  columnOrder?: readonly string[] | undefined;
-  /** Rows appended but not yet flushed to the table (see `closeAppender`). */
-  appender?: { readonly appender: DuckDBAppender; rows: number } | undefined;
+  layout?: ColumnLayout | undefined;
+  /**
+   * Rows appended but not yet flushed to the table (see `closeAppender`): in the appender, or in
+   * the data chunk being filled for it.
+   */
+  appender?: { readonly appender: DuckDBAppender; readonly chunk: ChunkWriter; rows: number } | undefined;
   storedBytes: number;
+}
+
+/** A DuckDB table's columns in order (an appender's), their types, and each name's position. */
+export interface ColumnLayout {
+  readonly names: readonly string[];
+  readonly types: readonly DuckDBType[];
+  readonly position: ReadonlyMap<string, number>;
 }
 
 export const tableKey = (database: string, table: string): string => `${database}\0${table}`;
