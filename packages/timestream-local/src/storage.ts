@@ -9,7 +9,7 @@ import {
   DuckDBDataChunk,
   DuckDBTimestampNanosecondsValue,
   type DuckDBValue,
-  DuckDBVector,
+  type DuckDBVector,
 } from '@duckdb/node-api';
 import { identityOf, valueSignature } from './ingest.js';
 import type { ParsedValue, ValidRecord } from './records.js';
@@ -33,7 +33,7 @@ import { type ColumnLayout, physicalColumn, type TableState } from './tables.js'
 const APPENDER_FLUSH_ROWS = 20_000;
 export const APPENDER_FLUSH_DELAY_MS = 250;
 /** Rows of a data chunk: DuckDB's vector size. */
-const CHUNK_ROWS = DuckDBVector.standardSize();
+const CHUNK_ROWS = 256;
 
 /** The columns of a new table: measure_name, time, one per value type, the hidden version. */
 export const createTableSql = (physicalName: string): string => {
@@ -63,27 +63,30 @@ const vectorValue = (cell: ParsedValue): DuckDBValue => {
   }
 };
 
-/** A cell of a chunk's row that was never written, so it must be, NULL or not. */
-const UNWRITTEN = 2;
-const NULL_CELL = 1;
-const VALUE_CELL = 0;
-
 /**
  * Rows are written into a data chunk column by column and the chunk is handed to the appender
  * whole (`appendDataChunk`) when it is full or the appender closes. Appending cell by cell cost a
  * native call per cell, and a table of Prometheus label sets has a VARCHAR column per label name,
  * so each row was ~50 `appendNull` calls for its ~5 values: most of the emulator's ingest CPU. A
  * chunk's vectors are plain memory written from JavaScript, and the same chunk is refilled after
- * each append, so a column that stays NULL row after row is not written again (`cells` remembers
- * what each row of each vector holds).
+ * each append, so a row's cell is written only where it holds a value now or held one before:
+ * a column that stays NULL is neither written nor copied to DuckDB again.
  */
 export interface ChunkWriter {
   readonly chunk: DuckDBDataChunk;
   readonly vectors: readonly DuckDBVector[];
-  /** Per column, per row of the chunk: VALUE_CELL, NULL_CELL or UNWRITTEN. */
-  readonly cells: readonly Uint8Array[];
+  /** Per row of the chunk, the columns its last write gave a value (the others hold NULL). */
+  readonly valueColumns: number[][];
+  /** Per column, the number of the last row write that gave it a value (see `writeRow`). */
+  readonly writtenBy: Int32Array;
+  /** Per column, 1 when its vector has changed since it was last copied to DuckDB. */
+  readonly changed: Uint8Array;
   /** Rows of the chunk filled since it was last appended. */
   rows: number;
+  /** Rows of the chunk ever written: in the others every cell is still to be written. */
+  filled: number;
+  /** Row writes so far, numbering them for `writtenBy`. */
+  writes: number;
 }
 
 const newChunkWriter = (layout: ColumnLayout): ChunkWriter => {
@@ -91,15 +94,22 @@ const newChunkWriter = (layout: ColumnLayout): ChunkWriter => {
   return {
     chunk,
     vectors: layout.types.map((_, column) => chunk.getColumnVector(column)),
-    cells: layout.types.map(() => new Uint8Array(CHUNK_ROWS).fill(UNWRITTEN)),
+    valueColumns: [],
+    writtenBy: new Int32Array(layout.types.length),
+    changed: new Uint8Array(layout.types.length),
     rows: 0,
+    filled: 0,
+    writes: 0,
   };
 };
 
 /** Hands the chunk's filled rows to the appender; with `last`, the chunk is not used again. */
 const appendChunk = (appender: DuckDBAppender, writer: ChunkWriter, last: boolean): void => {
   if (writer.rows === 0) return;
-  for (const vector of writer.vectors) vector.flush();
+  for (const [column, vector] of writer.vectors.entries()) {
+    if (writer.changed[column] === 1) vector.flush();
+  }
+  writer.changed.fill(0);
   // A smaller row count drops the chunk's vector objects (the data stays in the vectors), so
   // only the last, partial chunk of an appender is cut short.
   if (writer.rows < CHUNK_ROWS) {
@@ -141,12 +151,15 @@ const writeRow = (
   record: ValidRecord,
 ): void => {
   const row = writer.rows;
-  const written = new Set<number>();
+  const write = ++writer.writes;
+  const { vectors, writtenBy, changed } = writer;
+  const withValue: number[] = [];
   const put = (column: number | undefined, value: DuckDBValue): void => {
     if (column === undefined) throw new Error('a stored cell has no column');
-    (writer.vectors[column] as DuckDBVector).setItem(row, value);
-    (writer.cells[column] as Uint8Array)[row] = VALUE_CELL;
-    written.add(column);
+    (vectors[column] as DuckDBVector).setItem(row, value);
+    writtenBy[column] = write;
+    changed[column] = 1;
+    withValue.push(column);
   };
   const { position } = layout;
   put(position.get('measure_name'), record.measureName);
@@ -158,12 +171,17 @@ const writeRow = (
     put(position.get(MEASURE_VALUE_COLUMN[record.value.type]), vectorValue(record.value));
   for (const measure of record.measures)
     put(position.get(physicalColumn(state, measure.name)), vectorValue(measure.value));
-  for (let column = 0; column < writer.vectors.length; column++) {
-    const cells = writer.cells[column] as Uint8Array;
-    if (cells[row] === NULL_CELL || written.has(column)) continue;
-    (writer.vectors[column] as DuckDBVector).setItem(row, null);
-    cells[row] = NULL_CELL;
+  const setNull = (column: number): void => {
+    if (writtenBy[column] === write) return;
+    (vectors[column] as DuckDBVector).setItem(row, null);
+    changed[column] = 1;
+  };
+  if (row < writer.filled) for (const column of writer.valueColumns[row] as number[]) setNull(column);
+  else {
+    for (let column = 0; column < vectors.length; column++) setNull(column);
+    writer.filled = row + 1;
   }
+  writer.valueColumns[row] = withValue;
   writer.rows++;
 };
 
