@@ -17,7 +17,7 @@ import {
   type WireRecord,
 } from './records.js';
 import { MEASURE_VALUE_COLUMN } from './schema.js';
-import { allocateColumn, type IdentityEntry, type TableState } from './tables.js';
+import { allocateColumn, hasDimension, type IdentityEntry, type TableState } from './tables.js';
 
 export const MAX_DIMENSIONS_PER_TABLE = 128;
 export const MAX_MEASURES_PER_TABLE = 8192;
@@ -28,24 +28,42 @@ export const NS_PER_MS = 1_000_000n;
 const DUPLICATE_REASON =
   'A record already exists with the same time, dimensions, measure name, and record version. A higher record version must be specified in order to update the measure value. Specifying record version is supported by the latest SDKs.';
 
-/** The identity of a record: (dimensions, measure name, time), as the service defines it. */
-export const identityOf = (record: ValidRecord): string =>
-  JSON.stringify([
-    record.measureName,
-    record.timeNs.toString(),
-    [...record.dimensions].sort((a, b) => (a.name < b.name ? -1 : 1)).map((d) => [d.name, d.value]),
-  ]);
+/** Each text with its length before it, so that no name or value can run into the next one. */
+const framed = (text: string): string => `${text.length}:${text}`;
 
+const byName = (a: { readonly name: string }, b: { readonly name: string }): number =>
+  a.name < b.name ? -1 : 1;
+
+/**
+ * The identity of a record: (dimensions, measure name, time), as the service defines it, as one
+ * string that two records share exactly when their identities are equal (the dimensions in name
+ * order, every text length-framed). Built by concatenation: it is computed for every record
+ * written, and the JSON of nested arrays it replaced was a tenth of the emulator's ingest CPU.
+ */
+export const identityOf = (record: ValidRecord): string => {
+  let dimensions = record.dimensions;
+  for (let i = 1; i < dimensions.length; i++) {
+    if ((dimensions[i - 1] as { name: string }).name > (dimensions[i] as { name: string }).name) {
+      dimensions = [...dimensions].sort(byName);
+      break;
+    }
+  }
+  let identity = `${framed(record.measureName)}${record.timeNs}`;
+  for (const { name, value } of dimensions) identity += `|${framed(name)}${framed(value)}`;
+  return identity;
+};
+
+/** What a record stores, to tell an identical resend from a changed value. */
 export const valueSignature = (record: ValidRecord): string =>
   record.type === 'MULTI'
     ? JSON.stringify(record.measures.map((m) => [m.name, m.value.type, String(m.value.value)]))
-    : JSON.stringify([record.value?.type, String(record.value?.value)]);
+    : `${record.value?.type}:${String(record.value?.value)}`;
 
 const isoMs = (ns: bigint): string => new Date(Number(ns / NS_PER_MS)).toISOString();
 
 /** Table-level limits a record must fit, checked before it changes the table's schema. */
 const checkSchema = (state: TableState, record: ValidRecord): Rejection | undefined => {
-  const newDimensions = record.dimensions.filter((d) => !state.dimensions.includes(d.name));
+  const newDimensions = record.dimensions.filter((d) => !hasDimension(state, d.name));
   if (state.dimensions.length + newDimensions.length > MAX_DIMENSIONS_PER_TABLE) {
     return {
       category: 'limit',
@@ -60,7 +78,7 @@ const checkSchema = (state: TableState, record: ValidRecord): Rejection | undefi
       };
     }
   }
-  if (state.dimensions.includes(record.measureName)) {
+  if (hasDimension(state, record.measureName)) {
     return {
       category: 'schema',
       reason: `Measure name '${record.measureName}' is already used as a dimension name in this table.`,
@@ -80,7 +98,7 @@ const checkSchema = (state: TableState, record: ValidRecord): Rejection | undefi
         reason: `Measure '${measure.name}' was created with data type ${existingType}; it cannot be written as ${measure.value.type}.`,
       };
     }
-    if (state.dimensions.includes(measure.name)) {
+    if (hasDimension(state, measure.name)) {
       return {
         category: 'schema',
         reason: `Measure name '${measure.name}' is already used as a dimension name in this table.`,
@@ -94,7 +112,7 @@ const checkSchema = (state: TableState, record: ValidRecord): Rejection | undefi
 const applySchema = (state: TableState, record: ValidRecord): boolean => {
   let changed = false;
   for (const { name } of record.dimensions) {
-    if (!state.dimensions.includes(name)) {
+    if (!hasDimension(state, name)) {
       state.dimensions.push(name);
       allocateColumn(state, name);
       changed = true;

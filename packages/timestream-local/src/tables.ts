@@ -54,6 +54,8 @@ export interface TableState {
   readonly physicalColumns: Set<string>;
   /** Each dimension and multi-measure name's DuckDB column (see `allocateColumn`). */
   readonly columnOf: Map<string, string>;
+  /** `dimensions` as a set, rebuilt when it has grown (see `hasDimension`). */
+  dimensionSet?: ReadonlySet<string> | undefined;
   /** The physical table's columns in order, read when first needed and after each ALTER TABLE. */
   layout?: ColumnLayout | undefined;
   /**
@@ -95,6 +97,16 @@ export const allocateColumn = (state: TableState, name: string): void => {
   let column = name;
   for (let n = 2; taken.has(column.toLowerCase()); n++) column = `${name}#${n}`;
   state.columnOf.set(name, column);
+};
+
+/**
+ * Whether the table has this dimension. Asked several times for every record written, of a list
+ * that reaches a hundred names with Prometheus label sets; `dimensions` only grows, so a set of
+ * the same size holds the same names.
+ */
+export const hasDimension = (state: TableState, name: string): boolean => {
+  if (state.dimensionSet?.size !== state.dimensions.length) state.dimensionSet = new Set(state.dimensions);
+  return state.dimensionSet.has(name);
 };
 
 /** The DuckDB column holding a dimension or multi-measure name's values. */
