@@ -26,7 +26,11 @@ import { toTimestreamBatches } from '@prometheus-timestream/connector';
 import { requestBodies } from '../../connector/bench/lib.js';
 import { capturedLabelSets } from '../../connector/support/load.js';
 
-const CLI = join(dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'timestream-local.js');
+const args = process.argv.slice(2);
+/** `--cli=PATH`: another build's `bin/timestream-local.js`, to compare against this one in one session. */
+const CLI =
+  args.find((a) => a.startsWith('--cli='))?.slice('--cli='.length) ??
+  join(dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'timestream-local.js');
 const DATABASE = 'bench';
 const TABLE = 'ingest';
 const CONCURRENCY = 4;
@@ -37,7 +41,6 @@ const HEADERS = {
     'AWS4-HMAC-SHA256 Credential=AKIDBENCHMARK/20240101/us-east-1/timestream/aws4_request, SignedHeaders=host;x-amz-date;x-amz-target, Signature=0000000000000000000000000000000000000000000000000000000000000000',
 };
 
-const args = process.argv.slice(2);
 const records = Number(args.find((a) => /^\d+$/.test(a)) ?? 200_000);
 const durable = args.includes('--data-dir');
 const profileDir = args.find((a) => a.startsWith('--cpu-prof='))?.slice('--cpu-prof='.length);
@@ -231,5 +234,9 @@ if (storeLib !== undefined) {
 }
 console.log({ ingest: await ingest(bodies), durable });
 if (profileDir === undefined) {
-  for (const calls of [1, 16, 64]) console.log({ latency: await concurrentLatency(bodies, calls, 50) });
+  const latencyMs = Number(
+    args.find((a) => a.startsWith('--latency-ms='))?.slice('--latency-ms='.length) ?? 50,
+  );
+  for (const calls of [1, 16, 64])
+    console.log({ latency: await concurrentLatency(bodies, calls, latencyMs) });
 }

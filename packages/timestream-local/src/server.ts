@@ -224,8 +224,9 @@ export class EmulatorServer {
       }
       this.metering.requests[operation] = (this.metering.requests[operation] ?? 0) + 1;
       this.metering.accessKeys[accessKeyId] = (this.metering.accessKeys[accessKeyId] ?? 0) + 1;
-      await this.injectFaults(operation);
-      const result = await this.dispatch(operation, body, request.headers.host);
+      const result = await this.withFaults(operation, () =>
+        this.dispatch(operation, body, request.headers.host),
+      );
       this.send(response, 200, result);
     } catch (error) {
       const failure =
@@ -243,9 +244,27 @@ export class EmulatorServer {
     }
   }
 
-  private async injectFaults(operation: string): Promise<void> {
+  /**
+   * Runs the call under the faults that apply to it. An injected latency is the time from the
+   * call's arrival to its answer, as the service's is: the call's work runs at once and only the
+   * rest of the delay is waited after it. Waiting first and working after made N calls arriving
+   * together answer after the latency plus N calls' work one after another (the store serialises
+   * writes), so a benchmark at a given latency measured the emulator's queue as much as the client.
+   * A call answered with an injected throttle or error does no work and waits the whole delay.
+   */
+  private async withFaults<T>(operation: string, work: () => Promise<T>): Promise<T> {
+    const arrived = performance.now();
     const faults = faultsFor(this.rules, this.options.faults, operation, this.store.now());
-    if (faults.latencyMs > 0) await sleep(faults.latencyMs);
+    try {
+      this.injectErrors(operation, faults);
+      return await work();
+    } finally {
+      const rest = faults.latencyMs - (performance.now() - arrived);
+      if (rest > 0) await sleep(rest);
+    }
+  }
+
+  private injectErrors(operation: string, faults: FaultSettings): void {
     if (operation === 'DescribeEndpoints') return;
     if (faults.throttleRate > 0 && Math.random() < faults.throttleRate) {
       this.metering.faults.throttled++;
