@@ -73,6 +73,8 @@ const vectorValue = (cell: ParsedValue): DuckDBValue => {
  * a column that stays NULL is neither written nor copied to DuckDB again.
  */
 export interface ChunkWriter {
+  /** The table layout the chunk's columns follow. */
+  readonly layout: ColumnLayout;
   readonly chunk: DuckDBDataChunk;
   readonly vectors: readonly DuckDBVector[];
   /** Per row of the chunk, the columns its last write gave a value (the others hold NULL). */
@@ -85,13 +87,20 @@ export interface ChunkWriter {
   rows: number;
   /** Rows of the chunk ever written: in the others every cell is still to be written. */
   filled: number;
-  /** Row writes so far, numbering them for `writtenBy`. */
+  /** Row writes so far, numbering them for `writtenBy` (and bounding the chunk's string heap). */
   writes: number;
 }
+
+/**
+ * Row writes after which a chunk is not reused: each string longer than 12 bytes written into a
+ * vector stays in the chunk's string heap until the chunk is dropped.
+ */
+const CHUNK_REUSE_WRITES = 20_000;
 
 const newChunkWriter = (layout: ColumnLayout): ChunkWriter => {
   const chunk = DuckDBDataChunk.create([...layout.types], CHUNK_ROWS);
   return {
+    layout,
     chunk,
     vectors: layout.types.map((_, column) => chunk.getColumnVector(column)),
     valueColumns: [],
@@ -103,20 +112,21 @@ const newChunkWriter = (layout: ColumnLayout): ChunkWriter => {
   };
 };
 
-/** Hands the chunk's filled rows to the appender; with `last`, the chunk is not used again. */
+/** Hands the chunk's filled rows to the appender; only with `last` may it be partly filled. */
 const appendChunk = (appender: DuckDBAppender, writer: ChunkWriter, last: boolean): void => {
   if (writer.rows === 0) return;
   for (const [column, vector] of writer.vectors.entries()) {
     if (writer.changed[column] === 1) vector.flush();
   }
   writer.changed.fill(0);
-  // A smaller row count drops the chunk's vector objects (the data stays in the vectors), so
-  // only the last, partial chunk of an appender is cut short.
+  // Only an appender's last chunk is cut short: its rows must be all the appender receives.
   if (writer.rows < CHUNK_ROWS) {
     if (!last) throw new Error('a partial chunk is appended only when the appender closes');
     writer.chunk.rowCount = writer.rows;
   }
   appender.appendDataChunk(writer.chunk);
+  // Our vector objects stay valid (the vectors are the chunk's); the next rows fill it whole again.
+  if (writer.rows < CHUNK_ROWS) writer.chunk.rowCount = CHUNK_ROWS;
   writer.rows = 0;
 };
 
@@ -127,6 +137,9 @@ export const closeAppender = (state: TableState): void => {
   state.appender = undefined;
   appendChunk(open.appender, open.chunk, true);
   open.appender.closeSync();
+  // With a data dir every call closes its appender; a fresh chunk would write every cell of each
+  // row again, so the chunk serves the next appender while the table's columns are the same.
+  if (open.chunk.writes < CHUNK_REUSE_WRITES) state.spareChunk = open.chunk;
 };
 
 /** The table's columns in DuckDB's order (an appender's), their types and each one's position. */
@@ -230,9 +243,10 @@ const deleteAndAppend = async (
   const layout = await columnLayout(writer, state);
   state.appender ??= {
     appender: await writer.createAppender(state.physicalName),
-    chunk: newChunkWriter(layout),
+    chunk: state.spareChunk?.layout === layout ? state.spareChunk : newChunkWriter(layout),
     rows: 0,
   };
+  state.spareChunk = undefined;
   const { appender, chunk } = state.appender;
   // Every value was validated against its column's type, so appending cannot fail on data.
   for (const record of inserts) {

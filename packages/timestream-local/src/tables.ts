@@ -63,6 +63,8 @@ export interface TableState {
    * the data chunk being filled for it.
    */
   appender?: { readonly appender: DuckDBAppender; readonly chunk: ChunkWriter; rows: number } | undefined;
+  /** The chunk of the last closed appender, for the next one (see `closeAppender`). */
+  spareChunk?: ChunkWriter | undefined;
   storedBytes: number;
 }
 
