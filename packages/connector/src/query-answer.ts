@@ -89,6 +89,8 @@ const NULL = 3;
 /** Another datum (TimeSeriesValue, ArrayValue, RowValue): `others[start]` holds it, parsed. */
 const OTHER = 4;
 const CELL_FIELDS = 3;
+/** `{"NullValue":true}` and `{"ScalarValue":""}`, the shortest datums, and a comma. */
+const MIN_COMPACT_DATUM_BYTES = 19;
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
@@ -247,8 +249,9 @@ type Scanner = ReturnType<typeof scannerOf>;
 type CellTable = ReturnType<typeof cellTable>;
 
 /** Growable Int32 table of the cells, CELL_FIELDS a cell: kind, start, end. */
-const cellTable = () => {
-  let cells = new Int32Array(3 * 1024);
+const cellTable = (bodyBytes: number) => {
+  // Room for a compact body's every cell, so it never grows then.
+  let cells = new Int32Array(CELL_FIELDS * Math.ceil(bodyBytes / MIN_COMPACT_DATUM_BYTES) + CELL_FIELDS);
   let length = 0;
   return {
     push: (kind: number, start: number, end: number): void => {
@@ -321,7 +324,7 @@ const scanCompactRows = (body: Buffer, from: number, cells: CellTable, rowStarts
 
 /** `Rows`: each row's cells into the tables; `rowStarts[r]` is row r's first cell. */
 const scanRows = (scanner: Scanner, others: unknown[]) => {
-  let cells = cellTable();
+  let cells = cellTable(scanner.body.length);
   let rowStarts: number[] = [];
   scanner.skipWhitespace();
   const end = scanCompactRows(scanner.body, scanner.pos, cells, rowStarts);
@@ -330,7 +333,7 @@ const scanRows = (scanner: Scanner, others: unknown[]) => {
     rowStarts.push(cells.count());
     return { cells: cells.done(), rowStarts: Int32Array.from(rowStarts) };
   }
-  cells = cellTable();
+  cells = cellTable(scanner.body.length);
   rowStarts = [];
   const scanDatum = (): void => {
     let kind = NULL;
