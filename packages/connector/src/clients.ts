@@ -9,6 +9,7 @@ import { TimestreamQueryClient } from '@aws-sdk/client-timestream-query';
 import { TimestreamWriteClient } from '@aws-sdk/client-timestream-write';
 import type { AwsCredentials } from './auth.js';
 import type { ConnectorConfig } from './config.js';
+import { parseQueryAnswersDirectly } from './query-answer.js';
 
 export const USER_AGENT = 'prometheus-timestream-connector/0.1.0';
 
@@ -115,13 +116,15 @@ export const createClientPool = (config: ConnectorConfig, options: ClientPoolOpt
     return pair.write;
   };
   const queryClientOf = (pair: ClientPair): TimestreamQueryClient => {
-    pair.query ??= withoutSdkLogger(
-      new TimestreamQueryClient({
-        ...common(pair.credentials, config.queryBaseEndpoint),
-        maxAttempts: config.maxReadRetries,
-        // Timestream answers every Query call within 60 s (with a NextToken if need be).
-        requestHandler: { connectionTimeout: 5_000, requestTimeout: 65_000 },
-      }),
+    pair.query ??= parseQueryAnswersDirectly(
+      withoutSdkLogger(
+        new TimestreamQueryClient({
+          ...common(pair.credentials, config.queryBaseEndpoint),
+          maxAttempts: config.maxReadRetries,
+          // Timestream answers every Query call within 60 s (with a NextToken if need be).
+          requestHandler: { connectionTimeout: 5_000, requestTimeout: 65_000 },
+        }),
+      ),
     );
     return pair.query;
   };

@@ -3,12 +3,7 @@
  * every page of each query, and the rows gathered into Prometheus series.
  */
 
-import {
-  type ColumnInfo,
-  QueryCommand,
-  type Row,
-  type TimestreamQueryClient,
-} from '@aws-sdk/client-timestream-query';
+import { type ColumnInfo, QueryCommand, type TimestreamQueryClient } from '@aws-sdk/client-timestream-query';
 import type { Dimension } from '@aws-sdk/client-timestream-write';
 import {
   type ChunkedReadSeries,
@@ -16,7 +11,6 @@ import {
   type FloatSample,
   type Label,
   METRIC_NAME_LABEL,
-  printable,
   type ReadQuery,
 } from '@prometheus-timestream/codec';
 import type { AuthMode } from './config.js';
@@ -26,6 +20,7 @@ import {
   DestinationMisconfiguredError,
   InvalidTimestreamAnswerError,
 } from './errors.js';
+import { type QueryPage, queryPageOf } from './query-answer.js';
 import { buildReadSql, quoteIdentifier, type RegexDialect } from './read-query.js';
 import { classifyTimestreamError, type Destination, sdkErrorOf } from './timestream-errors.js';
 import { STALE_MARKER_DIMENSION, type WriteBatch } from './translate.js';
@@ -78,7 +73,7 @@ const forEachPage = async (
   client: TimestreamQueryClient,
   sql: string,
   signal: AbortSignal,
-  onPage: (columns: readonly ColumnInfo[], rows: readonly Row[]) => void,
+  onPage: (page: QueryPage) => void,
 ): Promise<number> => {
   let nextToken: string | undefined;
   let pages = 0;
@@ -88,8 +83,9 @@ const forEachPage = async (
       { abortSignal: signal },
     );
     pages++;
-    onPage(page.ColumnInfo ?? [], page.Rows ?? []);
-    nextToken = page.NextToken;
+    const read = queryPageOf(page);
+    onPage(read);
+    nextToken = read.nextToken;
   } while (nextToken !== undefined);
   return pages;
 };
@@ -106,12 +102,12 @@ const describeTable = async (
   let staleMarkers = false;
   let doubles = false;
   const sql = `DESCRIBE ${quoteIdentifier(destination.database)}.${quoteIdentifier(destination.table)}`;
-  await forEachPage(client, sql, signal, (columns, rows) => {
-    const nameAt = columnIndex(columns, 'Column');
-    const kindAt = columnIndex(columns, 'Timestream attribute type');
-    for (const row of rows) {
-      const name = row.Data?.[nameAt]?.ScalarValue;
-      const kind = row.Data?.[kindAt]?.ScalarValue;
+  await forEachPage(client, sql, signal, (page) => {
+    const nameAt = columnIndex(page.columns, 'Column');
+    const kindAt = columnIndex(page.columns, 'Timestream attribute type');
+    for (let row = 0; row < page.rowCount; row++) {
+      const name = page.scalar(row, nameAt);
+      const kind = page.scalar(row, kindAt);
       if (name === undefined) continue;
       if (kind === 'DIMENSION') {
         if (name === STALE_MARKER_DIMENSION) staleMarkers = true;
@@ -181,26 +177,7 @@ export const createDimensionCache = (
   };
 };
 
-/** Longest unreadable timestamp an answer repeats: a real one is 29 characters. */
-const MAX_QUOTED_TIMESTAMP_CHARS = 40;
-
-/** `2021-05-06 06:35:38.123456789` (UTC, as Timestream writes TIMESTAMP values) → epoch ms. */
-export const parseTimestamp = (text: string): number => {
-  const ms =
-    Date.UTC(
-      Number(text.slice(0, 4)),
-      Number(text.slice(5, 7)) - 1,
-      Number(text.slice(8, 10)),
-      Number(text.slice(11, 13)),
-      Number(text.slice(14, 16)),
-      Number(text.slice(17, 19)),
-    ) + (text.length > 20 ? Number(text.slice(20, 23).padEnd(3, '0')) : 0);
-  if (!Number.isSafeInteger(ms) || text[4] !== '-' || text[10] !== ' ')
-    throw new InvalidTimestreamAnswerError(
-      `Timestream returned the timestamp "${printable(text, MAX_QUOTED_TIMESTAMP_CHARS)}", not YYYY-MM-DD hh:mm:ss.fffffffff`,
-    );
-  return ms;
-};
+export { parseTimestamp } from './query-answer.js';
 
 interface LabelColumn {
   readonly name: string;
@@ -251,8 +228,9 @@ export interface SampleBudget {
 export const createSeriesCollector = (budget: SampleBudget) => {
   const series = new Map<string, CollectedSeries>();
 
-  const add = (columns: readonly ColumnInfo[], rows: readonly Row[]): void => {
-    if (rows.length === 0) return;
+  const add = (page: QueryPage): void => {
+    if (page.rowCount === 0) return;
+    const { columns } = page;
     const timeAt = columnIndex(columns, TIME_COLUMN);
     const valueAt = columnIndex(columns, DOUBLE_COLUMN);
     const markerAt = columnIndex(columns, STALE_MARKER_DIMENSION);
@@ -268,36 +246,47 @@ export const createSeriesCollector = (budget: SampleBudget) => {
       throw new InvalidTimestreamAnswerError(
         `Timestream answered without the ${TIME_COLUMN} and ${DOUBLE_COLUMN} columns`,
       );
-
-    for (const row of rows) {
-      const data = row.Data ?? [];
-      const stale = markerAt >= 0 && data[markerAt]?.ScalarValue !== undefined;
-      const valueText = data[valueAt]?.ScalarValue;
-      if (!stale && valueText === undefined) continue;
+    const seriesOf = (row: number): CollectedSeries => {
       // Length-prefixed values keep the key unambiguous whatever characters a value holds.
       let key = '';
       for (const { index } of labelColumns) {
-        const value = data[index]?.ScalarValue;
+        const value = page.scalar(row, index);
         key += value === undefined ? '|' : `${value.length}:${value}`;
       }
       let entry = series.get(key);
       if (entry === undefined) {
         const labels: Label[] = [];
         for (const { name, index } of labelColumns) {
-          const value = data[index]?.ScalarValue;
+          const value = page.scalar(row, index);
           if (value !== undefined && value !== '') labels.push({ name, value });
         }
         entry = { labels, samples: [] };
         series.set(key, entry);
       }
+      return entry;
+    };
+    const sameSeries = (a: number, b: number): boolean => {
+      for (const { index } of labelColumns) if (!page.sameScalar(a, b, index)) return false;
+      return true;
+    };
+
+    // Rows of one series mostly come one after another: the previous row's series is tried first.
+    let previousRow = -1;
+    let previous: CollectedSeries | undefined;
+    for (let row = 0; row < page.rowCount; row++) {
+      const stale = markerAt >= 0 && page.isScalar(row, markerAt);
+      if (!stale && !page.isScalar(row, valueAt)) continue;
+      const entry = previous !== undefined && sameSeries(previousRow, row) ? previous : seriesOf(row);
+      previous = entry;
+      previousRow = row;
       if (++budget.used > budget.limit) {
         throw new BadRequestError(
           `remote read would return more than ${budget.limit} samples, the connector's limit (max-read-samples); query a shorter time range or fewer series`,
         );
       }
       entry.samples.push({
-        timestampMs: parseTimestamp(data[timeAt]?.ScalarValue ?? ''),
-        value: stale ? Number.NaN : Number(valueText),
+        timestampMs: page.timestampMs(row, timeAt),
+        value: stale ? Number.NaN : page.double(row, valueAt),
         stale,
         startTimestampMs: 0,
       });
