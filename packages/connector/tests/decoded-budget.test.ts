@@ -202,9 +202,15 @@ const connectorWith = (budget = BUDGET, acquire?: ClientPool['acquire']) => {
   };
 };
 
-/** Lets the event loop run until the gate holds `calls` WriteRecords calls. */
+/**
+ * Lets the event loop run until the gate holds `calls` WriteRecords calls; throws when it never
+ * does (a request refused or ended early), after a bounded number of turns rather than a time.
+ */
 const untilCalls = async (gate: ReturnType<typeof gatedClients>, calls = 1): Promise<void> => {
-  while (gate.calls() < calls) await new Promise((resolve) => setImmediate(resolve));
+  for (let turn = 0; gate.calls() < calls; turn++) {
+    if (turn > 10_000) throw new Error(`the gate holds ${gate.calls()} WriteRecords calls, never ${calls}`);
+    await new Promise((resolve) => setImmediate(resolve));
+  }
 };
 
 describe('the core with a budget of decoded bytes in flight', () => {
