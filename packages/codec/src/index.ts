@@ -60,6 +60,7 @@ export {
 export {
   compressSnappyBlock,
   DEFAULT_MAX_DECODED_BYTES,
+  decodedLengthOfSnappyBlock,
   decompressSnappyBlock,
   type SnappyOptions,
 } from './snappy.js';

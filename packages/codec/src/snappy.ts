@@ -37,6 +37,15 @@ const startsWith = (body: Uint8Array, prefix: readonly number[]): boolean =>
   body.length >= prefix.length && prefix.every((b, i) => body[i] === b);
 
 /**
+ * The size a snappy block says it decodes to (its length preamble), read without decompressing,
+ * so a caller can account for the memory a body will take before allocating any of it. Undefined
+ * for what is not a snappy block at all: an empty body, the framed format, an invalid preamble
+ * (`decompressSnappyBlock` refuses those). The block may still turn out corrupt when decoded.
+ */
+export const decodedLengthOfSnappyBlock = (body: Uint8Array): number | undefined =>
+  startsWith(body, FRAMED_SNAPPY_MAGIC) ? undefined : readDeclaredLength(body);
+
+/**
  * Decompresses one snappy block (the format Prometheus uses, not the framed format). Empty,
  * framed, corrupt or oversized bodies throw a `CodecError` before the output is allocated.
  */

@@ -8,6 +8,7 @@ import {
   BadRequestError,
   ConnectorError,
   MethodNotAllowedError,
+  OverloadedError,
   PayloadTooLargeError,
   UnsupportedMediaTypeError,
 } from './errors.js';
@@ -32,8 +33,9 @@ const CODEC_ERRORS: Readonly<Record<CodecErrorKind, (error: CodecError) => Conne
 export const fromCodecError = (error: CodecError): ConnectorError => CODEC_ERRORS[error.kind](error);
 
 /**
- * The plain-text answer of a ConnectorError: its status and message, `Allow` for a 405, and for a
- * 401 the `WWW-Authenticate` challenge of the auth mode.
+ * The plain-text answer of a ConnectorError: its status and message, `Allow` for a 405,
+ * `Retry-After` for an overload's 503, and for a 401 the `WWW-Authenticate` challenge of the
+ * auth mode.
  */
 export const errorAnswer = (
   error: ConnectorError,
@@ -43,6 +45,7 @@ export const errorAnswer = (
   textResponse(error.status, error.message, {
     ...headers,
     ...(error instanceof MethodNotAllowedError ? { Allow: error.allow } : {}),
+    ...(error instanceof OverloadedError ? { 'Retry-After': String(error.retryAfterSeconds) } : {}),
     ...(error.status === 401 && challenge !== undefined ? { 'WWW-Authenticate': challenge } : {}),
   });
 

@@ -4,6 +4,7 @@
  * (`--default-database` / `default_database`) so users can switch without rewriting anything.
  */
 import { readFileSync } from 'node:fs';
+import { getHeapStatistics } from 'node:v8';
 import { DEFAULT_MAX_DECODED_BYTES } from '@prometheus-timestream/codec';
 import {
   type AuthMode,
@@ -69,6 +70,11 @@ export interface ConnectorConfig {
   readonly maxBodyBytes: number;
   /** Largest body accepted once snappy-decompressed. */
   readonly maxDecodedBytes: number;
+  /**
+   * Decoded bytes the requests in flight may hold together (`auto` already worked out from the
+   * heap limit); a request beyond them is refused with 503 unless it would be alone.
+   */
+  readonly maxDecodedBytesInFlight: number;
   /** How long one request may take, from its first byte to the answer (standalone server). */
   readonly requestTimeoutMs: number;
   /** Clients kept for distinct passthrough credentials. */
@@ -208,6 +214,7 @@ const build = (raw: RawValues, env: Environment, nameOf: (key: OptionKey) => str
     dimensionCacheTtlMs: value('dimensionCacheTtl'),
     maxBodyBytes: value('maxBodyBytes'),
     maxDecodedBytes: value('maxDecodedBytes'),
+    maxDecodedBytesInFlight: value('maxDecodedBytesInFlight') ?? decodedBytesInFlightFor(),
     requestTimeoutMs: value('requestTimeout'),
     credentialCacheSize: value('credentialCacheSize'),
     listenAddress: Object.freeze(value('listenAddress')),
@@ -338,7 +345,24 @@ export const readFlagValues = (values: readonly FlagValue[], env: Environment): 
  * Heap a request takes per decoded byte, worst case: a body of one-sample series with two short
  * labels took 23 bytes of heap per decoded byte once decoded and translated (33 MB → 723 MiB).
  */
-const WORST_HEAP_PER_DECODED_BYTE = 23;
+export const WORST_HEAP_PER_DECODED_BYTE = 23;
+
+/**
+ * Share of V8's heap limit the decoded requests in flight may take, at their worst case, by
+ * default. The rest is for what the budget does not count: the bodies still being received
+ * (compressed, up to --max-body-bytes each), the answers being written, the SDK's and the
+ * process's own heap, and the room V8's collector needs to work in without stalling every
+ * request as the heap nears its limit.
+ */
+const HEAP_SHARE_OF_REQUESTS_IN_FLIGHT = 1 / 4;
+
+/**
+ * The `auto` default of --max-decoded-bytes-in-flight: the decoded bytes whose worst-case heap
+ * fills that share of the heap limit (which --max-old-space-size and a container's memory limit
+ * set). With Node's 4 GiB limit and 23 bytes of heap per decoded byte: 46.6 MiB.
+ */
+export const decodedBytesInFlightFor = (heapSizeLimit = getHeapStatistics().heap_size_limit): number =>
+  Math.floor((heapSizeLimit * HEAP_SHARE_OF_REQUESTS_IN_FLIGHT) / WORST_HEAP_PER_DECODED_BYTE);
 
 /**
  * The default decoded-body limit of a Lambda function: the 32 MiB default, lowered so that one

@@ -88,6 +88,22 @@ export class TimestreamUnavailableError extends ConnectorError {
 }
 
 /**
+ * 503 with `Retry-After`: the connector is holding as many decoded bytes as its budget allows
+ * (`--max-decoded-bytes-in-flight`). Nothing is wrong with the request; Prometheus resends it
+ * (from 2.48 after `Retry-After`, before that on its own backoff), and by then the requests in
+ * flight have answered. Never 429, which Prometheus drops unless `retry_on_http_429` is set.
+ */
+export class OverloadedError extends ConnectorError {
+  public readonly retryAfterSeconds: number;
+
+  public constructor(message: string, retryAfterSeconds: number) {
+    super(503, message);
+    this.name = 'OverloadedError';
+    this.retryAfterSeconds = retryAfterSeconds;
+  }
+}
+
+/**
  * 503: the database or table is missing, or the connector's role may not use it. An operator
  * has to fix the deployment; answering 503 keeps the data in Prometheus's WAL until then.
  */

@@ -9,6 +9,7 @@ import { answerError } from './answer.js';
 import { authChallenge } from './auth.js';
 import type { ClientPool } from './clients.js';
 import type { ConnectorConfig } from './config.js';
+import { createDecodedAdmission } from './decoded-budget.js';
 import type { LogFields, Logger } from './logger.js';
 import type { ConnectorMetrics } from './metrics.js';
 import { createReadRoute, type RunQueries } from './read-route.js';
@@ -88,6 +89,7 @@ export const createConnector = (config: ConnectorConfig, dependencies: Connector
     maxBodyBytes: config.maxBodyBytes,
     authenticate: createAuthenticator(config),
   };
+  const reserveDecoded = createDecodedAdmission(config, metrics);
   const destination = { database: config.defaultDatabase, table: config.defaultTable };
   const dimensions = createDimensionCache(destination, {
     ttlMs: config.dimensionCacheTtlMs,
@@ -191,7 +193,13 @@ export const createConnector = (config: ConnectorConfig, dependencies: Connector
       let answer: RouteAnswer;
       try {
         const admission = admit(head, route, policy);
-        answer = await routes[admission.route](request, admission, context);
+        // Held until the route has answered, whatever the outcome: its decoded body lives until then.
+        const release = reserveDecoded(request.body);
+        try {
+          answer = await routes[admission.route](request, admission, context);
+        } finally {
+          release();
+        }
       } catch (error) {
         answer = answerError(error, { challenge });
       }

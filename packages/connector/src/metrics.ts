@@ -8,6 +8,12 @@ import type { SkipReason } from './translate.js';
 
 type LabelValues = Readonly<Record<string, string>>;
 
+/**
+ * Why a request was refused for the connector's own sake rather than for anything in it:
+ * `decoded_bytes_in_flight`, the budget of --max-decoded-bytes-in-flight was taken (503).
+ */
+export type RefusalReason = 'decoded_bytes_in_flight';
+
 interface Family {
   readonly name: string;
   readonly help: string;
@@ -45,6 +51,9 @@ export interface ConnectorMetrics {
   readonly unstored: (kind: 'histogram' | 'exemplar', count: number) => void;
   readonly writeCall: (durationSeconds: number, outcome: 'ok' | 'rejected' | 'error') => void;
   readonly httpRequest: (handler: string, status: number) => void;
+  readonly refusedRequest: (reason: RefusalReason) => void;
+  /** The decoded bytes the requests in flight hold now (a gauge). */
+  readonly decodedBytesInFlight: (bytes: number) => void;
   readonly readRequest: (durationSeconds: number, samples: number) => void;
   /** The exposition text for `GET /metrics`. */
   readonly render: () => string;
@@ -104,6 +113,12 @@ export const createMetrics = (now: () => number = Date.now): ConnectorMetrics =>
     'HTTP requests answered, by handler and status code.',
     true,
   );
+  const refused = counter(
+    'timestream_connector_refused_requests_total',
+    'Requests answered 503 to protect the connector (Prometheus resends them), by reason.',
+    true,
+  );
+  let decodedInFlight = 0;
   const writeDuration: HistogramState = { counts: BUCKETS.map(() => 0), sum: 0, count: 0 };
   const readDuration: HistogramState = { counts: BUCKETS.map(() => 0), sum: 0, count: 0 };
   const observe = (state: HistogramState, seconds: number): void => {
@@ -135,6 +150,10 @@ export const createMetrics = (now: () => number = Date.now): ConnectorMetrics =>
       observe(writeDuration, seconds);
     },
     httpRequest: (handler, status) => add(http, { handler, code: String(status) }, 1),
+    refusedRequest: (reason) => add(refused, { reason }, 1),
+    decodedBytesInFlight: (bytes) => {
+      decodedInFlight = bytes;
+    },
     readRequest: (seconds, samples) => {
       add(readRequests, {}, 1);
       add(readSamples, {}, samples);
@@ -162,6 +181,9 @@ export const createMetrics = (now: () => number = Date.now): ConnectorMetrics =>
       const memory = process.memoryUsage();
       const cpu = process.cpuUsage();
       lines.push(
+        '# HELP timestream_connector_decoded_bytes_in_flight Decoded request bytes the requests in flight hold (the budget of --max-decoded-bytes-in-flight).',
+        '# TYPE timestream_connector_decoded_bytes_in_flight gauge',
+        `timestream_connector_decoded_bytes_in_flight ${decodedInFlight}`,
         '# HELP process_resident_memory_bytes Resident memory size in bytes.',
         '# TYPE process_resident_memory_bytes gauge',
         `process_resident_memory_bytes ${memory.rss}`,

@@ -100,6 +100,12 @@ const oneOf =
     return value as T;
   };
 
+/** `auto` (undefined: the reader of the configuration works the value out), else `parse`'s value. */
+const autoOr =
+  <T>(parse: Parser<T>): Parser<T | undefined> =>
+  (raw, option) =>
+    raw.trim().toLowerCase() === 'auto' ? undefined : parse(raw, option);
+
 const optionalText: Parser<string | undefined> = (raw) => (raw.trim() === '' ? undefined : raw.trim());
 
 const requiredText: Parser<string> = (raw, option) =>
@@ -343,6 +349,15 @@ const OPTIONS = {
     description: 'largest request body accepted once decompressed',
     defaultValue: String(DEFAULT_MAX_DECODED_BYTES),
     parse: integerIn(1024, 1024 * MIB),
+  },
+  maxDecodedBytesInFlight: {
+    flag: 'max-decoded-bytes-in-flight',
+    // Lambda gives each container one request at a time, and one request alone is always served.
+    env: undefined,
+    description:
+      'decoded bytes all requests in flight may hold together; a request beyond them gets 503 with Retry-After (one alone is always served). auto: a quarter of the V8 heap limit over the heap one decoded byte takes',
+    defaultValue: 'auto',
+    parse: autoOr(integerIn(1024, 64 * 1024 * MIB, 'or auto, sized to the heap')),
   },
   credentialCacheSize: {
     flag: 'credential-cache-size',

@@ -1,7 +1,13 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readEnvironment, readFlags } from '../src/config.js';
+import { getHeapStatistics } from 'node:v8';
+import {
+  decodedBytesInFlightFor,
+  readEnvironment,
+  readFlags,
+  WORST_HEAP_PER_DECODED_BYTE,
+} from '../src/config.js';
 import { InvalidConfigError } from '../src/errors.js';
 
 const REQUIRED = ['--default-database=prom', '--default-table=metrics'];
@@ -53,6 +59,7 @@ describe('readFlags (standalone)', () => {
       dimensionCacheTtlMs: 60_000,
       maxBodyBytes: 10 * 1024 * 1024,
       maxDecodedBytes: 32 * 1024 * 1024,
+      maxDecodedBytesInFlight: decodedBytesInFlightFor(getHeapStatistics().heap_size_limit),
       requestTimeoutMs: 30_000,
       credentialCacheSize: 64,
       listenAddress: { host: undefined, port: 9201 },
@@ -285,6 +292,69 @@ describe('readFlags (standalone)', () => {
       expect(error.option).toBe('AUTH_TOKEN');
       expect(error.message).toMatch(/only applies with auth=iam/);
     });
+  });
+});
+
+describe('--max-decoded-bytes-in-flight', () => {
+  const GIB = 2 ** 30;
+
+  it.each([
+    // A quarter of the heap limit, over the heap one worst-case decoded byte takes.
+    { heap: 4 * GIB, expected: Math.floor(GIB / WORST_HEAP_PER_DECODED_BYTE) },
+    { heap: 2 * GIB, expected: Math.floor(GIB / 2 / WORST_HEAP_PER_DECODED_BYTE) },
+    { heap: 16 * GIB, expected: Math.floor((4 * GIB) / WORST_HEAP_PER_DECODED_BYTE) },
+  ])(
+    'auto is a quarter of a $heap-byte heap limit over the worst-case heap per byte',
+    ({ heap, expected }) => {
+      expect(decodedBytesInFlightFor(heap)).toBe(expected);
+    },
+  );
+
+  it.each([
+    { title: 'not given', argv: [] },
+    { title: 'auto', argv: ['--max-decoded-bytes-in-flight=auto'] },
+    { title: 'AUTO, spaced', argv: ['--max-decoded-bytes-in-flight= AUTO '] },
+  ])('sizes the budget to this process’s heap when $title', ({ argv }) => {
+    // Act
+    const config = readFlags([...REQUIRED, ...argv], {});
+
+    // Assess
+    expect(config.maxDecodedBytesInFlight).toBe(
+      Math.floor(getHeapStatistics().heap_size_limit / 4 / WORST_HEAP_PER_DECODED_BYTE),
+    );
+  });
+
+  it.each([
+    { raw: '1024', bytes: 1024 },
+    { raw: '1048576', bytes: 1024 * 1024 },
+    // Below --max-decoded-bytes is fine: a request alone is always served.
+    { raw: '2000000', bytes: 2_000_000 },
+  ])('takes $raw as $bytes bytes', ({ raw, bytes }) => {
+    expect(readFlags([...REQUIRED, `--max-decoded-bytes-in-flight=${raw}`], {}).maxDecodedBytesInFlight).toBe(
+      bytes,
+    );
+  });
+
+  it.each(['0', '1023', '-5', '12k', '1.5', '', 'off', String(64 * GIB + 1)])(
+    'refuses "%s", naming the flag, the range and auto',
+    (raw) => {
+      // Act
+      const error = failure(() => readFlags([...REQUIRED, `--max-decoded-bytes-in-flight=${raw}`], {}));
+
+      // Assess
+      expect(error.option).toBe('--max-decoded-bytes-in-flight');
+      expect(error.message).toBe(
+        `invalid configuration: --max-decoded-bytes-in-flight: expected an integer from 1024 to ${64 * GIB} (or auto, sized to the heap), got "${raw}"`,
+      );
+    },
+  );
+
+  it('is no Lambda setting: a container serves one request at a time', () => {
+    // Act
+    const config = readEnvironment({ ...LAMBDA_REQUIRED, max_decoded_bytes_in_flight: '1024' });
+
+    // Assess: the variable is not read; the default applies.
+    expect(config.maxDecodedBytesInFlight).toBe(decodedBytesInFlightFor());
   });
 });
 
