@@ -150,6 +150,8 @@ const measureHeap = async (emulator: Emulator, worst: WorstCaseBody): Promise<He
   }
 };
 
+const SERVER_TIMEOUT_S = 120;
+
 export interface ServerMemoryFigures {
   readonly status: number;
   readonly requestMs: number;
@@ -163,7 +165,11 @@ const measureServer = async (
   emulator: Emulator,
   worst: WorstCaseBody,
 ): Promise<ServerMemoryFigures> => {
-  const connector = await startConnectorProcess(workspace, emulator);
+  // Time to write every record, as the core above had: on a busy machine the default 30 s can cut
+  // the request short, and with it the memory it would have taken.
+  const connector = await startConnectorProcess(workspace, emulator, [
+    `--web.request-timeout=${SERVER_TIMEOUT_S}s`,
+  ]);
   const pid = connector.process.pid as number;
   const agent = new Agent({ keepAlive: true });
   try {
@@ -227,7 +233,7 @@ export const worstCaseMemoryReport = ({ heap, server }: WorstCaseMemoryFigures):
   `| idle live heap | ${mib(heap.idleBytes)} | |`,
   `| peak live heap (forced-collection samples only) | ${mib(heap.peakBytes)} (${mib(heap.sampledPeakBytes)}) | |`,
   `| **heap per decoded byte** | **${heap.heapPerDecodedByte.toFixed(1)}** | ≤ 4 |`,
-  `| standalone server (its own process): answer | ${server.status} in ${(server.requestMs / 1000).toFixed(1)} s | |`,
+  `| standalone server (its own process, \`--web.request-timeout=${SERVER_TIMEOUT_S}s\`): answer | ${server.status} in ${(server.requestMs / 1000).toFixed(1)} s | |`,
   `| standalone server: RSS before the body → peak RSS (VmHWM) | ${mib(server.idleRssBytes)} → **${mib(server.peakRssBytes)}** | |`,
   '',
 ];

@@ -298,7 +298,8 @@ export const benchSlowTimestream = async (options: {
   const count = 24;
   // --quick: a shorter delay within its few seconds, so some calls are answered at all.
   const timestreamLatencyMs = options.quick ? 1_000 : SLOW_TIMESTREAM_LATENCY_MS;
-  const limitSeconds = options.quick ? 5 : 60;
+  // Longer than the request timeout (30 s), so each body is answered or cut at least once.
+  const limitSeconds = options.quick ? 5 : 45;
   const workspace = new Workspace('bench-slow-timestream');
   try {
     const emulator = await startEmulatorProcess(workspace, [`--latency-ms=${timestreamLatencyMs}`]);
