@@ -4,14 +4,23 @@
  * to the connector's standalone server (writing to the emulator, no added latency),
  * VictoriaMetrics (`/api/v1/write`) and Prometheus 2.42 (`--web.enable-remote-write-receiver`).
  * The figure is samples accepted per CPU-second of the receiving process alone (from /proc);
- * the emulator's CPU is reported beside it but not counted.
+ * the emulator's CPU is reported beside it but not counted. Each receiver is a process started for
+ * the run, so its peak RSS (VmHWM) is the run's, warm-up included.
  */
 import { writeFileSync } from 'node:fs';
 import { startConnectorProcess, startEmulatorProcess } from '../support/cli-processes.js';
 import { capturedLabelSets } from '../support/load.js';
 import { startVictoriaMetrics, Workspace } from '../support/peers.js';
 import { freePort, requireBinary, waitForHttp } from '../support/processes.js';
-import { BASIC_AUTH, cpuSeconds, median, postBodies, type RequestBodies, requestBodies } from './lib.js';
+import {
+  BASIC_AUTH,
+  cpuSeconds,
+  median,
+  peakRssBytes,
+  postBodies,
+  type RequestBodies,
+  requestBodies,
+} from './lib.js';
 
 type Receiver = 'connector' | 'victoria-metrics' | 'prometheus';
 
@@ -57,6 +66,9 @@ export interface IngestRun {
   readonly samplesPerSecond: number;
   readonly cpuSeconds: number;
   readonly helperCpuSeconds?: number;
+  readonly helperSamplesPerCpuSecond?: number;
+  /** The receiver's peak RSS over the run (VmHWM), bytes. */
+  readonly peakRssBytes: number;
   readonly failures: Record<string, number>;
 }
 
@@ -67,6 +79,9 @@ export interface IngestFigures {
   /** Median of the runs, per receiver. */
   readonly samplesPerCpuSecond: Record<Receiver, number>;
   readonly samplesPerSecond: Record<Receiver, number>;
+  readonly peakRssBytes: Record<Receiver, number>;
+  /** Samples per CPU-second of the emulator behind the connector (median of the runs). */
+  readonly emulatorSamplesPerCpuSecond: number;
   /** Median over runs of connector / VictoriaMetrics, each taken within one run. */
   readonly connectorToVictoriaMetrics: number;
   readonly connectorToPrometheus: number;
@@ -93,14 +108,16 @@ const measure = async (
     const helper0 = started.helperPid === undefined ? 0 : cpuSeconds(started.helperPid);
     const result = await postBodies(started.url, measured, load);
     const cpu = cpuSeconds(started.pid) - cpu0;
+    const helperCpu = started.helperPid === undefined ? undefined : cpuSeconds(started.helperPid) - helper0;
     return {
       // /proc counts in 10 ms ticks: a --quick run may leave a fast receiver at 0.
       samplesPerCpuSecond: cpu > 0 ? result.samplesAccepted / cpu : Number.NaN,
       samplesPerSecond: result.samplesAccepted / result.seconds,
       cpuSeconds: cpu,
-      ...(started.helperPid === undefined
+      ...(helperCpu === undefined
         ? {}
-        : { helperCpuSeconds: cpuSeconds(started.helperPid) - helper0 }),
+        : { helperCpuSeconds: helperCpu, helperSamplesPerCpuSecond: result.samplesAccepted / helperCpu }),
+      peakRssBytes: peakRssBytes(started.pid),
       failures: result.failures,
     };
   } finally {
@@ -144,6 +161,10 @@ export const benchIngest = async (
     runs,
     samplesPerCpuSecond: medianOf((run) => run.samplesPerCpuSecond),
     samplesPerSecond: medianOf((run) => run.samplesPerSecond),
+    peakRssBytes: medianOf((run) => run.peakRssBytes),
+    emulatorSamplesPerCpuSecond: median(
+      raw.connector.map((run) => run.helperSamplesPerCpuSecond ?? Number.NaN),
+    ),
     connectorToVictoriaMetrics: median(ratios),
     connectorToPrometheus: median(prometheusRatios),
     raw,

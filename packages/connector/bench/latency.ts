@@ -16,7 +16,15 @@ import {
 } from '../support/cli-processes.js';
 import { capturedLabelSets, percentile } from '../support/load.js';
 import { Workspace } from '../support/peers.js';
-import { BASIC_AUTH, cpuSeconds, emulatorWriteClient, median, postBodies, requestBodies } from './lib.js';
+import {
+  BASIC_AUTH,
+  cpuSeconds,
+  emulatorWriteClient,
+  median,
+  peakRssBytes,
+  postBodies,
+  requestBodies,
+} from './lib.js';
 
 export const TIMESTREAM_LATENCY_MS = 20;
 const SAMPLES_PER_REQUEST = 2000;
@@ -62,6 +70,8 @@ export interface LatencyRun {
   /** CPU per request of the connector and of the emulator (whose one thread serves every call in turn). */
   readonly connectorCpuMsPerRequest: number;
   readonly emulatorCpuMsPerRequest: number;
+  /** Peak RSS (VmHWM) of the connector process started for this run, bytes. */
+  readonly connectorPeakRssBytes: number;
 }
 
 export interface LatencyFigures {
@@ -96,6 +106,7 @@ const measure = async (
   const result = await postBodies(`${connector.url}/write`, { ...all, bodies: all.bodies.slice(3) }, load);
   const connectorCpuMsPerRequest = ((cpuSeconds(connectorPid) - cpu0) * 1000) / requests;
   const emulatorCpuMsPerRequest = ((cpuSeconds(emulatorPid) - emulatorCpu0) * 1000) / requests;
+  const connectorPeakRssBytes = peakRssBytes(connectorPid);
   await connector.process.stop();
   if (Object.keys(result.failures).length > 0)
     throw new Error(`writes failed: ${JSON.stringify(result.failures)}`);
@@ -106,6 +117,7 @@ const measure = async (
     requests,
     connectorCpuMsPerRequest,
     emulatorCpuMsPerRequest,
+    connectorPeakRssBytes,
   };
 };
 

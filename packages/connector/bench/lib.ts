@@ -1,11 +1,12 @@
 /**
- * What the benchmark sections share and nothing else uses: the median, CPU time and RSS of a
- * process from /proc, the request bodies (node_exporter-like label sets from Prometheus 2.42
+ * What the benchmark sections share and nothing else uses: the median, CPU time, RSS and peak RSS
+ * of a process from /proc, the emulator's rows through the SDK's query client, the request bodies (node_exporter-like label sets from Prometheus 2.42
  * captures, fresh timestamps) and a load generator. What the reliability checks use too (the
  * processes under test, the captured label sets, one POST, percentiles) is in ../support.
  */
 import { readFileSync } from 'node:fs';
 import { Agent } from 'node:http';
+import { QueryCommand, TimestreamQueryClient } from '@aws-sdk/client-timestream-query';
 import { TimestreamWriteClient } from '@aws-sdk/client-timestream-write';
 import { compressSnappyBlock, encodeWriteRequestV1, type Label } from '@prometheus-timestream/codec';
 import type { Emulator } from '../support/cli-processes.js';
@@ -14,6 +15,16 @@ import { postOnce } from '../support/load.js';
 /** Passthrough: the emulator accepts any key pair. */
 const CREDENTIALS = { accessKeyId: 'AKIDBENCHMARK', secretAccessKey: 'bench-secret' } as const;
 export const BASIC_AUTH = `Basic ${Buffer.from(`${CREDENTIALS.accessKeyId}:${CREDENTIALS.secretAccessKey}`).toString('base64')}`;
+
+/** What Prometheus 2.42 sends with a remote-write 1.0 body. */
+const REMOTE_WRITE_HEADERS = {
+  'content-type': 'application/x-protobuf',
+  'content-encoding': 'snappy',
+  'x-prometheus-remote-write-version': '0.1.0',
+} as const;
+
+/** Those headers with the benchmark's credentials, for the connector. */
+export const CONNECTOR_WRITE_HEADERS = { ...REMOTE_WRITE_HEADERS, authorization: BASIC_AUTH } as const;
 
 /** A plain SDK write client against the emulator, as another program would build one. */
 export const emulatorWriteClient = (emulator: Emulator): TimestreamWriteClient =>
@@ -37,10 +48,43 @@ export const cpuSeconds = (pid: number): number => {
   return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
 };
 
-/** Resident set size of a process, bytes. */
-export const rssBytes = (pid: number): number => {
+const statusKib = (pid: number, field: 'VmRSS' | 'VmHWM'): number => {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) * 1024;
+  return Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1] ?? 0) * 1024;
+};
+
+/** Resident set size of a process, bytes. */
+export const rssBytes = (pid: number): number => statusKib(pid, 'VmRSS');
+
+/**
+ * The most resident memory a process has had since it started (VmHWM), bytes: read from a process
+ * started for one section, it is that section's peak, warm-up included.
+ */
+export const peakRssBytes = (pid: number): number => statusKib(pid, 'VmHWM');
+
+/** Every row `sql` returns from the emulator, through the SDK's query client (every page). */
+export const queryEmulator = async (emulator: Emulator, sql: string): Promise<Record<string, string>[]> => {
+  const client = new TimestreamQueryClient({
+    region: 'us-east-1',
+    endpoint: emulator.endpoint,
+    credentials: CREDENTIALS,
+  });
+  const rows: Record<string, string>[] = [];
+  try {
+    let nextToken: string | undefined;
+    do {
+      const page = await client.send(
+        new QueryCommand({ QueryString: sql, ...(nextToken === undefined ? {} : { NextToken: nextToken }) }),
+      );
+      const columns = (page.ColumnInfo ?? []).map((column) => column.Name ?? '');
+      for (const row of page.Rows ?? [])
+        rows.push(Object.fromEntries(columns.map((name, i) => [name, row.Data?.[i]?.ScalarValue ?? ''])));
+      nextToken = page.NextToken;
+    } while (nextToken !== undefined);
+  } finally {
+    client.destroy();
+  }
+  return rows;
 };
 
 export interface RequestBodies {
@@ -101,14 +145,7 @@ export const postBodies = async (
   let accepted = 0;
   let next = 0;
   const post = async (body: Uint8Array): Promise<number> =>
-    (
-      await postOnce(agent, target, body, {
-        'content-type': 'application/x-protobuf',
-        'content-encoding': 'snappy',
-        'x-prometheus-remote-write-version': '0.1.0',
-        ...options.headers,
-      })
-    ).status;
+    (await postOnce(agent, target, body, { ...REMOTE_WRITE_HEADERS, ...options.headers })).status;
   const started = performance.now();
   const worker = async () => {
     while (next < bodies.bodies.length) {

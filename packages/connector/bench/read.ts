@@ -1,8 +1,8 @@
 /**
  * Figure 5, read: a remote read of 100 series × 1 hour at 15 s (24,000 samples; half counters,
  * half gauges) from the emulator through the connector's standalone server, answered as SAMPLES
- * and as STREAMED_XOR_CHUNKS: wall time and the connector's CPU per read, response bytes per
- * sample, and how many samples fit one Lambda response (6 MB of JSON holding the body in base64).
+ * and as STREAMED_XOR_CHUNKS: wall time, the connector's and the emulator's CPU per read, the
+ * connector's peak RSS (VmHWM of its process, started for the section), response bytes per sample, and how many samples fit one Lambda response (6 MB of JSON holding the body in base64).
  */
 import {
   compressSnappyBlock,
@@ -14,7 +14,7 @@ import {
 } from '@prometheus-timestream/codec';
 import { startConnectorProcess, startEmulatorProcess } from '../support/cli-processes.js';
 import { Workspace } from '../support/peers.js';
-import { BASIC_AUTH, cpuSeconds, median, postBodies } from './lib.js';
+import { BASIC_AUTH, cpuSeconds, median, peakRssBytes, postBodies } from './lib.js';
 
 const SERIES = 100;
 const STEP_MS = 15_000;
@@ -61,6 +61,7 @@ export interface ReadRun {
   readonly bytesPerSample: number;
   readonly wallMs: number;
   readonly connectorCpuMs: number;
+  readonly emulatorCpuMs: number;
   /** The most samples one Lambda response could carry at this density. */
   readonly samplesPerLambdaResponse: number;
 }
@@ -69,6 +70,8 @@ export interface ReadFigures {
   readonly series: number;
   readonly samples: number;
   readonly reads: number;
+  /** Peak RSS of the connector over the section (the writes that load the data included), bytes. */
+  readonly connectorPeakRssBytes: number;
   readonly runs: Record<ResponseType, ReadRun>;
 }
 
@@ -96,9 +99,11 @@ export const benchRead = async (options: { readonly quick: boolean }): Promise<R
     if (Object.keys(written.failures).length > 0)
       throw new Error(`writing the data failed: ${JSON.stringify(written.failures)}`);
     const pid = connector.process.pid as number;
+    const emulatorPid = emulator.process.pid as number;
     const read = async (responseType: ResponseType) => {
       const started = performance.now();
       const cpu0 = cpuSeconds(pid);
+      const emulatorCpu0 = cpuSeconds(emulatorPid);
       const response = await fetch(`${connector.url}/read`, {
         method: 'POST',
         headers: {
@@ -121,28 +126,31 @@ export const benchRead = async (options: { readonly quick: boolean }): Promise<R
       const body = new Uint8Array(await response.arrayBuffer());
       const wallMs = performance.now() - started;
       const cpuMs = (cpuSeconds(pid) - cpu0) * 1000;
+      const emulatorCpuMs = (cpuSeconds(emulatorPid) - emulatorCpu0) * 1000;
       if (response.status !== 200)
         throw new Error(`read ${responseType}: ${response.status} ${Buffer.from(body).toString('utf8')}`);
-      return { body, wallMs, cpuMs };
+      return { body, wallMs, cpuMs, emulatorCpuMs };
     };
     const types: ResponseType[] = ['SAMPLES', 'STREAMED_XOR_CHUNKS'];
     for (const type of types) await read(type);
-    const measured: Record<ResponseType, { wall: number[]; cpu: number[]; body: Uint8Array }> = {
-      SAMPLES: { wall: [], cpu: [], body: new Uint8Array() },
-      STREAMED_XOR_CHUNKS: { wall: [], cpu: [], body: new Uint8Array() },
+    type Measured = { wall: number[]; cpu: number[]; emulatorCpu: number[]; body: Uint8Array };
+    const measured: Record<ResponseType, Measured> = {
+      SAMPLES: { wall: [], cpu: [], emulatorCpu: [], body: new Uint8Array() },
+      STREAMED_XOR_CHUNKS: { wall: [], cpu: [], emulatorCpu: [], body: new Uint8Array() },
     };
     // Alternated, so both types meet the same machine.
     for (let i = 0; i < reads; i++) {
       for (const type of types) {
-        const { body, wallMs, cpuMs } = await read(type);
+        const { body, wallMs, cpuMs, emulatorCpuMs } = await read(type);
         measured[type].wall.push(wallMs);
         measured[type].cpu.push(cpuMs);
+        measured[type].emulatorCpu.push(emulatorCpuMs);
         measured[type].body = body;
       }
     }
     const runs = Object.fromEntries(
       types.map((type) => {
-        const { body, wall, cpu } = measured[type];
+        const { body, wall, cpu, emulatorCpu } = measured[type];
         const samples = countSamples(type, body);
         const bytesPerSample = body.length / samples;
         return [
@@ -154,12 +162,19 @@ export const benchRead = async (options: { readonly quick: boolean }): Promise<R
             bytesPerSample,
             wallMs: median(wall),
             connectorCpuMs: median(cpu),
+            emulatorCpuMs: median(emulatorCpu),
             samplesPerLambdaResponse: Math.floor(LAMBDA_RESPONSE_BYTES / BASE64_EXPANSION / bytesPerSample),
           },
         ];
       }),
     ) as Record<ResponseType, ReadRun>;
-    return { series: SERIES, samples: SERIES * (HOUR_MS / STEP_MS), reads, runs };
+    return {
+      series: SERIES,
+      samples: SERIES * (HOUR_MS / STEP_MS),
+      reads,
+      connectorPeakRssBytes: peakRssBytes(pid),
+      runs,
+    };
   } finally {
     await workspace.stop();
   }

@@ -4,17 +4,27 @@
  * bench-results/ (report.md and the raw results.json). `--quick` runs tiny sizes (CI keeps the
  * suite from rotting; its figures mean nothing); `--only=codec,ingest` runs some sections.
  *
- * Sections so far: codec (packages/codec/bench, run as its own process) and ingest (side by side
- * with VictoriaMetrics and Prometheus). Latency, cold start, read and cost are still to come.
+ * Sections: codec (packages/codec/bench, run as its own process), ingest (side by side with
+ * VictoriaMetrics and Prometheus), latency, coldstart, read, cost, memory (one worst-case body),
+ * overload (8 worst-case bodies beside normal traffic) and slow (24 of them while Timestream
+ * answers in 20 s). The report opens with the figures issue 19's acceptance names, beside its goals.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO } from '../support/cli-processes.js';
+import { acceptanceReport, type MeasuredSections } from './acceptance.js';
 import { benchColdStart } from './coldstart.js';
 import { benchCost, type CostFigures } from './cost.js';
 import { benchIngest, type IngestFigures } from './ingest.js';
 import { benchLatency } from './latency.js';
+import { benchWorstCaseMemory, worstCaseMemoryReport } from './memory.js';
+import {
+  benchConcurrentWorstCases,
+  benchSlowTimestream,
+  concurrentWorstCasesReport,
+  slowTimestreamReport,
+} from './overload.js';
 import { benchRead } from './read.js';
 
 const quick = process.argv.includes('--quick');
@@ -54,15 +64,17 @@ if (wanted('codec')) {
 
 const thousands = (value: number) =>
   Number.isFinite(value) ? Math.round(value).toLocaleString('en-US') : 'n/a';
+const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MiB`;
 const ingestTable = (figures: IngestFigures): string[] => [
   `### ${figures.samplesPerRequest} samples per request (${thousands(figures.samplesPerRun)} samples per run, median of ${figures.runs})`,
   '',
-  '| receiver | samples per CPU-second | samples per second (4 concurrent requests) |',
-  '| --- | ---: | ---: |',
+  '| receiver | samples per CPU-second | samples per second (4 concurrent requests) | peak RSS (VmHWM) |',
+  '| --- | ---: | ---: | ---: |',
   ...(['connector', 'victoria-metrics', 'prometheus'] as const).map(
     (receiver) =>
-      `| ${receiver} | ${thousands(figures.samplesPerCpuSecond[receiver])} | ${thousands(figures.samplesPerSecond[receiver])} |`,
+      `| ${receiver} | ${thousands(figures.samplesPerCpuSecond[receiver])} | ${thousands(figures.samplesPerSecond[receiver])} | ${mib(figures.peakRssBytes[receiver])} |`,
   ),
+  `| the emulator behind the connector | ${thousands(figures.emulatorSamplesPerCpuSecond)} | | |`,
   '',
   `connector / VictoriaMetrics: **${figures.connectorToVictoriaMetrics.toFixed(3)}** (goal ≥ 1.0); connector / Prometheus: ${figures.connectorToPrometheus.toFixed(3)}.`,
   '',
@@ -72,7 +84,7 @@ if (wanted('ingest')) {
   report.push(
     '## 2. Write ingest efficiency, side by side',
     '',
-    'The same pre-encoded remote-write bodies (the label sets of the captured Prometheus 2.42 bodies, fresh timestamps) posted to each receiver; CPU of the receiving process only (/proc), the emulator behind the connector runs in its own process and is not counted.',
+    "The same pre-encoded remote-write bodies (the label sets of the captured Prometheus 2.42 bodies, fresh timestamps) posted to each receiver; CPU of the receiving process only (/proc), the emulator behind the connector runs in its own process and is not counted (its samples per CPU-second on a row of its own). Peak RSS: VmHWM of the receiver's process, started for the run (warm-up included).",
     '',
   );
   for (const size of [500, 2000]) {
@@ -95,7 +107,7 @@ if (wanted('latency')) {
   results.latency = figures;
   const goal = 2 * figures.roundTripMs;
   log(
-    `latency, ${figures.samplesPerRequest} samples/request, Timestream ${figures.timestreamLatencyMs} ms: p50 ${ms(figures.defaultConcurrency.p50Ms)} (concurrency ${figures.defaultConcurrency.writeConcurrency}), ` +
+    `latency, ${figures.samplesPerRequest} samples/request, Timestream ${figures.timestreamLatencyMs} ms: p50 ${ms(figures.defaultConcurrency.p50Ms)}, p99 ${ms(figures.defaultConcurrency.p99Ms)} (concurrency ${figures.defaultConcurrency.writeConcurrency}), ` +
       `${ms(figures.sequential.p50Ms)} sequential; one WriteRecords ${ms(figures.roundTripMs)}`,
   );
   report.push(
@@ -103,10 +115,10 @@ if (wanted('latency')) {
     '',
     `${figures.samplesPerRequest}-sample requests, one at a time, to the standalone server; the emulator answers every call ${figures.timestreamLatencyMs} ms late. One WriteRecords round trip (100 records, through the SDK, same emulator, median): **${ms(figures.roundTripMs)}**.`,
     '',
-    '| write concurrency | requests | p50 | p99 | connector CPU per request | emulator CPU per request | goal |',
-    '| ---: | ---: | ---: | ---: | ---: | ---: | --- |',
-    `| ${figures.defaultConcurrency.writeConcurrency} (default) | ${figures.defaultConcurrency.requests} | **${ms(figures.defaultConcurrency.p50Ms)}** | ${ms(figures.defaultConcurrency.p99Ms)} | ${ms(figures.defaultConcurrency.connectorCpuMsPerRequest)} | ${ms(figures.defaultConcurrency.emulatorCpuMsPerRequest)} | p50 ≤ 2 × round trip = ${ms(goal)} |`,
-    `| 1 (the Go connector's sequential calls) | ${figures.sequential.requests} | ${ms(figures.sequential.p50Ms)} | ${ms(figures.sequential.p99Ms)} | ${ms(figures.sequential.connectorCpuMsPerRequest)} | ${ms(figures.sequential.emulatorCpuMsPerRequest)} | |`,
+    '| write concurrency | requests | p50 | p99 | connector CPU per request | emulator CPU per request | connector peak RSS | goal |',
+    '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
+    `| ${figures.defaultConcurrency.writeConcurrency} (default) | ${figures.defaultConcurrency.requests} | **${ms(figures.defaultConcurrency.p50Ms)}** | **${ms(figures.defaultConcurrency.p99Ms)}** | ${ms(figures.defaultConcurrency.connectorCpuMsPerRequest)} | ${ms(figures.defaultConcurrency.emulatorCpuMsPerRequest)} | ${mib(figures.defaultConcurrency.connectorPeakRssBytes)} | p50 ≤ 48 ms, p99 ≤ 100 ms (2 × round trip here: ${ms(goal)}) |`,
+    `| 1 (the Go connector's sequential calls) | ${figures.sequential.requests} | ${ms(figures.sequential.p50Ms)} | ${ms(figures.sequential.p99Ms)} | ${ms(figures.sequential.connectorCpuMsPerRequest)} | ${ms(figures.sequential.emulatorCpuMsPerRequest)} | ${mib(figures.sequential.connectorPeakRssBytes)} | |`,
     '',
     `Default / sequential: **${figures.speedup.toFixed(1)}× faster** (goal ≥ 10×). The emulator serves calls on one thread, so its CPU per request (all of a request's calls, in turn) is a floor under the p50 that Timestream, serving calls in parallel, does not have.`,
     '',
@@ -144,19 +156,19 @@ if (wanted('read')) {
   results.read = figures;
   const { SAMPLES: samples, STREAMED_XOR_CHUNKS: chunks } = figures.runs;
   log(
-    `read, ${figures.samples} samples: SAMPLES ${ms(samples.wallMs)} (${samples.bytesPerSample.toFixed(2)} B/sample), ` +
-      `STREAMED_XOR_CHUNKS ${ms(chunks.wallMs)} (${chunks.bytesPerSample.toFixed(2)} B/sample)`,
+    `read, ${figures.samples} samples: SAMPLES ${ms(samples.wallMs)}, connector CPU ${ms(samples.connectorCpuMs)} (${samples.bytesPerSample.toFixed(2)} B/sample), ` +
+      `STREAMED_XOR_CHUNKS ${ms(chunks.wallMs)}, connector CPU ${ms(chunks.connectorCpuMs)} (${chunks.bytesPerSample.toFixed(2)} B/sample)`,
   );
   report.push(
     '## 5. Read',
     '',
-    `A remote read of ${figures.series} series × 1 hour at 15 s (${thousands(figures.samples)} samples; half counters, half gauges) from the emulator through the standalone server. Median of ${figures.reads} reads of each type, alternated. Lambda's response limit is 6 MB of JSON with the body in base64, so ${thousands((6 * 1024 * 1024 * 3) / 4)} bytes of body.`,
+    `A remote read of ${figures.series} series × 1 hour at 15 s (${thousands(figures.samples)} samples; half counters, half gauges) from the emulator through the standalone server. Median of ${figures.reads} reads of each type, alternated. Lambda's response limit is 6 MB of JSON with the body in base64, so ${thousands((6 * 1024 * 1024 * 3) / 4)} bytes of body. The connector's peak RSS over the section (VmHWM of its process, the writes that load the data included): ${mib(figures.connectorPeakRssBytes)}.`,
     '',
-    '| response type | wall time | connector CPU | response bytes | bytes per sample | samples per 6 MB Lambda response |',
-    '| --- | ---: | ---: | ---: | ---: | ---: |',
+    '| response type | wall time | connector CPU (goal ≤ 60 ms) | emulator CPU | response bytes | bytes per sample | samples per 6 MB Lambda response |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
     ...[samples, chunks].map(
       (run) =>
-        `| ${run.responseType} | ${ms(run.wallMs)} | ${ms(run.connectorCpuMs)} | ${thousands(run.responseBytes)} | ${run.bytesPerSample.toFixed(2)} | ${thousands(run.samplesPerLambdaResponse)} |`,
+        `| ${run.responseType} | ${ms(run.wallMs)} | **${ms(run.connectorCpuMs)}** | ${ms(run.emulatorCpuMs)} | ${thousands(run.responseBytes)} | ${run.bytesPerSample.toFixed(2)} | ${thousands(run.samplesPerLambdaResponse)} |`,
     ),
     '',
   );
@@ -187,6 +199,40 @@ if (wanted('cost')) {
     '',
   );
 }
+
+if (wanted('memory')) {
+  const figures = await benchWorstCaseMemory({ quick });
+  results.memory = figures;
+  log(
+    `memory, one worst-case body (${mib(figures.heap.decodedBytes)} decoded): ${figures.heap.heapPerDecodedByte.toFixed(1)} bytes of heap per decoded byte; ` +
+      `standalone server's peak RSS ${mib(figures.server.peakRssBytes)}`,
+  );
+  report.push(...worstCaseMemoryReport(figures));
+}
+
+if (wanted('overload')) {
+  const figures = await benchConcurrentWorstCases({ quick });
+  results.concurrentWorstCases = figures;
+  log(
+    `overload, ${figures.worstCaseBodies} worst-case bodies + normal traffic: connector peak RSS ${mib(figures.connectorPeakRssBytes)}, ` +
+      `normal p50 ${figures.normalP50Ms.toFixed(0)} ms p99 ${figures.normalP99Ms.toFixed(0)} ms, ` +
+      `${figures.worstCaseAcknowledged}/${figures.worstCaseBodies} acknowledged, ${thousands(figures.samplesLost)} acknowledged samples lost`,
+  );
+  report.push(...concurrentWorstCasesReport(figures));
+}
+
+if (wanted('slow')) {
+  const figures = await benchSlowTimestream({ quick });
+  results.slowTimestream = figures;
+  log(
+    `slow Timestream, ${figures.worstCaseBodies} worst-case bodies: the process ${figures.connectorExit === undefined ? 'stayed up' : `ended (${figures.connectorExit})`}, ` +
+      `/-/ready ${figures.ready}, peak RSS ${mib(figures.connectorPeakRssBytes)}`,
+  );
+  report.push(...slowTimestreamReport(figures));
+}
+
+// The acceptance table goes first, after the title lines.
+report.splice(4, 0, ...acceptanceReport(results as MeasuredSections, quick));
 
 const dir = join(REPO, 'bench-results');
 mkdirSync(dir, { recursive: true });

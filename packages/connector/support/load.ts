@@ -3,7 +3,7 @@
  * Prometheus sent, one POST over a keep-alive agent, and the percentile of what they measure.
  */
 import { readdirSync, readFileSync } from 'node:fs';
-import { type Agent, request } from 'node:http';
+import { type Agent, type IncomingHttpHeaders, request } from 'node:http';
 import { join } from 'node:path';
 import { decodeWriteRequest, type Label } from '@prometheus-timestream/codec';
 import { REPO } from './cli-processes.js';
@@ -29,13 +29,13 @@ export const capturedLabelSets = (): Label[][] => {
   return [...seen.values()];
 };
 
-/** POSTs `body` to `url` over `agent`; the answer's status and its body (as text, cut at 300 characters). */
+/** POSTs `body` to `url` over `agent`; the answer's status, headers and body (as text, cut at 300 characters). */
 export const postOnce = (
   agent: Agent,
   url: URL,
   body: Uint8Array,
   headers: Readonly<Record<string, string>>,
-): Promise<{ readonly status: number; readonly text: string }> =>
+): Promise<{ readonly status: number; readonly headers: IncomingHttpHeaders; readonly text: string }> =>
   new Promise((resolve, reject) => {
     const req = request(
       {
@@ -47,6 +47,8 @@ export const postOnce = (
         headers: { ...headers, 'content-length': body.length },
       },
       (response) => {
+        // A connection cut while the answer arrives fails the answer, not the request.
+        response.on('error', reject);
         const chunks: Buffer[] = [];
         response.on('data', (chunk: Buffer) => {
           if (chunks.length < 4) chunks.push(chunk);
@@ -54,6 +56,7 @@ export const postOnce = (
         response.on('end', () =>
           resolve({
             status: response.statusCode ?? 0,
+            headers: response.headers,
             text: Buffer.concat(chunks).toString('utf8').slice(0, 300),
           }),
         );
