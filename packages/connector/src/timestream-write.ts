@@ -20,6 +20,15 @@ export type RejectionReason =
   | 'invalid_request'
   | 'other';
 
+/**
+ * One WriteRecords call. `body` is the call's JSON exactly as the SDK serializes the input
+ * (awsJson1_0; members in the schema's order: DatabaseName, TableName, Records,
+ * CommonAttributes). Resolves once Timestream stored every record; rejects with the SDK's error
+ * shapes (`name`, `message`, `$metadata.httpStatusCode`, `RejectedRecords`), which
+ * `classifyTimestreamError` sorts. The connector's implementation is `ClientLease.writeRecords`.
+ */
+export type WriteRecordsCall = (body: string, signal: AbortSignal) => Promise<void>;
+
 export interface WriteOutcome {
   /** Records Timestream stored (or already held, identical). */
   readonly written: number;
