@@ -10,12 +10,19 @@ import { TimestreamWriteClient } from '@aws-sdk/client-timestream-write';
 import type { AwsCredentials } from './auth.js';
 import type { ConnectorConfig } from './config.js';
 import { parseQueryAnswersDirectly } from './query-answer.js';
+import type { WriteRecordsCall } from './timestream-write.js';
+import { createLeanWriteRecords, type LeanWriteRecords } from './write-records.js';
 
 export const USER_AGENT = 'prometheus-timestream-connector/0.1.0';
 
 export interface ClientLease {
   readonly writeClient: TimestreamWriteClient;
   readonly queryClient: TimestreamQueryClient;
+  /**
+   * WriteRecords without the SDK's command machinery (write-records.ts), on the write client's
+   * credentials, endpoint discovery and retry strategy, over its own keep-alive sockets.
+   */
+  readonly writeRecords: WriteRecordsCall;
   /** Ends this request's use of the clients; an evicted pair is destroyed after its last use. */
   readonly release: () => void;
 }
@@ -37,6 +44,7 @@ interface ClientPair {
   readonly credentials: AwsCredentials | undefined;
   write: TimestreamWriteClient | undefined;
   query: TimestreamQueryClient | undefined;
+  lean: LeanWriteRecords | undefined;
   inUse: number;
   evicted: boolean;
 }
@@ -92,6 +100,7 @@ export const streamlineWriteClient = (client: TimestreamWriteClient): Timestream
 };
 
 const destroyPair = (pair: ClientPair): void => {
+  pair.lean?.destroy();
   pair.write?.destroy();
   pair.query?.destroy();
 };
@@ -128,10 +137,19 @@ export const createClientPool = (config: ConnectorConfig, options: ClientPoolOpt
     );
     return pair.query;
   };
+  const leanOf = (pair: ClientPair): LeanWriteRecords => {
+    // The same timeouts as the write client's requestHandler; here the 20 s one fails the call.
+    pair.lean ??= createLeanWriteRecords(writeClientOf(pair), {
+      connectionTimeoutMs: 5_000,
+      requestTimeoutMs: 20_000,
+    });
+    return pair.lean;
+  };
   const leaseOf = (pair: ClientPair, release: () => void): ClientLease => ({
     get writeClient() {
       return writeClientOf(pair);
     },
+    writeRecords: (body, signal) => leanOf(pair).writeRecords(body, signal),
     get queryClient() {
       return queryClientOf(pair);
     },
@@ -143,6 +161,7 @@ export const createClientPool = (config: ConnectorConfig, options: ClientPoolOpt
       credentials: options.ownCredentials,
       write: undefined,
       query: undefined,
+      lean: undefined,
       inUse: 0,
       evicted: false,
     };
@@ -166,7 +185,7 @@ export const createClientPool = (config: ConnectorConfig, options: ClientPoolOpt
         .digest('base64')}`;
       let pair = cache.get(key);
       if (pair === undefined) {
-        pair = { credentials, write: undefined, query: undefined, inUse: 0, evicted: false };
+        pair = { credentials, write: undefined, query: undefined, lean: undefined, inUse: 0, evicted: false };
         if (cache.size >= config.credentialCacheSize) {
           const [oldestKey, oldest] = cache.entries().next().value as [string, ClientPair];
           cache.delete(oldestKey);
