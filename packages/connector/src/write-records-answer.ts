@@ -6,6 +6,7 @@
  * of the answer (RejectedRecords…), `$fault`, `$metadata` with the status and request ids, and the
  * raw answer as the hidden `$response` (the retry strategy reads Retry-After from it).
  */
+import { types } from 'node:util';
 import {
   AccessDeniedException,
   ConflictException,
@@ -114,9 +115,13 @@ export const errorOfAnswer = (answer: HttpAnswer): WriteRecordsError => {
   return withResponse(decorateServiceException(exception, data), answer) as unknown as WriteRecordsError;
 };
 
-/** The SDK's asSdkError: anything thrown becomes an Error. */
+/**
+ * The SDK's asSdkError: anything thrown becomes an Error. `isNativeError` rather than
+ * `instanceof`, so a socket error from another realm (node core seen from a Jest sandbox) keeps
+ * its message and code.
+ */
 export const asError = (thrown: unknown): Error => {
-  if (thrown instanceof Error) return thrown;
+  if (thrown instanceof Error || types.isNativeError(thrown)) return thrown as Error;
   if (typeof thrown === 'object' && thrown !== null) return Object.assign(new Error(), thrown);
   return new Error(typeof thrown === 'string' ? thrown : `AWS SDK error wrapper for ${String(thrown)}`);
 };

@@ -106,11 +106,17 @@ export const createHttpTransport = (options: HttpTransportOptions): HttpTranspor
       signal.addEventListener('abort', onAbort, { once: true });
       // Unlike the SDK's requestTimeout (a warning unless throwOnRequestTimeout), this one fails the call.
       const requestTimer = setTimeout(
-        timeout(`the WriteRecords call took longer than ${options.requestTimeoutMs} ms`, 'ETIMEDOUT'),
+        timeout(
+          // The SDK's words, so logs and classification read the same on both paths.
+          `@smithy/node-http-handler - [ERROR] a request has exceeded the configured ${options.requestTimeoutMs} ms requestTimeout.`,
+          'ETIMEDOUT',
+        ),
         options.requestTimeoutMs,
       );
       const connectTimer = setTimeout(
-        timeout(`the socket did not connect within ${options.connectionTimeoutMs} ms`),
+        timeout(
+          `@smithy/node-http-handler - the request socket did not establish a connection with the server within the configured timeout of ${options.connectionTimeoutMs} ms.`,
+        ),
         options.connectionTimeoutMs,
       );
       req.once('socket', (socket) => {
