@@ -7,7 +7,7 @@
  * Sections: codec (packages/codec/bench, run as its own process), ingest (side by side with
  * VictoriaMetrics and Prometheus), latency, coldstart, read, cost, memory (one worst-case body),
  * overload (8 worst-case bodies beside normal traffic) and slow (24 of them while Timestream
- * answers in 20 s). The report opens with the figures issue 19's acceptance names, beside its goals.
+ * answers in 20 s), write-call (CPU of one WriteRecords call, SDK vs the lean path). The report opens with the figures issue 19's acceptance names, beside its goals.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -26,6 +26,7 @@ import {
   slowTimestreamReport,
 } from './overload.js';
 import { benchRead } from './read.js';
+import { benchWriteCall } from './write-call.js';
 
 const quick = process.argv.includes('--quick');
 const only = process.argv
@@ -229,6 +230,29 @@ if (wanted('slow')) {
       `/-/ready ${figures.ready}, peak RSS ${mib(figures.connectorPeakRssBytes)}`,
   );
   report.push(...slowTimestreamReport(figures));
+}
+
+if (wanted('write-call')) {
+  const figures = await benchWriteCall({ quick });
+  results.writeCall = figures;
+  const us = (value: number) => `${value.toFixed(0)} µs`;
+  log(
+    `write call, ${figures.recordsPerCall} records: CPU per call SDK ${us(figures.sequential.sdkUs)}, lean ${us(figures.sequential.leanUs)} (one at a time); ` +
+      `SDK ${us(figures.concurrent.sdkUs)}, lean ${us(figures.concurrent.leanUs)} (4 in flight)`,
+  );
+  report.push(
+    '## The WriteRecords call',
+    '',
+    `CPU of one ${figures.recordsPerCall}-record WriteRecords call on the connector's side, against the emulator in its own process: the SDK's command (\`TimestreamWriteClient.send\`, streamlined as clients.ts does) and the lean path (\`ClientLease.writeRecords\`, with \`JSON.stringify\` of the input: ${us(figures.stringifyUs)}). Median of ${figures.rounds} alternating rounds of ${figures.callsPerRound} calls.`,
+    '',
+    '| calls in flight | SDK | lean | lean / SDK |',
+    '| ---: | ---: | ---: | ---: |',
+    ...(['sequential', 'concurrent'] as const).map(
+      (key) =>
+        `| ${key === 'sequential' ? 1 : 4} | ${us(figures[key].sdkUs)} | **${us(figures[key].leanUs)}** | ${(figures[key].leanUs / figures[key].sdkUs).toFixed(2)} |`,
+    ),
+    '',
+  );
 }
 
 // The acceptance table goes first, after the title lines.
