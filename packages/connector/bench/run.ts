@@ -146,6 +146,7 @@ if (wanted('coldstart')) {
     `| spawn → shim listening | ${ms(figures.shimListeningMs)} | |`,
     `| spawn → first write answered | ${ms(figures.firstWriteMs)} | |`,
     `| **added by the function** (first write − bare node) | **${ms(figures.addedMs)}** | ≤ 100 ms |`,
+    `| of which the function's code alone (first write − shim listening) | ${ms(figures.functionMs)} | |`,
     `| the same write, warm | ${ms(figures.warmWriteMs)} | |`,
     '',
   );
