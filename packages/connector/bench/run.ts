@@ -134,7 +134,7 @@ if (wanted('coldstart')) {
   report.push(
     '## 4. Lambda cold start',
     '',
-    "The function's code as `cdk deploy` uploads it (x86_64), run by a fresh `node` behind the HTTP API v2 event shim with the construct's environment (`NODE_OPTIONS=--enable-source-maps`); one 500-sample write to the emulator. Median of " +
+    "The function's code as `cdk deploy` uploads it (x86_64), run by a fresh `node` behind the HTTP API v2 event shim with the construct's environment (no `NODE_OPTIONS`: the bundle maps stack traces itself, lazily); one 500-sample write to the emulator. Median of " +
       `${figures.runs} cold starts.`,
     '',
     '| figure | value | goal |',

@@ -1,6 +1,6 @@
 /**
  * The Lambda function's code, built locally at synth time (no Docker): the connector's Lambda
- * entry bundled by esbuild into one minified ES module with its source map, next to the `snappy`
+ * entry bundled by esbuild into minified ES modules with their source maps, next to the `snappy`
  * package and the native binding built for the function's own architecture — never the build
  * machine's, which is what CDK's local bundling would install (an x86 binary in an ARM_64
  * function crashes it at the first request).
@@ -101,7 +101,18 @@ const bundleFunctionCode = (dir: string): void => {
   const aliasDir = mkdtempSync(join(tmpdir(), 'prometheus-timestream-builtins-'));
   try {
     buildSync({
-      entryPoints: [require.resolve('@prometheus-timestream/connector/lambda')],
+      // The connector's Lambda entry, with stack traces mapped to the sources when one is printed
+      // (see mapStackTracesLazily: the construct no longer sets --enable-source-maps).
+      stdin: {
+        contents: [
+          `import { handler, mapStackTracesLazily } from ${JSON.stringify(require.resolve('@prometheus-timestream/connector/lambda'))};`,
+          'mapStackTracesLazily();',
+          'export { handler };',
+        ].join('\n'),
+        resolveDir: INFRA_ROOT,
+        sourcefile: 'index.mjs',
+        loader: 'js',
+      },
       outdir: dir,
       entryNames: 'index',
       chunkNames: 'chunks/[name]-[hash]',
