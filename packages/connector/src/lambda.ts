@@ -11,6 +11,9 @@ import { createMetrics } from './metrics.js';
 import type { CoreRequest, CoreResponse, RequestContext, RequestHead } from './request.js';
 import { resolveAuthTokenSecret } from './secrets.js';
 
+// The bundled function's entry (infra's lambda-asset.ts) installs it before the first request.
+export { mapStackTracesLazily } from './lambda-stacks.js';
+
 /** The fields of an HTTP API payload 2.0 or REST API / payload 1.0 event the adapter reads. */
 export interface ApiGatewayEvent {
   readonly version?: string;

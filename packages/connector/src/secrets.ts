@@ -2,7 +2,6 @@
  * The bearer token kept in AWS Secrets Manager (the CDK construct's `token` auth mode), read once
  * when the connector starts, so the token never sits in the function's configuration.
  */
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { ConnectorConfig } from './config.js';
 import { InvalidConfigError } from './errors.js';
 
@@ -16,6 +15,9 @@ export const resolveAuthTokenSecret = async (
   option = 'auth-token-secret',
 ): Promise<ConnectorConfig> => {
   if (config.authTokenSecret === undefined) return config;
+  // Loaded only here: most deployments have no token secret, and a Lambda cold start would
+  // otherwise load and evaluate the whole Secrets Manager client for nothing.
+  const { GetSecretValueCommand, SecretsManagerClient } = await import('@aws-sdk/client-secrets-manager');
   const client = new SecretsManagerClient({ region: config.region, maxAttempts: 3 });
   let token: string | undefined;
   try {

@@ -432,7 +432,8 @@ export class PrometheusTimestreamConnector extends Construct {
       ...(this.tokenSecret === undefined
         ? {}
         : { [OPTION.authTokenSecret.env]: valueIf(token, this.tokenSecret.secretArn, Aws.NO_VALUE) }),
-      NODE_OPTIONS: '--enable-source-maps',
+      // No NODE_OPTIONS=--enable-source-maps: the bundle maps a stack trace to the sources when it
+      // prints one (the connector's mapStackTracesLazily), without the flag's ~13 ms per cold start.
       ...props.environment,
     };
   }

@@ -1,6 +1,6 @@
 /**
  * The Lambda function's code, built locally at synth time (no Docker): the connector's Lambda
- * entry bundled by esbuild into one minified ES module with its source map, next to the `snappy`
+ * entry bundled by esbuild into minified ES modules with their source maps, next to the `snappy`
  * package and the native binding built for the function's own architecture — never the build
  * machine's, which is what CDK's local bundling would install (an x86 binary in an ARM_64
  * function crashes it at the first request).
@@ -16,8 +16,9 @@ import {
   readFileSync,
   readSync,
   rmSync,
+  writeFileSync,
 } from 'node:fs';
-import { createRequire } from 'node:module';
+import { builtinModules, createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -67,8 +68,81 @@ const nativePackageDir = (snappyDir: string, architecture: LambdaArchitecture): 
 const built = new Map<LambdaArchitecture, string>();
 
 /**
+ * esbuild aliases sending every Node.js built-in to a CommonJS file of `dir` that is
+ * `module.exports = process.getBuiltinModule(name)` (Node ≥ 22.3). An ES `import` of a built-in
+ * makes Node build the built-in's module namespace, reading each of its exports — `node:http`'s
+ * lazy `WebSocket`/`EventSource` load all of undici, `node:crypto`'s `webcrypto` the Web Crypto
+ * API — ~30 ms of a cold start for code the function never runs. Through the alias the bundle's
+ * ES modules, like its CommonJS ones, read only the exports they use, when they use them.
+ */
+const builtinAliases = (dir: string): Record<string, string> => {
+  const aliases: Record<string, string> = {};
+  for (const name of builtinModules) {
+    const bare = name.replace(/^node:/, '');
+    const file = join(dir, `${bare.replaceAll('/', '__')}.cjs`);
+    writeFileSync(file, `module.exports = process.getBuiltinModule(${JSON.stringify(name)});\n`);
+    aliases[name] = file;
+    aliases[`node:${bare}`] = file;
+  }
+  return aliases;
+};
+
+/**
+ * The function's code in `dir`: `index.mjs` and the chunks it imports (`chunks/`), each with its
+ * source map. What the cold start evaluates is kept small:
+ * - `mainFields` prefers the AWS SDK's ES modules (`dist-es`) to its one-file CommonJS builds,
+ *   so unused commands, protocols and the browser user-agent parser are tree-shaken away;
+ * - code behind a dynamic `import()` (the SDK's credential providers beyond the environment's,
+ *   STS/SSO clients, the Secrets Manager client the connector loads only for a token secret)
+ *   goes to chunks of its own, read only if a request needs it;
+ * - built-ins are required, not imported (see `builtinAliases`).
+ */
+const bundleFunctionCode = (dir: string): void => {
+  const aliasDir = mkdtempSync(join(tmpdir(), 'prometheus-timestream-builtins-'));
+  try {
+    buildSync({
+      // The connector's Lambda entry, with stack traces mapped to the sources when one is printed
+      // (see mapStackTracesLazily: the construct no longer sets --enable-source-maps).
+      stdin: {
+        contents: [
+          `import { handler, mapStackTracesLazily } from ${JSON.stringify(require.resolve('@prometheus-timestream/connector/lambda'))};`,
+          'mapStackTracesLazily();',
+          'export { handler };',
+        ].join('\n'),
+        resolveDir: INFRA_ROOT,
+        sourcefile: 'index.mjs',
+        loader: 'js',
+      },
+      outdir: dir,
+      entryNames: 'index',
+      chunkNames: 'chunks/[name]-[hash]',
+      outExtension: { '.js': '.mjs' },
+      bundle: true,
+      splitting: true,
+      platform: 'node',
+      format: 'esm',
+      target: LAMBDA_NODE_TARGET,
+      mainFields: ['module', 'main'],
+      alias: builtinAliases(aliasDir),
+      minify: true,
+      sourcemap: true,
+      legalComments: 'none',
+      sourcesContent: false,
+      logLevel: 'silent',
+      // The native binding cannot be bundled; it is installed beside the bundle below.
+      external: ['snappy'],
+      // Bundled CommonJS calls require() (for the modules esbuild leaves outside the bundle).
+      banner: { js: "import{createRequire as __cr}from'node:module';const require=__cr(import.meta.url);" },
+    });
+  } finally {
+    rmSync(aliasDir, { recursive: true, force: true });
+  }
+};
+
+/**
  * Builds (once per process and architecture) the directory that is the function's code:
- * `index.mjs` (+ `.map`), exporting `handler`, and `node_modules/snappy` with the binding.
+ * `index.mjs` exporting `handler` and its `chunks/` (see `bundleFunctionCode`), and
+ * `node_modules/snappy` with the binding.
  *
  * @throws Error when the native binding for `architecture` is missing or is not built for it
  */
@@ -84,24 +158,7 @@ export const buildLambdaAsset = (
   const dir = mkdtempSync(join(tmpdir(), `prometheus-timestream-lambda-${architecture}-`));
   // CDK stages a copy of the directory into the cloud assembly; the build itself is scratch.
   if (options.keep !== true) process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
-  const entry = require.resolve('@prometheus-timestream/connector/lambda');
-  buildSync({
-    entryPoints: [entry],
-    outfile: join(dir, 'index.mjs'),
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: LAMBDA_NODE_TARGET,
-    minify: true,
-    sourcemap: true,
-    legalComments: 'none',
-    sourcesContent: false,
-    logLevel: 'silent',
-    // The native binding cannot be bundled; it is installed beside the bundle below.
-    external: ['snappy'],
-    // Bundled CommonJS (the AWS SDK) calls require() for Node built-ins.
-    banner: { js: "import{createRequire as __cr}from'node:module';const require=__cr(import.meta.url);" },
-  });
+  bundleFunctionCode(dir);
   const codecEntry = require.resolve('@prometheus-timestream/codec');
   const snappyManifest = createRequire(codecEntry).resolve('snappy/package.json');
   const snappyDir = dirname(snappyManifest);

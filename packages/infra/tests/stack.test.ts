@@ -130,10 +130,16 @@ describe('PrometheusTimestreamConnectorStack (what cdk synth and cdk deploy use)
           default_database: { Ref: 'DefaultDatabase' },
           default_table: { Ref: 'DefaultTable' },
           log_level: { Ref: 'LogLevel' },
-          NODE_OPTIONS: '--enable-source-maps',
         }),
       },
     });
+  });
+
+  it('leaves NODE_OPTIONS to the caller: the bundle maps its own stack traces, at no cold-start cost', () => {
+    const [fn] = Object.values(template.findResources('AWS::Lambda::Function')) as {
+      Properties: { Environment: { Variables: Record<string, unknown> } };
+    }[];
+    expect(fn?.Properties.Environment.Variables).not.toHaveProperty('NODE_OPTIONS');
   });
 
   it.each([

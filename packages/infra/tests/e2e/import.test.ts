@@ -258,10 +258,14 @@ describe('the construct imported from the packed packages into a fresh CDK app',
     });
   });
 
-  it('bundles the function into index.mjs, without the emulator', () => {
-    const bundle = readFileSync(join(assetDir, 'index.mjs'), 'utf8');
-    expect(bundle).toContain('handler');
-    expect(bundle).not.toMatch(/duckdb|timestream-local/i);
+  it('bundles the function into index.mjs and its chunks, without the emulator', () => {
+    expect(readFileSync(join(assetDir, 'index.mjs'), 'utf8')).toContain('handler');
+    // The chunks too: code behind a dynamic import() is split out of index.mjs.
+    const code = readdirSync(assetDir, { recursive: true, encoding: 'utf8' })
+      .filter((file) => file.endsWith('.mjs') && !file.startsWith('node_modules'))
+      .map((file) => readFileSync(join(assetDir, file), 'utf8'));
+    expect(code.length).toBeGreaterThan(1);
+    for (const text of code) expect(text).not.toMatch(/duckdb|timestream-local/i);
   });
 
   it('ships snappy with its native binding built for ARM64 (AArch64 ELF), not the build machine', () => {
