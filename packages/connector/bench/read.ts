@@ -16,9 +16,9 @@ import { startConnectorProcess, startEmulatorProcess } from '../support/cli-proc
 import { Workspace } from '../support/peers.js';
 import { BASIC_AUTH, cpuSeconds, median, peakRssBytes, postBodies } from './lib.js';
 
-const SERIES = 100;
-const STEP_MS = 15_000;
-const HOUR_MS = 3_600_000;
+export const SERIES = 100;
+export const STEP_MS = 15_000;
+export const HOUR_MS = 3_600_000;
 const METRIC = 'bench_read';
 /** Lambda's synchronous response limit, and the share of it a base64 body can use. */
 const LAMBDA_RESPONSE_BYTES = 6 * 1024 * 1024;
@@ -32,7 +32,8 @@ const sampleValue = (series: number, step: number): number => {
     : Math.round((50 + 30 * Math.sin(step / 20 + series) + noise * 5) * 1000) / 1000;
 };
 
-const writeBodies = (end: number): Uint8Array[] => {
+/** The section's data as remote-write bodies, the last sample at `end` (also the read profile's). */
+export const writeBodies = (end: number): Uint8Array[] => {
   const steps = HOUR_MS / STEP_MS;
   const bodies: Uint8Array[] = [];
   // 20 series per body: 4,800 samples a request.
@@ -75,6 +76,27 @@ export interface ReadFigures {
   readonly runs: Record<ResponseType, ReadRun>;
 }
 
+/** The read of every series over the hour before `end` (also the read profile's). */
+export const readRequestBody = (end: number, responseType: ResponseType): Uint8Array =>
+  encodeReadRequest({
+    queries: [
+      {
+        startTimestampMs: end - HOUR_MS,
+        endTimestampMs: end,
+        matchers: [{ type: 'EQ', name: '__name__', value: METRIC }],
+      },
+    ],
+    acceptedResponseTypes: [responseType],
+  });
+
+/** The headers Prometheus sends with a remote-read body, with the benchmark's credentials. */
+export const READ_HEADERS = {
+  authorization: BASIC_AUTH,
+  'content-type': 'application/x-protobuf',
+  'content-encoding': 'snappy',
+  'x-prometheus-remote-read-version': '0.1.0',
+} as const;
+
 const countSamples = (responseType: ResponseType, body: Uint8Array): number =>
   responseType === 'SAMPLES'
     ? decodeReadResponse(body).reduce(
@@ -106,22 +128,8 @@ export const benchRead = async (options: { readonly quick: boolean }): Promise<R
       const emulatorCpu0 = cpuSeconds(emulatorPid);
       const response = await fetch(`${connector.url}/read`, {
         method: 'POST',
-        headers: {
-          authorization: BASIC_AUTH,
-          'content-type': 'application/x-protobuf',
-          'content-encoding': 'snappy',
-          'x-prometheus-remote-read-version': '0.1.0',
-        },
-        body: encodeReadRequest({
-          queries: [
-            {
-              startTimestampMs: end - HOUR_MS,
-              endTimestampMs: end,
-              matchers: [{ type: 'EQ', name: '__name__', value: METRIC }],
-            },
-          ],
-          acceptedResponseTypes: [responseType],
-        }),
+        headers: READ_HEADERS,
+        body: readRequestBody(end, responseType),
       });
       const body = new Uint8Array(await response.arrayBuffer());
       const wallMs = performance.now() - started;

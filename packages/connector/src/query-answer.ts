@@ -29,6 +29,8 @@ export interface QueryPage {
   readonly isScalar: (row: number, column: number) => boolean;
   /** Both cells hold the same scalar, or neither holds one (a cheap test for "same series"). */
   readonly sameScalar: (rowA: number, rowB: number, column: number) => boolean;
+  /** `sameScalar` for each of the columns `first`..`last` (one comparison where it can). */
+  readonly sameScalars: (rowA: number, rowB: number, first: number, last: number) => boolean;
   /** The cell as a TIMESTAMP in epoch ms (see `parseTimestamp`). */
   readonly timestampMs: (row: number, column: number) => number;
   /** The cell as a DOUBLE (`Number` of its text, as before). */
@@ -60,6 +62,11 @@ export const parseTimestamp = (text: string): number => {
   return ms;
 };
 
+const everyColumn = (first: number, last: number, test: (column: number) => boolean): boolean => {
+  for (let column = first; column <= last; column++) if (!test(column)) return false;
+  return true;
+};
+
 /** A page of the SDK's shape (a fake client in tests, or a client without the direct parser). */
 export const queryPageOfRows = (
   columns: readonly ColumnInfo[],
@@ -67,13 +74,16 @@ export const queryPageOfRows = (
   nextToken?: string,
 ): QueryPage => {
   const scalar = (row: number, column: number): string | undefined => rows[row]?.Data?.[column]?.ScalarValue;
+  const sameScalar = (a: number, b: number, column: number): boolean =>
+    scalar(a, column) === scalar(b, column);
   return {
     columns,
     rowCount: rows.length,
     nextToken,
     scalar,
     isScalar: (row, column) => scalar(row, column) !== undefined,
-    sameScalar: (a, b, column) => scalar(a, column) === scalar(b, column),
+    sameScalar,
+    sameScalars: (a, b, first, last) => everyColumn(first, last, (column) => sameScalar(a, b, column)),
     timestampMs: (row, column) => parseTimestamp(scalar(row, column) ?? ''),
     double: (row, column) => Number(scalar(row, column)),
     toRows: () => [...rows],
@@ -367,26 +377,60 @@ const scanRows = (scanner: Scanner, others: unknown[]) => {
   return { cells: cells.done(), rowStarts: Int32Array.from(rowStarts) };
 };
 
-/** Reads `YYYY-MM-DD hh:mm:ss.fffffffff` from the bytes; NaN when the text is laid out otherwise. */
-const canonicalTimestampMs = (body: Buffer, start: number, end: number): number => {
-  if (end - start !== 29 || body[start + 4] !== MINUS || body[start + 7] !== MINUS) return Number.NaN;
-  if (body[start + 10] !== 0x20 || body[start + 13] !== COLON || body[start + 16] !== COLON)
-    return Number.NaN;
-  if (body[start + 19] !== DOT) return Number.NaN;
-  const digits = (from: number, count: number): number => {
-    let value = 0;
-    for (let i = from; i < from + count; i++) {
-      const digit = (body[start + i] as number) - ZERO;
-      if (digit < 0 || digit > 9) return Number.NaN;
-      value = value * 10 + digit;
-    }
-    return value;
+/** Digits `from`..`from + count` of the text at `start` as a number; NaN if one is no digit. */
+const digitsAt = (body: Buffer, start: number, from: number, count: number): number => {
+  let value = 0;
+  for (let i = from; i < from + count; i++) {
+    const digit = (body[start + i] as number) - ZERO;
+    if (digit < 0 || digit > 9) return Number.NaN;
+    value = value * 10 + digit;
+  }
+  return value;
+};
+
+/** Bytes of `YYYY-MM-DD hh` (the part of a timestamp the rows of a page mostly share). */
+const DATE_HOUR_BYTES = 13;
+const MS_PER_MINUTE = 60_000;
+const MS_PER_SECOND = 1_000;
+
+/**
+ * Reads `YYYY-MM-DD hh:mm:ss.fffffffff` from the bytes; NaN when the text is laid out otherwise.
+ * The rows of a page mostly share their date and hour: `Date.UTC` of the last one read is kept,
+ * and used again when the next timestamp's first 13 bytes are the same (Date.UTC is linear in
+ * minutes, seconds and milliseconds, so the sum is what it would give).
+ */
+const canonicalTimestampReader = (body: Buffer) => {
+  let lastStart = -1;
+  let lastDateHourMs = 0;
+  const sameDateHour = (start: number): boolean => {
+    if (lastStart < 0) return false;
+    for (let i = 0; i < DATE_HOUR_BYTES; i++) if (body[start + i] !== body[lastStart + i]) return false;
+    return true;
   };
-  const ms =
-    Date.UTC(digits(0, 4), digits(5, 2) - 1, digits(8, 2), digits(11, 2), digits(14, 2), digits(17, 2)) +
-    digits(20, 3);
-  // The other six digits are below a millisecond, but must still be digits.
-  return Number.isNaN(digits(23, 6)) ? Number.NaN : ms;
+  return (start: number, end: number): number => {
+    if (end - start !== 29 || body[start + 4] !== MINUS || body[start + 7] !== MINUS) return Number.NaN;
+    if (body[start + 10] !== 0x20 || body[start + 13] !== COLON || body[start + 16] !== COLON)
+      return Number.NaN;
+    if (body[start + 19] !== DOT) return Number.NaN;
+    if (!sameDateHour(start)) {
+      const dateHourMs = Date.UTC(
+        digitsAt(body, start, 0, 4),
+        digitsAt(body, start, 5, 2) - 1,
+        digitsAt(body, start, 8, 2),
+        digitsAt(body, start, 11, 2),
+      );
+      if (Number.isNaN(dateHourMs)) return Number.NaN;
+      lastStart = start;
+      lastDateHourMs = dateHourMs;
+    }
+    const ms =
+      lastDateHourMs +
+      digitsAt(body, start, 14, 2) * MS_PER_MINUTE +
+      digitsAt(body, start, 17, 2) * MS_PER_SECOND +
+      digitsAt(body, start, 20, 3);
+    // The other six digits are below a millisecond, but must still be digits.
+    return Number.isNaN(digitsAt(body, start, 23, 6)) ? Number.NaN : ms;
+  };
 };
 
 /** `-?digits(.digits)?` with few enough digits to be exact; NaN for anything else. */
@@ -431,6 +475,24 @@ const pageOfCells = (
       : -1;
   };
   const isScalarAt = (at: number): boolean => at >= 0 && (cells[at] as number) <= ESCAPED;
+  const canonicalTimestampMs = canonicalTimestampReader(body);
+  const sameBytes = (startA: number, startB: number, length: number): boolean => {
+    for (let i = 0; i < length; i++) if (body[startA + i] !== body[startB + i]) return false;
+    return true;
+  };
+  const sameScalar = (rowA: number, rowB: number, column: number): boolean => {
+    const a = cellAt(rowA, column);
+    const b = cellAt(rowB, column);
+    const scalarA = isScalarAt(a);
+    if (scalarA !== isScalarAt(b)) return false;
+    if (!scalarA) return true;
+    const startA = cells[a + 1] as number;
+    const startB = cells[b + 1] as number;
+    const length = (cells[a + 2] as number) - startA;
+    // Same bytes, same string; different bytes may still be the same string (escapes): the
+    // caller then compares the strings.
+    return length === (cells[b + 2] as number) - startB && sameBytes(startA, startB, length);
+  };
   const scalar = (row: number, column: number): string | undefined => {
     const at = cellAt(row, column);
     if (!isScalarAt(at)) return undefined;
@@ -442,25 +504,28 @@ const pageOfCells = (
     nextToken: fields.nextToken,
     scalar,
     isScalar: (row, column) => isScalarAt(cellAt(row, column)),
-    sameScalar: (rowA, rowB, column) => {
-      const a = cellAt(rowA, column);
-      const b = cellAt(rowB, column);
-      const scalarA = isScalarAt(a);
-      if (scalarA !== isScalarAt(b)) return false;
-      if (!scalarA) return true;
-      const startA = cells[a + 1] as number;
-      const startB = cells[b + 1] as number;
-      const length = (cells[a + 2] as number) - startA;
-      if (length !== (cells[b + 2] as number) - startB) return false;
-      // Same bytes, same string; different bytes may still be the same string (escapes): the
-      // caller then compares the strings.
-      for (let i = 0; i < length; i++) if (body[startA + i] !== body[startB + i]) return false;
-      return true;
+    sameScalar,
+    sameScalars: (rowA, rowB, first, last) => {
+      // Fast path: when the first and last cells are scalars in both rows, the bytes from the
+      // first's value to the last's are the same exactly when every cell between is (the
+      // scanner reads the same bytes the same way).
+      const firstA = cellAt(rowA, first);
+      const firstB = cellAt(rowB, first);
+      const lastA = cellAt(rowA, last);
+      const lastB = cellAt(rowB, last);
+      if (isScalarAt(firstA) && isScalarAt(firstB) && isScalarAt(lastA) && isScalarAt(lastB)) {
+        const startA = cells[firstA + 1] as number;
+        const startB = cells[firstB + 1] as number;
+        const length = (cells[lastA + 2] as number) - startA;
+        if (length === (cells[lastB + 2] as number) - startB && sameBytes(startA, startB, length))
+          return true;
+      }
+      return everyColumn(first, last, (column) => sameScalar(rowA, rowB, column));
     },
     timestampMs: (row, column) => {
       const at = cellAt(row, column);
       if (at >= 0 && cells[at] === ASCII) {
-        const ms = canonicalTimestampMs(body, cells[at + 1] as number, cells[at + 2] as number);
+        const ms = canonicalTimestampMs(cells[at + 1] as number, cells[at + 2] as number);
         if (!Number.isNaN(ms)) return ms;
       }
       return parseTimestamp(scalar(row, column) ?? '');

@@ -214,6 +214,17 @@ const sortedUnique = (samples: FloatSample[]): FloatSample[] => {
   return unique;
 };
 
+/** The label columns' indices as runs of neighbours, `[first, last, first, last, …]`. */
+const columnRuns = (labelColumns: readonly LabelColumn[]): number[] => {
+  const indices = labelColumns.map(({ index }) => index).sort((a, b) => a - b);
+  const runs: number[] = [];
+  for (const index of indices) {
+    if (runs.length > 0 && runs[runs.length - 1] === index - 1) runs[runs.length - 1] = index;
+    else runs.push(index, index);
+  }
+  return runs;
+};
+
 /** Samples one request may return, shared by its queries; markers count as samples. */
 export interface SampleBudget {
   readonly limit: number;
@@ -265,8 +276,10 @@ export const createSeriesCollector = (budget: SampleBudget) => {
       }
       return entry;
     };
+    const runs = columnRuns(labelColumns);
     const sameSeries = (a: number, b: number): boolean => {
-      for (const { index } of labelColumns) if (!page.sameScalar(a, b, index)) return false;
+      for (let i = 0; i < runs.length; i += 2)
+        if (!page.sameScalars(a, b, runs[i] as number, runs[i + 1] as number)) return false;
       return true;
     };
 

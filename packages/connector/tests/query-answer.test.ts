@@ -17,6 +17,8 @@ import {
 const body = (answer: unknown, indent?: number): Buffer => Buffer.from(JSON.stringify(answer, null, indent));
 
 /** A page of one row of one cell. */
+const pageOfRows = (rows: readonly (readonly object[])[]) =>
+  parseQueryAnswer(body({ Rows: rows.map((Data) => ({ Data })), ColumnInfo: [] })).page;
 const pageOf = (datum: object) => parseQueryAnswer(body({ Rows: [{ Data: [datum] }], ColumnInfo: [] })).page;
 
 const COLUMNS = [
@@ -177,6 +179,90 @@ describe('sameScalar', () => {
     { description: 'an escape and its character', a: 0, b: 2, column: 0, same: false },
   ])('$description: $same', ({ a, b, column, same }) => {
     expect(page.sameScalar(a, b, column)).toBe(same);
+  });
+});
+
+describe('timestamps of one page that share their date and hour', () => {
+  // The page keeps Date.UTC of the last date and hour it read: each row must still read as alone.
+  it.each([
+    {
+      description: 'the same hour',
+      texts: [
+        '2021-05-06 06:35:38.123456789',
+        '2021-05-06 06:59:59.999000000',
+        '2021-05-06 06:00:00.000000000',
+      ],
+    },
+    {
+      description: 'the hour, then another, then the first again',
+      texts: [
+        '2021-05-06 06:35:38.123456789',
+        '2021-05-06 07:00:00.000000000',
+        '2021-05-06 06:35:39.000000000',
+      ],
+    },
+    {
+      description: 'a bad row between good ones of one hour',
+      texts: [
+        '2021-05-06 06:35:38.123456789',
+        '2021-05-06 06:3x:38.123456789',
+        '2021-05-06 06:35:40.000000000',
+      ],
+    },
+    {
+      description: 'out-of-range minutes and seconds (Date.UTC carries them)',
+      texts: ['2021-12-31 23:00:00.000000000', '2021-12-31 23:99:99.999000000'],
+    },
+  ])('$description', ({ texts }) => {
+    // Prepare
+    const page = pageOfRows(texts.map((text) => [{ ScalarValue: text }]));
+    // Act
+    const read = texts.map((_, row) => {
+      try {
+        return page.timestampMs(row, 0);
+      } catch (error) {
+        return error instanceof InvalidTimestreamAnswerError ? 'invalid' : error;
+      }
+    });
+    // Assess
+    expect(read).toEqual(
+      texts.map((text) => {
+        try {
+          return parseTimestamp(text);
+        } catch {
+          return 'invalid';
+        }
+      }),
+    );
+  });
+});
+
+describe('sameScalars', () => {
+  const { page } = parseQueryAnswer(
+    Buffer.from(
+      '{"Rows":[{"Data":[{"ScalarValue":"a"},{"ScalarValue":"b"},{"ScalarValue":"c"}]},' +
+        '{"Data":[{"ScalarValue":"a"},{"ScalarValue":"b"},{"ScalarValue":"c"}]},' +
+        '{"Data":[{"ScalarValue":"a"},{"NullValue":true},{"ScalarValue":"c"}]},' +
+        '{"Data":[{"ScalarValue":"a"},{"NullValue":true},{"ScalarValue":"c"}]},' +
+        '{"Data":[{"NullValue":true},{"ScalarValue":"b"},{"ScalarValue":"c"}]},' +
+        '{"Data":[{"NullValue":true},{"ScalarValue":"b"},{"ScalarValue":"c"}]},' +
+        '{"Data":[{"ScalarValue":"a"},{"ScalarValue":"b"}]},' +
+        '{"Data":[{"ScalarValue":"a"},{"ScalarValue":"bc"}]},' +
+        '{"Data":[{"ScalarValue":"ab"},{"ScalarValue":"c"}]}],"ColumnInfo":[]}',
+    ),
+  );
+  it.each([
+    { description: 'the same cells', a: 0, b: 1, first: 0, last: 2, same: true },
+    { description: 'a NULL against a scalar between', a: 0, b: 2, first: 0, last: 2, same: false },
+    { description: 'a NULL in both between', a: 2, b: 3, first: 0, last: 2, same: true },
+    { description: 'a NULL in both first (cell by cell)', a: 4, b: 5, first: 0, last: 2, same: true },
+    { description: 'a missing last cell and a scalar', a: 0, b: 6, first: 0, last: 2, same: false },
+    { description: 'one cell of the run', a: 0, b: 6, first: 1, last: 1, same: true },
+    { description: 'runs as long, cut into cells elsewhere', a: 7, b: 8, first: 0, last: 1, same: false },
+  ])('$description: $same', ({ a, b, first, last, same }) => {
+    expect(page.sameScalars(a, b, first, last)).toBe(same);
+    const cellByCell = Array.from({ length: last - first + 1 }, (_, i) => page.sameScalar(a, b, first + i));
+    expect(cellByCell.every(Boolean)).toBe(same);
   });
 });
 
