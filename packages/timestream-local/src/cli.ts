@@ -11,7 +11,8 @@ const USAGE = `Usage: timestream-local [options]
   --throttle-rate R      answer a fraction R (0-1) of calls with ThrottlingException
   --error-rate R         answer a fraction R (0-1) of calls with InternalServerException
   --empty-first-page     answer the first page of every query empty, with a NextToken
-  --page-rows N          rows per page when a query does not set MaxRows (default 1000)
+  --page-rows N          rows per page when a query does not set MaxRows (default: pages
+                         filled up to 1 MB, as the service does)
   --log-level LEVEL      error | warn | info | debug (default info)
 Admin API: POST/GET/DELETE /__admin/faults, GET/DELETE /__admin/metering, GET /__admin/requests`;
 

@@ -25,7 +25,7 @@ export interface TimestreamLocalOptions {
   readonly faults?: Partial<FaultSettings>;
   /** Answer the first page of every query empty, with a NextToken, as the service sometimes does. @default false */
   readonly emptyFirstPage?: boolean;
-  /** Rows per page when a query does not set MaxRows, to force pagination in tests. @default 1000 */
+  /** Rows per page when a query does not set MaxRows, to force pagination in tests. @default pages filled up to 1 MB, as the service does */
   readonly pageRows?: number | undefined;
   /** @default 'warn' */
   readonly logLevel?: LogLevel;

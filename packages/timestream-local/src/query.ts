@@ -48,7 +48,10 @@ interface Cursor {
 export interface QueryOptions {
   /** Answer the first page of every query with no rows and a NextToken, as the service sometimes does. */
   readonly emptyFirstPage?: boolean;
-  /** Rows per page when the request does not set MaxRows (the service fills pages up to 1 MB). */
+  /**
+   * Rows per page when the request does not set MaxRows, to force pagination in tests.
+   * @default pages filled up to 1 MB, as the service fills them
+   */
   readonly pageRows?: number | undefined;
 }
 
@@ -212,7 +215,8 @@ export class QueryService {
     const rows: Row[] = [];
     if (!empty) {
       let bytes = 0;
-      const limit = maxRows ?? this.options.pageRows ?? MAX_ROWS_PER_PAGE;
+      // Without MaxRows the service fills a page up to 1 MB, whatever the row count (timestream.md).
+      const limit = maxRows ?? this.options.pageRows ?? Number.POSITIVE_INFINITY;
       while (cursor.offset < cursor.rows.length && rows.length < limit) {
         const row = cursor.rows[cursor.offset] as Row;
         const size = rowBytes(row);

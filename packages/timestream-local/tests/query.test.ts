@@ -253,6 +253,45 @@ describe('timestream-local query service, through @aws-sdk/client-timestream-que
       expect(pages.flatMap((p) => p.Rows)).toEqual(all.Rows);
     });
 
+    it('fills pages up to 1 MB without MaxRows, however many rows that is, as the service does', async () => {
+      // Prepare: 3,000 rows of ~420 bytes each as JSON, ~1.25 MB in all
+      const other = await startHarness({ now: () => NOW });
+      try {
+        await other.write.send(new CreateDatabaseCommand({ DatabaseName: 'prom' }));
+        await other.write.send(new CreateTableCommand({ DatabaseName: 'prom', TableName: 'wide' }));
+        const padding = 'x'.repeat(300);
+        for (let call = 0; call < 30; call++) {
+          await other.write.send(
+            new WriteRecordsCommand({
+              DatabaseName: 'prom',
+              TableName: 'wide',
+              CommonAttributes: { MeasureName: 'm', Dimensions: [{ Name: 'pad', Value: padding }] },
+              Records: Array.from({ length: 100 }, (_, i) => ({
+                MeasureValue: '1',
+                Time: String(NOW - (call * 100 + i + 1) * 1000),
+              })),
+            }),
+          );
+        }
+        const wide = `SELECT "pad", time, measure_value::double FROM "prom"."wide" ORDER BY time`;
+
+        // Act
+        const pages: QueryCommandOutput[] = [];
+        for await (const page of paginateQuery({ client: other.query }, { QueryString: wide }))
+          pages.push(page);
+
+        // Assess: more than 1,000 rows on the first page, none over 1 MB, every row once
+        const sizes = pages.map((p) => (p.Rows ?? []).reduce((n, row) => n + JSON.stringify(row).length, 0));
+        expect(pages).toHaveLength(2);
+        expect(pages[0]?.Rows?.length).toBeGreaterThan(1000);
+        expect(Math.max(...sizes)).toBeLessThanOrEqual(1024 * 1024);
+        expect(sizes[0]).toBeGreaterThan(1024 * 1024 - 1000);
+        expect(pages.reduce((n, p) => n + (p.Rows?.length ?? 0), 0)).toBe(3000);
+      } finally {
+        await stopHarness(other);
+      }
+    });
+
     it('binds a NextToken to its query string', async () => {
       const first = await run(query, { MaxRows: 1 });
       const error = await thrown(run(`${query} `, { NextToken: first.NextToken as string }));
