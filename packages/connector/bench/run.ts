@@ -164,7 +164,7 @@ if (wanted('read')) {
   report.push(
     '## 5. Read',
     '',
-    `A remote read of ${figures.series} series × 1 hour at 15 s (${thousands(figures.samples)} samples; half counters, half gauges) from the emulator through the standalone server. Median of ${figures.reads} reads of each type, alternated. Lambda's response limit is 6 MB of JSON with the body in base64, so ${thousands((6 * 1024 * 1024 * 3) / 4)} bytes of body. The connector's peak RSS over the section (VmHWM of its process, the writes that load the data included): ${mib(figures.connectorPeakRssBytes)}.`,
+    `A remote read of ${figures.series} series × 1 hour at 15 s (${thousands(figures.samples)} samples; half counters, half gauges) from the emulator through the standalone server. ${figures.reads} reads of each type, alternated: wall time their median, CPU their mean (/proc counts it in 10 ms ticks). Lambda's response limit is 6 MB of JSON with the body in base64, so ${thousands((6 * 1024 * 1024 * 3) / 4)} bytes of body. The connector's peak RSS over the section (VmHWM of its process, the writes that load the data included): ${mib(figures.connectorPeakRssBytes)}.`,
     '',
     '| response type | wall time | connector CPU (goal ≤ 60 ms) | emulator CPU | response bytes | bytes per sample | samples per 6 MB Lambda response |',
     '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
