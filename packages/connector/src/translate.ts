@@ -6,7 +6,12 @@
  * they are sent, straight from the decoded samples, so a request holds its decoded body and the
  * batches in flight, never an object per record.
  */
-import type { DecodedSeries, DecodedWriteRequest, Label } from '@prometheus-timestream/codec';
+import type {
+  DecodedWriteRequest,
+  DecodedWriteSeries,
+  Label,
+  SampleColumns,
+} from '@prometheus-timestream/codec';
 import { METRIC_NAME_LABEL } from '@prometheus-timestream/codec';
 import { BadRequestError } from './errors.js';
 import type { Destination } from './timestream-errors.js';
@@ -144,7 +149,7 @@ type SeriesProblem = keyof typeof SERIES_PROBLEMS;
  * (one more dimension) still fits Timestream's limits, and the metered size of its records.
  */
 const seriesProblem = (
-  series: DecodedSeries,
+  series: DecodedWriteSeries,
 ): SeriesProblem | { readonly markerFits: boolean; readonly recordBytes: number } => {
   if (series.invalidLabels === 'missing_metric_name') return 'missing_metric_name';
   if (series.invalidLabels !== null) return 'invalid_labels';
@@ -183,9 +188,9 @@ interface SeriesGroup {
   /** Its records are the series' staleness markers, not its float samples. */
   readonly markers: boolean;
   /** The decoded series carrying the label set, in request order (Prometheus may repeat one)... */
-  readonly first: DecodedSeries;
+  readonly first: DecodedWriteSeries;
   /** ...the first, then any more (rare: no array for the usual one). */
-  more: DecodedSeries[] | undefined;
+  more: DecodedWriteSeries[] | undefined;
   /** The next group whose labels hash alike. */
   collision: SeriesGroup | undefined;
 }
@@ -386,7 +391,13 @@ const dropFirst = (pending: Pending, count: number): void => {
  * at most 100 records, a full batch is shortened to end on a whole write unit (the rest start the
  * next), and what a batch's records share goes to its CommonAttributes.
  */
-function* packBatches(groups: readonly SeriesGroup[], records: number, destination: Destination) {
+function* packBatches(
+  groups: readonly SeriesGroup[],
+  samples: SampleColumns,
+  records: number,
+  destination: Destination,
+) {
+  const { timestampsMs, values, stale } = samples;
   const start = `{"DatabaseName":${JSON.stringify(destination.database)},"TableName":${JSON.stringify(destination.table)},"Records":[`;
   const pending: Pending = {
     times: new Float64Array(MAX_RECORDS_PER_BATCH),
@@ -405,14 +416,15 @@ function* packBatches(groups: readonly SeriesGroup[], records: number, destinati
   for (const group of groups) {
     const dimensions = dimensionsOf(group);
     for (let s = -1; s < (group.more?.length ?? 0); s++) {
-      const series = s < 0 ? group.first : (group.more?.[s] as DecodedSeries);
-      for (const sample of series.samples) {
-        if (group.markers ? !sample.stale : sample.stale || !Number.isFinite(sample.value)) continue;
+      const series = s < 0 ? group.first : (group.more?.[s] as DecodedWriteSeries);
+      for (let i = series.sampleStart; i < series.sampleStart + series.sampleCount; i++) {
+        const value = values[i] as number;
+        if (group.markers ? stale[i] !== 1 : stale[i] === 1 || !Number.isFinite(value)) continue;
         const last = pending.segments[pending.segments.length - 1];
         if (last?.group === group && last.end === pending.size) last.end++;
         else pending.segments.push({ group, dimensions, start: pending.size, end: pending.size + 1 });
-        pending.times[pending.size] = sample.timestampMs;
-        pending.values[pending.size] = sample.value;
+        pending.times[pending.size] = timestampsMs[i] as number;
+        pending.values[pending.size] = value;
         pending.size++;
         if (pending.size === MAX_RECORDS_PER_BATCH) {
           const shared = sharedBy(pending.segments, pending.size);
@@ -428,12 +440,13 @@ function* packBatches(groups: readonly SeriesGroup[], records: number, destinati
 /** The batches, packed anew on each iteration (a function of its own: a closure here retains only these). */
 const lazyBatches = (
   groups: readonly SeriesGroup[],
+  samples: SampleColumns,
   records: number,
   destination: Destination,
-): Iterable<WriteBatch> => ({ [Symbol.iterator]: () => packBatches(groups, records, destination) });
+): Iterable<WriteBatch> => ({ [Symbol.iterator]: () => packBatches(groups, samples, records, destination) });
 
 /** A 400 naming the series (with label values; the log line names the labels only). */
-const seriesError = (series: DecodedSeries, problem: string): BadRequestError =>
+const seriesError = (series: DecodedWriteSeries, problem: string): BadRequestError =>
   new BadRequestError(`series ${describeSeries(series.labels)} ${problem}`, {
     logMessage: `series ${describeSeries(series.labels, false)} ${problem}`,
   });
@@ -467,7 +480,12 @@ export const toTimestreamBatches = (
   let histograms = 0;
   let exemplars = 0;
   /** Puts `series` into the group of its labels, created on its first record. */
-  const joinGroup = (hash: number, series: DecodedSeries, recordBytes: number, markers: boolean): void => {
+  const joinGroup = (
+    hash: number,
+    series: DecodedWriteSeries,
+    recordBytes: number,
+    markers: boolean,
+  ): void => {
     const byHash = groups[markers ? 1 : 0];
     const head = byHash.get(hash);
     let group = head;
@@ -492,10 +510,11 @@ export const toTimestreamBatches = (
       else group.more.push(series);
     }
   };
+  const { timestampsMs, values, stale } = request.samples;
   for (const series of request.series) {
     histograms += series.histograms.length;
     exemplars += series.exemplars.length;
-    if (series.samples.length === 0) continue;
+    if (series.sampleCount === 0) continue;
     const problem = seriesProblem(series);
     if (typeof problem === 'string') {
       if (options.failOnLongLabel)
@@ -503,7 +522,7 @@ export const toTimestreamBatches = (
           series,
           `${SERIES_PROBLEMS[problem]}; nothing was written (fail-on-long-label is set)`,
         );
-      skip(problem, series.samples.length);
+      skip(problem, series.sampleCount);
       if (skippedSeries.length < MAX_SKIPPED_SERIES_EXAMPLES)
         skippedSeries.push(`${describeSeries(series.labels)}: ${problem}`);
       continue;
@@ -512,8 +531,8 @@ export const toTimestreamBatches = (
     const storeMarkers = options.storeStalenessMarkers === true && problem.markerFits;
     let inGroup = false;
     let inMarkers = false;
-    for (const sample of series.samples) {
-      if (sample.stale) {
+    for (let i = series.sampleStart; i < series.sampleStart + series.sampleCount; i++) {
+      if (stale[i] === 1) {
         if (!storeMarkers) {
           skip('stale_marker', 1);
           continue;
@@ -527,11 +546,12 @@ export const toTimestreamBatches = (
         records++;
         continue;
       }
-      if (!Number.isFinite(sample.value)) {
+      const value = values[i] as number;
+      if (!Number.isFinite(value)) {
         if (options.failOnInvalidSampleValue)
           throw seriesError(
             series,
-            `has the value ${sample.value} at ${sample.timestampMs}, which Timestream cannot store; nothing was written (fail-on-invalid-sample-value is set)`,
+            `has the value ${value} at ${timestampsMs[i]}, which Timestream cannot store; nothing was written (fail-on-invalid-sample-value is set)`,
           );
         skip('non_finite_value', 1);
         continue;
@@ -546,7 +566,7 @@ export const toTimestreamBatches = (
   }
   const ordered = bySharedAttributes(created);
   return {
-    batches: lazyBatches(ordered, records, destination),
+    batches: lazyBatches(ordered, request.samples, records, destination),
     records,
     skipped,
     histogramsNotStored: histograms,

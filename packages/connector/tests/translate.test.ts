@@ -2,7 +2,12 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { _Record, WriteRecordsCommandInput } from '@aws-sdk/client-timestream-write';
 import type { DecodedSeries, DecodedWriteRequest, FloatSample, Label } from '@prometheus-timestream/codec';
-import { compressSnappyBlock, decodeWriteRequest, encodeWriteRequestV1 } from '@prometheus-timestream/codec';
+import {
+  compressSnappyBlock,
+  decodeWriteRequest,
+  encodeWriteRequestV1,
+  samplesOf,
+} from '@prometheus-timestream/codec';
 import { BadRequestError } from '../src/errors.js';
 import {
   formatMeasureValue,
@@ -12,6 +17,7 @@ import {
   toTimestreamBatches,
   type WriteBatch,
 } from '../src/translate.js';
+import { decodedRequest } from './helpers/decoded.js';
 
 const DEFAULTS: TranslateOptions = { failOnLongLabel: false, failOnInvalidSampleValue: false };
 const DESTINATION = { database: 'prom', table: 'metrics' };
@@ -42,19 +48,7 @@ const series = (
   ...extra,
 });
 
-const request = (list: DecodedSeries[]): DecodedWriteRequest => ({
-  version: '1.0',
-  series: list,
-  metadata: [],
-  counts: {
-    series: list.length,
-    samples: list.reduce((n, s) => n + s.samples.length, 0),
-    staleMarkers: 0,
-    histograms: 0,
-    exemplars: 0,
-    invalidSeries: 0,
-  },
-});
+const request = (list: DecodedSeries[]): DecodedWriteRequest => decodedRequest(list);
 
 /** A batch's call as Timestream reads it: its JSON body parsed. */
 interface Call {
@@ -563,7 +557,7 @@ describe('toTimestreamBatches', () => {
     for (const file of files) {
       const decoded = decodeWriteRequest(readFileSync(join(dir, file)));
       const goRecords = decoded.series.flatMap((s) =>
-        s.samples
+        samplesOf(decoded, s)
           .filter((x) => Number.isFinite(x.value))
           .map(() => ({
             MeasureName: s.labels.find((l) => l.name === '__name__')?.value,

@@ -14,6 +14,7 @@ import {
 } from '@aws-sdk/client-timestream-write';
 import type { DecodedSeries, DecodedWriteRequest, FloatSample, Label } from '@prometheus-timestream/codec';
 import { type TranslateOptions, toTimestreamBatches } from '../src/translate.js';
+import { decodedRequest } from './helpers/decoded.js';
 
 const T = 1_700_000_000_000;
 const DESTINATION = { database: 'prom "db"', table: 'métriques\\1' };
@@ -40,12 +41,7 @@ const series = (labels: Record<string, string>, samples: FloatSample[]): Decoded
   invalidLabels: null,
 });
 
-const request = (list: DecodedSeries[]): DecodedWriteRequest => ({
-  version: '1.0',
-  series: list,
-  metadata: [],
-  counts: { series: list.length, samples: 0, staleMarkers: 0, histograms: 0, exemplars: 0, invalidSeries: 0 },
-});
+const request = (list: DecodedSeries[]): DecodedWriteRequest => decodedRequest(list);
 
 /** The same object with its keys in reverse order, all the way down: the SDK must order them itself. */
 const reversed = (value: unknown): unknown => {
