@@ -181,19 +181,20 @@ interface SeriesGroup {
   /** The series' `job` and `instance` values, the labels its scrape target gives every series. */
   readonly target: string;
   readonly measureName: string;
-  /** The first series' labels (sorted by name, as the codec sorts them). */
-  readonly labels: readonly Label[];
   /** A record's metered size with every attribute its own: 8 B time, 8 B double, names and values. */
   readonly recordBytes: number;
   /** Its records are the series' staleness markers, not its float samples. */
   readonly markers: boolean;
-  /** The decoded series carrying the label set, in request order (Prometheus may repeat one)... */
+  /**
+   * The first decoded series carrying the label set (its labels are the group's); any more (rare:
+   * Prometheus may repeat one) are in the request's `MoreSeries`. Five fields: a request can hold
+   * a million groups.
+   */
   readonly first: DecodedWriteSeries;
-  /** ...the first, then any more (rare: no array for the usual one). */
-  more: DecodedWriteSeries[] | undefined;
-  /** The next group whose labels hash alike. */
-  collision: SeriesGroup | undefined;
 }
+
+/** The series after the first of the groups that have more, in request order. */
+type MoreSeries = ReadonlyMap<SeriesGroup, readonly DecodedWriteSeries[]>;
 
 const STALE_MARKER_LABEL: Label = { name: STALE_MARKER_DIMENSION, value: STALE_MARKER_VALUE };
 
@@ -227,9 +228,9 @@ const measureNameOf = (labels: readonly Label[]): string =>
   labels.find((label) => label.name === METRIC_NAME_LABEL)?.value as string;
 
 /** A group's dimensions: its labels but `__name__`, then the marker's for markers. Built per batch. */
-const dimensionsOf = ({ labels, markers }: SeriesGroup): Label[] => {
+const dimensionsOf = ({ first, markers }: SeriesGroup): Label[] => {
   const dimensions: Label[] = [];
-  for (const label of labels) if (label.name !== METRIC_NAME_LABEL) dimensions.push(label);
+  for (const label of first.labels) if (label.name !== METRIC_NAME_LABEL) dimensions.push(label);
   if (markers) dimensions.push(STALE_MARKER_LABEL);
   return dimensions;
 };
@@ -393,6 +394,7 @@ const dropFirst = (pending: Pending, count: number): void => {
  */
 function* packBatches(
   groups: readonly SeriesGroup[],
+  more: MoreSeries,
   samples: SampleColumns,
   records: number,
   destination: Destination,
@@ -415,8 +417,9 @@ function* packBatches(
   };
   for (const group of groups) {
     const dimensions = dimensionsOf(group);
-    for (let s = -1; s < (group.more?.length ?? 0); s++) {
-      const series = s < 0 ? group.first : (group.more?.[s] as DecodedWriteSeries);
+    const others = more.get(group);
+    for (let s = -1; s < (others?.length ?? 0); s++) {
+      const series = s < 0 ? group.first : (others?.[s] as DecodedWriteSeries);
       for (let i = series.sampleStart; i < series.sampleStart + series.sampleCount; i++) {
         const value = values[i] as number;
         if (group.markers ? stale[i] !== 1 : stale[i] === 1 || !Number.isFinite(value)) continue;
@@ -440,10 +443,13 @@ function* packBatches(
 /** The batches, packed anew on each iteration (a function of its own: a closure here retains only these). */
 const lazyBatches = (
   groups: readonly SeriesGroup[],
+  more: MoreSeries,
   samples: SampleColumns,
   records: number,
   destination: Destination,
-): Iterable<WriteBatch> => ({ [Symbol.iterator]: () => packBatches(groups, samples, records, destination) });
+): Iterable<WriteBatch> => ({
+  [Symbol.iterator]: () => packBatches(groups, more, samples, records, destination),
+});
 
 /** A 400 naming the series (with label values; the log line names the labels only). */
 const seriesError = (series: DecodedWriteSeries, problem: string): BadRequestError =>
@@ -467,9 +473,13 @@ export const toTimestreamBatches = (
   options: TranslateOptions,
   destination: Destination,
 ): TranslatedWrite => {
-  /** Groups by the hash of their labels (samples and markers apart), and in order of creation. */
-  const groups = [new Map<number, SeriesGroup>(), new Map<number, SeriesGroup>()] as const;
+  /** Groups by the hash of their labels (samples and markers apart; an array for a collision), and in order of creation. */
+  const groups = [
+    new Map<number, SeriesGroup | SeriesGroup[]>(),
+    new Map<number, SeriesGroup | SeriesGroup[]>(),
+  ] as const;
   const created: SeriesGroup[] = [];
+  const more = new Map<SeriesGroup, DecodedWriteSeries[]>();
   const dimensionNames = new Set<string>();
   const skipped: Partial<Record<SkipReason, number>> = {};
   const skip = (reason: SkipReason, count: number): void => {
@@ -487,27 +497,28 @@ export const toTimestreamBatches = (
     markers: boolean,
   ): void => {
     const byHash = groups[markers ? 1 : 0];
-    const head = byHash.get(hash);
-    let group = head;
-    while (group !== undefined && !sameLabels(group.labels, series.labels)) group = group.collision;
+    const found = byHash.get(hash);
+    const alike = (g: SeriesGroup) => sameLabels(g.first.labels, series.labels);
+    let group =
+      found === undefined || Array.isArray(found) ? found?.find(alike) : alike(found) ? found : undefined;
     if (group === undefined) {
       group = {
         target: targetOf(series.labels),
         measureName: measureNameOf(series.labels),
-        labels: series.labels,
         recordBytes,
         markers,
         first: series,
-        more: undefined,
-        collision: head,
       };
       for (const { name } of series.labels) if (name !== METRIC_NAME_LABEL) dimensionNames.add(name);
       if (markers) dimensionNames.add(STALE_MARKER_DIMENSION);
-      byHash.set(hash, group);
+      if (found === undefined) byHash.set(hash, group);
+      else if (Array.isArray(found)) found.push(group);
+      else byHash.set(hash, [found, group]);
       created.push(group);
-    } else if (group.first !== series && group.more?.[group.more.length - 1] !== series) {
-      if (group.more === undefined) group.more = [series];
-      else group.more.push(series);
+    } else if (group.first !== series) {
+      const others = more.get(group);
+      if (others === undefined) more.set(group, [series]);
+      else if (others[others.length - 1] !== series) others.push(series);
     }
   };
   const { timestampsMs, values, stale } = request.samples;
@@ -566,7 +577,7 @@ export const toTimestreamBatches = (
   }
   const ordered = bySharedAttributes(created);
   return {
-    batches: lazyBatches(ordered, request.samples, records, destination),
+    batches: lazyBatches(ordered, more, request.samples, records, destination),
     records,
     skipped,
     histogramsNotStored: histograms,
