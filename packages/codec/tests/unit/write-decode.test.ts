@@ -4,6 +4,8 @@ import {
   decodeReadRequest,
   decodeWriteRequestV1,
   decodeWriteRequestV2,
+  encodeWriteRequestV1,
+  encodeWriteRequestV2,
   seriesWithSamples,
 } from '../../src/index.js';
 import { bytes, dfield, ffield, lfield, vfield } from '../helpers/bytes.js';
@@ -111,6 +113,62 @@ describe('decoding what protobufjs (an independent encoder) writes', () => {
 });
 
 const NAME_UP = lfield(1, [...lfield(1, '__name__'), ...lfield(2, 'up')]);
+
+describe('the sample columns', () => {
+  it.each([
+    { version: '1.0', encode: encodeWriteRequestV1, decode: decodeWriteRequestV1 },
+    { version: '2.0', encode: encodeWriteRequestV2, decode: decodeWriteRequestV2 },
+  ])(
+    '$version: hold every sample once, series after series, each series naming its range',
+    ({ encode, decode }) => {
+      // Prepare
+      const up = [{ name: '__name__', value: 'up' }];
+      const message = encode({
+        series: [
+          {
+            labels: up,
+            samples: [
+              { timestampMs: 1, value: 1 },
+              { timestampMs: 2, value: STALE_NAN, stale: true },
+            ],
+          },
+          { labels: [{ name: '__name__', value: 'h' }] },
+          { labels: up, samples: [{ timestampMs: 3, value: -0 }] },
+        ],
+      });
+
+      // Act
+      const decoded = decode(message);
+
+      // Assess: sized exactly, no start-time column when none is set.
+      expect(decoded.series.map((s) => [s.sampleStart, s.sampleCount])).toEqual([
+        [0, 2],
+        [2, 0],
+        [2, 1],
+      ]);
+      expect([...decoded.samples.timestampsMs]).toEqual([1, 2, 3]);
+      expect([...decoded.samples.stale]).toEqual([0, 1, 0]);
+      expect(Object.is(decoded.samples.values[2], -0)).toBe(true);
+      expect(decoded.samples.startTimestampsMs).toBeUndefined();
+      expect(decoded.counts).toMatchObject({ samples: 3, staleMarkers: 1 });
+    },
+  );
+
+  it('2.0: a start time allocates the start-time column, unset rows stay 0', () => {
+    const message = encodeWriteRequestV2({
+      series: [
+        {
+          labels: [{ name: '__name__', value: 'up' }],
+          samples: [
+            { timestampMs: 5, value: 1 },
+            { timestampMs: 6, value: 1, startTimestampMs: 4 },
+          ],
+        },
+      ],
+    });
+    expect([...(decodeWriteRequestV2(message).samples.startTimestampsMs ?? [])]).toEqual([0, 4]);
+  });
+});
 
 describe('proto3 defaults', () => {
   it.each([
