@@ -25,6 +25,7 @@ export type {
   BucketSpan,
   DecodedSeries,
   DecodedWriteRequest,
+  DecodedWriteSeries,
   Exemplar,
   FloatSample,
   InvalidLabelsReason,
@@ -33,11 +34,13 @@ export type {
   MetricType,
   NativeHistogram,
   RemoteWriteVersion,
+  SampleColumns,
   SampleInput,
   SeriesInput,
   WriteRequestCounts,
   WriteRequestInput,
 } from './model.js';
+export { samplesOf, seriesWithSamples } from './model.js';
 export {
   type DecodedQueryResult,
   type DecodedReadRequest,

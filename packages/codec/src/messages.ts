@@ -10,17 +10,20 @@
 import { CodecError } from './errors.js';
 import type { ByteRangeInterner, RequestDecodeState } from './interner.js';
 import { normalizeLabels } from './labels.js';
-import type {
-  BucketSpan,
-  DecodedSeries,
-  Exemplar,
-  FloatSample,
-  Label,
-  NativeHistogram,
-  RemoteWriteVersion,
-  SampleInput,
-  SeriesInput,
+import {
+  type BucketSpan,
+  type DecodedSeries,
+  type DecodedWriteSeries,
+  type Exemplar,
+  type FloatSample,
+  type Label,
+  type NativeHistogram,
+  type RemoteWriteVersion,
+  type SampleInput,
+  type SeriesInput,
+  samplesOf,
 } from './model.js';
+import { allocateSamples, ensureRow, type SampleRows } from './sample-columns.js';
 import { type ProtoReader, type ProtoWriter, WireType } from './wire.js';
 
 /**
@@ -113,8 +116,18 @@ const decodeLabelFields = (
   return { name, value };
 };
 
-/** Decodes `Sample` (v1 fields 1–2; v2 adds 3 `start_timestamp`, which v1 skips as unknown). */
-export const decodeSample = (reader: ProtoReader, end: number, version: RemoteWriteVersion): FloatSample => {
+/**
+ * Decodes `Sample` (v1 fields 1–2; v2 adds 3 `start_timestamp`, which v1 skips as unknown) into
+ * row `index` of a request's sample columns.
+ */
+export const decodeSampleInto = (
+  reader: ProtoReader,
+  end: number,
+  version: RemoteWriteVersion,
+  samples: SampleRows,
+  index: number,
+): void => {
+  ensureRow(samples, index);
   // Fast path: exactly what Prometheus writes, value (tag 0x09 + 8 bytes) then timestamp (tag 0x10
   // + varint). Anything else, including a varint running past `end`, takes the general loop below.
   const start = reader.pos;
@@ -126,12 +139,10 @@ export const decodeSample = (reader: ProtoReader, end: number, version: RemoteWr
     reader.pos += 1;
     const timestampMs = reader.int64();
     if (reader.pos === end) {
-      return {
-        timestampMs: checkTimestamp(timestampMs, 'sample'),
-        value,
-        stale,
-        startTimestampMs: 0,
-      };
+      samples.timestampsMs[index] = checkTimestamp(timestampMs, 'sample');
+      samples.values[index] = value;
+      if (stale) samples.stale[index] = 1;
+      return;
     }
     reader.pos = start;
   }
@@ -167,8 +178,24 @@ export const decodeSample = (reader: ProtoReader, end: number, version: RemoteWr
     }
   }
   reader.assertEnd(end, 'Sample');
-  return { timestampMs: checkTimestamp(timestampMs, 'sample'), value, stale, startTimestampMs };
+  samples.timestampsMs[index] = checkTimestamp(timestampMs, 'sample');
+  samples.values[index] = value;
+  samples.stale[index] = stale ? 1 : 0;
+  if (startTimestampMs !== 0) {
+    // Allocated on the first start time: 1.0 requests and most 2.0 ones have none.
+    samples.startTimestampsMs ??= new Float64Array(samples.values.length);
+    samples.startTimestampsMs[index] = startTimestampMs;
+  }
 };
+
+/** Decodes `Sample` as an object (remote-read responses; write requests use the columns). */
+export const decodeSample = (reader: ProtoReader, end: number, version: RemoteWriteVersion): FloatSample => {
+  const row = allocateSamples(1);
+  decodeSampleInto(reader, end, version, row, 0);
+  return samplesOf({ samples: row }, ONE_SAMPLE)[0] as FloatSample;
+};
+
+const ONE_SAMPLE = { sampleStart: 0, sampleCount: 1 } as const;
 
 const decodeBucketSpan = (reader: ProtoReader, end: number): BucketSpan => {
   let offset = 0;
@@ -466,18 +493,23 @@ const decodeExemplar = (reader: ProtoReader, end: number): Exemplar => {
   return { labels, value, timestampMs: checkSafeTimestamp(timestampMs, 'exemplar') };
 };
 
-/** Decodes a `prometheus.TimeSeries`: the element of a 1.0 `WriteRequest` and of a remote-read `QueryResult`. */
-export const decodeTimeSeries = (
+/**
+ * Decodes a `prometheus.TimeSeries` of a write request, its samples into rows `first`… of the
+ * request's sample columns.
+ */
+export const decodeWriteTimeSeries = (
   reader: ProtoReader,
   end: number,
   state: RequestDecodeState,
-): DecodedSeries => {
+  samples: SampleRows,
+  first: number,
+): DecodedWriteSeries => {
   // Labels are gathered in the request's scratch array and copied out at their exact size, and the
   // other arrays are created with their first element: an empty array that is pushed to reserves
   // room for 17, which per series is most of the garbage the decoder makes.
   const scratch = state.scratch;
   let labelCount = 0;
-  let samples: FloatSample[] | undefined;
+  let sampleCount = 0;
   let histograms: NativeHistogram[] | undefined;
   let exemplars: Exemplar[] | undefined;
   let invalidUtf8 = false;
@@ -492,13 +524,10 @@ export const decodeTimeSeries = (
         scratch[labelCount++] = decodeLabelInterned(reader, reader.lengthDelimitedEnd(), state);
         if (reader.sawInvalidUtf8) invalidUtf8 = true;
         break;
-      case 2: {
+      case 2:
         reader.expect(wireType, WireType.LengthDelimited, 'TimeSeries field 2');
-        const sample = decodeSample(reader, reader.lengthDelimitedEnd(), '1.0');
-        if (samples === undefined) samples = [sample];
-        else samples.push(sample);
+        decodeSampleInto(reader, reader.lengthDelimitedEnd(), '1.0', samples, first + sampleCount++);
         break;
-      }
       case 3:
         reader.expect(wireType, WireType.LengthDelimited, 'TimeSeries field 3');
         exemplars ??= [];
@@ -518,11 +547,26 @@ export const decodeTimeSeries = (
   const reason = normalizeLabels(labels);
   return {
     labels,
-    samples: samples ?? NONE,
+    sampleStart: first,
+    sampleCount,
     histograms: histograms ?? NONE,
     exemplars: exemplars ?? NONE,
     invalidLabels: invalidUtf8 ? 'invalid_utf8' : reason,
   };
+};
+
+/**
+ * Decodes a `prometheus.TimeSeries` with its samples as objects (remote-read responses, which
+ * nothing decodes on a hot path).
+ */
+export const decodeTimeSeries = (
+  reader: ProtoReader,
+  end: number,
+  state: RequestDecodeState,
+): DecodedSeries => {
+  const rows = allocateSamples(0);
+  const { sampleStart: _, sampleCount: __, ...series } = decodeWriteTimeSeries(reader, end, state, rows, 0);
+  return { ...series, samples: samplesOf({ samples: rows }, { sampleStart: 0, sampleCount: __ }) };
 };
 
 const encodeExemplar = (writer: ProtoWriter, exemplar: Exemplar): void => {

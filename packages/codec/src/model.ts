@@ -92,11 +92,68 @@ export interface DecodedSeries {
   readonly invalidLabels: InvalidLabelsReason | null;
 }
 
+/**
+ * A remote-write series: like `DecodedSeries`, but its float samples are a range of the request's
+ * `samples` columns instead of an object each (`samplesOf` makes the objects when wanted).
+ */
+export interface DecodedWriteSeries {
+  /** Sorted by name (byte order); labels with an empty value are dropped, as Prometheus treats them as absent. */
+  readonly labels: readonly Label[];
+  /** Index of its first sample in the request's `samples` columns. */
+  readonly sampleStart: number;
+  readonly sampleCount: number;
+  readonly histograms: readonly NativeHistogram[];
+  readonly exemplars: readonly Exemplar[];
+  /** Set when the label set is invalid; `labels` then holds what could be decoded. */
+  readonly invalidLabels: InvalidLabelsReason | null;
+}
+
+/**
+ * Every float sample of a write request, series after series, in parallel arrays: a request of a
+ * million one-sample series holds 17 bytes per sample here instead of two arrays and an object.
+ */
+export interface SampleColumns {
+  readonly timestampsMs: Float64Array;
+  readonly values: Float64Array;
+  /** 1 where the value's raw bits are Prometheus's StaleNaN, 0x7ff0000000000002. */
+  readonly stale: Uint8Array;
+  /** Remote write 2.0 start (created) timestamps in ms; undefined when every one is unset (0). */
+  readonly startTimestampsMs: Float64Array | undefined;
+}
+
+/** The samples of `series` as objects (for tests and the odd consumer; translation reads the columns). */
+export const samplesOf = (
+  request: Pick<DecodedWriteRequest, 'samples'>,
+  series: Pick<DecodedWriteSeries, 'sampleStart' | 'sampleCount'>,
+): FloatSample[] => {
+  const { timestampsMs, values, stale, startTimestampsMs } = request.samples;
+  const samples: FloatSample[] = [];
+  for (let i = series.sampleStart; i < series.sampleStart + series.sampleCount; i++) {
+    samples.push({
+      timestampMs: timestampsMs[i] as number,
+      value: values[i] as number,
+      stale: stale[i] === 1,
+      startTimestampMs: startTimestampsMs?.[i] ?? 0,
+    });
+  }
+  return samples;
+};
+
+/** The request's series with their samples as objects (tests and harnesses; allocates per sample). */
+export const seriesWithSamples = (
+  request: Pick<DecodedWriteRequest, 'series' | 'samples'>,
+): DecodedSeries[] =>
+  request.series.map(({ sampleStart: _, sampleCount: __, ...series }) => ({
+    ...series,
+    samples: samplesOf(request, { sampleStart: _, sampleCount: __ }),
+  }));
+
 export type RemoteWriteVersion = '1.0' | '2.0';
 
 export interface DecodedWriteRequest {
   readonly version: RemoteWriteVersion;
-  readonly series: readonly DecodedSeries[];
+  readonly series: readonly DecodedWriteSeries[];
+  readonly samples: SampleColumns;
   /** Remote write 1.0 field 3, or the per-series metadata of 2.0 (family name = the series' `__name__`). */
   readonly metadata: readonly MetricMetadata[];
   /** Totals over all series, valid or not, so nothing is dropped without being counted. */
@@ -115,17 +172,16 @@ export interface WriteRequestCounts {
 /** Tallies what a decoded request holds; shared by both write versions. */
 export const summarize = (
   version: RemoteWriteVersion,
-  series: DecodedSeries[],
+  series: DecodedWriteSeries[],
+  samples: SampleColumns,
   metadata: MetricMetadata[],
 ): DecodedWriteRequest => {
-  let samples = 0;
   let staleMarkers = 0;
   let histograms = 0;
   let exemplars = 0;
   let invalidSeries = 0;
+  for (let i = 0; i < samples.stale.length; i++) staleMarkers += samples.stale[i] as number;
   for (const s of series) {
-    samples += s.samples.length;
-    for (const sample of s.samples) if (sample.stale) staleMarkers++;
     histograms += s.histograms.length;
     exemplars += s.exemplars.length;
     if (s.invalidLabels !== null) invalidSeries++;
@@ -133,8 +189,16 @@ export const summarize = (
   return {
     version,
     series,
+    samples,
     metadata,
-    counts: { series: series.length, samples, staleMarkers, histograms, exemplars, invalidSeries },
+    counts: {
+      series: series.length,
+      samples: samples.values.length,
+      staleMarkers,
+      histograms,
+      exemplars,
+      invalidSeries,
+    },
   };
 };
 

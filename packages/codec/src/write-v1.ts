@@ -1,15 +1,16 @@
 /** Remote write 1.0: `prometheus.WriteRequest` (prompb/remote.proto, prompb/types.proto). */
 import { CodecError } from './errors.js';
 import { createRequestDecodeState } from './interner.js';
-import { decodeTimeSeries, encodeTimeSeries } from './messages.js';
+import { decodeWriteTimeSeries, encodeTimeSeries } from './messages.js';
 import {
-  type DecodedSeries,
   type DecodedWriteRequest,
+  type DecodedWriteSeries,
   METRIC_TYPES,
   type MetricMetadata,
   summarize,
   type WriteRequestInput,
 } from './model.js';
+import { allocateSamples, countSamples, finishSamples } from './sample-columns.js';
 import { ProtoReader, ProtoWriter, WireType } from './wire.js';
 
 const decodeMetadata = (reader: ProtoReader, end: number): MetricMetadata => {
@@ -57,9 +58,8 @@ const wrongWireType = (field: number, wireType: number): CodecError =>
  */
 export const decodeWriteRequestV1 = (bytes: Uint8Array): DecodedWriteRequest => {
   const reader = new ProtoReader(bytes);
-  const series: DecodedSeries[] = [];
+  const ranges: number[] = [];
   const metadata: MetricMetadata[] = [];
-  const state = createRequestDecodeState();
   const end = bytes.length;
   let sawV2Fields = false;
   while (reader.pos < end) {
@@ -67,10 +67,14 @@ export const decodeWriteRequestV1 = (bytes: Uint8Array): DecodedWriteRequest => 
     const field = tag >>> 3;
     const wireType = tag & 7;
     switch (field) {
-      case 1:
+      case 1: {
         if (wireType !== WireType.LengthDelimited) throw wrongWireType(field, wireType);
-        series.push(decodeTimeSeries(reader, reader.lengthDelimitedEnd(), state));
+        // Decoded below, once the samples are counted and their columns allocated.
+        const seriesEnd = reader.lengthDelimitedEnd();
+        ranges.push(reader.pos, seriesEnd);
+        reader.pos = seriesEnd;
         break;
+      }
       case 3:
         if (wireType !== WireType.LengthDelimited) throw wrongWireType(field, wireType);
         metadata.push(decodeMetadata(reader, reader.lengthDelimitedEnd()));
@@ -84,7 +88,7 @@ export const decodeWriteRequestV1 = (bytes: Uint8Array): DecodedWriteRequest => 
         reader.skip(tag);
     }
   }
-  if (sawV2Fields && series.length === 0 && metadata.length === 0) {
+  if (sawV2Fields && ranges.length === 0 && metadata.length === 0) {
     // Skipping unknown fields is right in general, but a body made only of v2's symbols and
     // timeseries fields would otherwise be accepted as empty and its samples silently lost.
     throw new CodecError(
@@ -93,7 +97,17 @@ export const decodeWriteRequestV1 = (bytes: Uint8Array): DecodedWriteRequest => 
         '"application/x-protobuf;proto=io.prometheus.write.v2.Request"',
     );
   }
-  return summarize('1.0', series, metadata);
+  const state = createRequestDecodeState();
+  const rows = allocateSamples(countSamples(reader, ranges, 2));
+  const series: DecodedWriteSeries[] = [];
+  let samples = 0;
+  for (let i = 0; i < ranges.length; i += 2) {
+    reader.pos = ranges[i] as number;
+    const decoded = decodeWriteTimeSeries(reader, ranges[i + 1] as number, state, rows, samples);
+    samples += decoded.sampleCount;
+    series.push(decoded);
+  }
+  return summarize('1.0', series, finishSamples(rows, samples), metadata);
 };
 
 /** Encodes an uncompressed `prometheus.WriteRequest` (compress it with `compressSnappyBlock`). */

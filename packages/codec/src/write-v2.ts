@@ -4,15 +4,14 @@ import { METRIC_NAME_LABEL, normalizeLabels } from './labels.js';
 import {
   checkSafeTimestamp,
   decodeHistogram,
-  decodeSample,
+  decodeSampleInto,
   encodeHistogram,
   encodeSample,
 } from './messages.js';
 import {
-  type DecodedSeries,
   type DecodedWriteRequest,
+  type DecodedWriteSeries,
   type Exemplar,
-  type FloatSample,
   type Label,
   METRIC_TYPES,
   type MetricMetadata,
@@ -20,6 +19,7 @@ import {
   summarize,
   type WriteRequestInput,
 } from './model.js';
+import { allocateSamples, countSamples, finishSamples, type SampleRows } from './sample-columns.js';
 import { ProtoReader, ProtoWriter, WireType } from './wire.js';
 
 /** The interned strings of one request, with a flag per symbol that was not valid UTF-8. */
@@ -155,9 +155,11 @@ const decodeTimeSeriesV2 = (
   end: number,
   table: SymbolTable,
   metadataOut: MetricMetadata[],
-): DecodedSeries => {
+  samples: SampleRows,
+  first: number,
+): DecodedWriteSeries => {
   const refs: number[] = [];
-  let samples: FloatSample[] = [];
+  let sampleCount = 0;
   let histograms: NativeHistogram[] = [];
   const exemplars: Exemplar[] = [];
   let metadata: MetadataV2 | undefined;
@@ -174,7 +176,7 @@ const decodeTimeSeriesV2 = (
         break;
       case 2:
         reader.expect(wireType, WireType.LengthDelimited, 'TimeSeries.samples');
-        samples.push(decodeSample(reader, reader.lengthDelimitedEnd(), '2.0'));
+        decodeSampleInto(reader, reader.lengthDelimitedEnd(), '2.0', samples, first + sampleCount++);
         break;
       case 3:
         reader.expect(wireType, WireType.LengthDelimited, 'TimeSeries.histograms');
@@ -200,7 +202,11 @@ const decodeTimeSeriesV2 = (
   }
   reader.assertEnd(end, 'TimeSeries');
   if (createdTimestampMs !== 0) {
-    samples = withStart(samples, createdTimestampMs);
+    for (let i = first; i < first + sampleCount; i++) {
+      if ((samples.startTimestampsMs?.[i] ?? 0) !== 0) continue;
+      samples.startTimestampsMs ??= new Float64Array(samples.values.length);
+      samples.startTimestampsMs[i] = createdTimestampMs;
+    }
     histograms = withStart(histograms, createdTimestampMs);
   }
 
@@ -215,7 +221,14 @@ const decodeTimeSeriesV2 = (
       unit: symbolAt(table, metadata.unitRef, 'metadata unit_ref'),
     });
   }
-  return { labels, samples, histograms, exemplars, invalidLabels: invalidUtf8 ? 'invalid_utf8' : reason };
+  return {
+    labels,
+    sampleStart: first,
+    sampleCount,
+    histograms,
+    exemplars,
+    invalidLabels: invalidUtf8 ? 'invalid_utf8' : reason,
+  };
 };
 
 /**
@@ -266,13 +279,17 @@ export const decodeWriteRequestV2 = (bytes: Uint8Array): DecodedWriteRequest => 
     for (const index of invalidSymbols) invalidUtf8[index] = 1;
   }
   const table: SymbolTable = { symbols, invalidUtf8 };
-  const series: DecodedSeries[] = [];
+  const series: DecodedWriteSeries[] = [];
   const metadata: MetricMetadata[] = [];
+  const rows = allocateSamples(countSamples(reader, seriesRanges, 2));
+  let samples = 0;
   for (let i = 0; i < seriesRanges.length; i += 2) {
     reader.pos = seriesRanges[i] as number;
-    series.push(decodeTimeSeriesV2(reader, seriesRanges[i + 1] as number, table, metadata));
+    const decoded = decodeTimeSeriesV2(reader, seriesRanges[i + 1] as number, table, metadata, rows, samples);
+    samples += decoded.sampleCount;
+    series.push(decoded);
   }
-  return summarize('2.0', series, metadata);
+  return summarize('2.0', series, finishSamples(rows, samples), metadata);
 };
 
 /** Builds a symbol table the way Prometheus's `writev2.SymbolsTable` does: "" first, then first use order. */

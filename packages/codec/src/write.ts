@@ -22,9 +22,11 @@ export interface WriteRequestHeaders {
  *   contentType: headers['content-type'],
  *   contentEncoding: headers['content-encoding'],
  * });
+ * const { timestampsMs, values, stale } = request.samples;
  * for (const series of request.series) {
  *   if (series.invalidLabels !== null) continue; // skip and count it
- *   for (const { timestampMs, value, stale } of series.samples) store(series.labels, timestampMs, value, stale);
+ *   for (let i = series.sampleStart; i < series.sampleStart + series.sampleCount; i++)
+ *     store(series.labels, timestampsMs[i], values[i], stale[i] === 1);
  * }
  * ```
  */

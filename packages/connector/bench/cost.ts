@@ -7,7 +7,7 @@
  * runs, so one run is the figure.
  */
 import { type _Record, WriteRecordsCommand } from '@aws-sdk/client-timestream-write';
-import { decodeWriteRequest } from '@prometheus-timestream/codec';
+import { decodeWriteRequest, seriesWithSamples } from '@prometheus-timestream/codec';
 import {
   DATABASE,
   type Emulator,
@@ -31,7 +31,7 @@ const writeMetering = async (emulator: Emulator): Promise<WriteMetering> =>
 
 /** The Go connector's records (go-connector.md §3): full dimensions, value with 6 fixed decimals. */
 const goConnectorRecords = (body: Uint8Array): _Record[] =>
-  decodeWriteRequest(body).series.flatMap((series) => {
+  seriesWithSamples(decodeWriteRequest(body)).flatMap((series) => {
     const measureName = series.labels.find((label) => label.name === '__name__')?.value;
     const dimensions = series.labels
       .filter((label) => label.name !== '__name__')

@@ -16,6 +16,7 @@ import {
   type MetricMetadata,
   type NativeHistogram,
   type SeriesInput,
+  seriesWithSamples,
 } from '@prometheus-timestream/codec';
 import { REPO } from '../support/cli-processes.js';
 import type { LayeredSeed } from './mutate.js';
@@ -125,7 +126,8 @@ export const loadSeeds = (): Seeds => {
   let newestTimestampMs = 0;
   const write2: BodySeed[] = [];
   for (const seed of write1) {
-    const decoded = decodeWriteRequestV1(seed.message);
+    const message = decodeWriteRequestV1(seed.message);
+    const decoded = { ...message, series: seriesWithSamples(message) };
     for (const series of decoded.series)
       for (const sample of series.samples)
         newestTimestampMs = Math.max(newestTimestampMs, sample.timestampMs);
@@ -136,7 +138,7 @@ export const loadSeeds = (): Seeds => {
       ),
     );
   }
-  const first = decodeWriteRequestV1((write1[0] as BodySeed).message);
+  const first = { series: seriesWithSamples(decodeWriteRequestV1((write1[0] as BodySeed).message)) };
   const histograms = withHistograms(first.series);
   write1.push(
     fromMessage(

@@ -24,7 +24,7 @@ import {
 } from './request.js';
 import { routeOf } from './routing.js';
 import { createDimensionCache, readQueries } from './timestream-read.js';
-import { writeBatches } from './timestream-write.js';
+import { sdkWriteRecordsCall, writeBatches } from './timestream-write.js';
 import { createWriteRoute, type SendBatches } from './write-route.js';
 
 export { errorAnswer } from './answer.js';
@@ -96,17 +96,18 @@ export const createConnector = (config: ConnectorConfig, dependencies: Connector
     expectMarkers: config.storeStalenessMarkers,
   });
 
-  const send: SendBatches = async (batches, credentials, context) => {
+  const send: SendBatches = async ({ batches, dimensionNames }, credentials, context) => {
     const lease = clients.acquire(credentials);
     const deadline = deadlineSignal(context, 4 * config.writeConcurrency + 10);
     try {
-      const outcome = await writeBatches(lease.writeClient, destination, batches, {
+      // Transitional: lease.writeRecords (the body sent as built) takes the adapter's place.
+      const outcome = await writeBatches(sdkWriteRecordsCall(lease.writeClient), destination, batches, {
         concurrency: config.writeConcurrency,
         signal: deadline.signal,
         auth: config.auth,
         onCall: metrics.writeCall,
       });
-      if (outcome.written > 0) dimensions.noteWritten(batches);
+      if (outcome.written > 0) dimensions.noteWritten(dimensionNames);
       return outcome;
     } finally {
       deadline.clear();
@@ -136,6 +137,7 @@ export const createConnector = (config: ConnectorConfig, dependencies: Connector
     write: createWriteRoute({
       maxDecodedBytes: config.maxDecodedBytes,
       translate: config,
+      destination,
       send,
       challenge,
       logger,

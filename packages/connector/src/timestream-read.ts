@@ -4,7 +4,6 @@
  */
 
 import { type ColumnInfo, QueryCommand, type TimestreamQueryClient } from '@aws-sdk/client-timestream-query';
-import type { Dimension } from '@aws-sdk/client-timestream-write';
 import {
   type ChunkedReadSeries,
   compareUtf8,
@@ -23,7 +22,7 @@ import {
 import { type QueryPage, queryPageOf } from './query-answer.js';
 import { buildReadSql, quoteIdentifier, type RegexDialect } from './read-query.js';
 import { classifyTimestreamError, type Destination, sdkErrorOf } from './timestream-errors.js';
-import { STALE_MARKER_DIMENSION, type WriteBatch } from './translate.js';
+import { STALE_MARKER_DIMENSION } from './translate.js';
 
 const MEASURE_NAME_COLUMN = 'measure_name';
 const TIME_COLUMN = 'time';
@@ -57,8 +56,11 @@ export interface DimensionCache {
   ) => Promise<TableColumns>;
   /** A fresh DESCRIBE, whatever the cache holds (a query said a column does not exist). */
   readonly refresh: (client: TimestreamQueryClient, signal: AbortSignal) => Promise<TableColumns>;
-  /** Tells the cache what this process wrote, so a new label or the first marker is read at once. */
-  readonly noteWritten: (batches: readonly WriteBatch[]) => void;
+  /**
+   * Tells the cache the dimension names this process wrote (the staleness marker's included), so
+   * a new label or the first marker is read at once.
+   */
+  readonly noteWritten: (dimensionNames: Iterable<string>) => void;
 }
 
 export interface DimensionCacheOptions {
@@ -150,24 +152,10 @@ export const createDimensionCache = (
       return Promise.resolve(known);
     },
     refresh,
-    noteWritten: (batches) => {
+    noteWritten: (dimensionNames) => {
       if (cached === undefined || outdated) return;
-      const known = cached;
-      const isKnown = (dimensions: readonly Dimension[] | undefined): boolean =>
-        dimensions === undefined ||
-        dimensions.every(({ Name }) =>
-          Name === STALE_MARKER_DIMENSION ? known.staleMarkers : known.dimensions.has(Name as string),
-        );
-      for (const { commonAttributes, records } of batches) {
-        let checked = commonAttributes.Dimensions;
-        let known = isKnown(checked);
-        for (const { Dimensions } of records) {
-          // A series' records share one dimension array: check each array once.
-          if (!known) break;
-          if (Dimensions === checked) continue;
-          checked = Dimensions;
-          known = isKnown(Dimensions);
-        }
+      for (const name of dimensionNames) {
+        const known = name === STALE_MARKER_DIMENSION ? cached.staleMarkers : cached.dimensions.has(name);
         if (!known) {
           outdated = true;
           return;

@@ -3,11 +3,15 @@
  * contract: records Timestream rejects for good are counted (the request ends 400 once the rest
  * is written), anything that can succeed later stops the request with a 503.
  */
-import { type TimestreamWriteClient, WriteRecordsCommand } from '@aws-sdk/client-timestream-write';
+import {
+  type TimestreamWriteClient,
+  WriteRecordsCommand,
+  type WriteRecordsCommandInput,
+} from '@aws-sdk/client-timestream-write';
 import type { AuthMode } from './config.js';
 import { type ConnectorError, TimestreamUnavailableError } from './errors.js';
 import { classifyTimestreamError, type Destination, type SdkErrorShape } from './timestream-errors.js';
-import type { WriteBatch } from './translate.js';
+import { MAX_RECORDS_PER_BATCH, type WriteBatch } from './translate.js';
 
 export type { Destination } from './timestream-errors.js';
 
@@ -76,16 +80,31 @@ export const classifyWriteError = (
 ): ConnectorError | undefined => classifyTimestreamError(error, destination, auth, 'write');
 
 /**
- * Writes the batches, at most `concurrency` calls at a time. After a retryable failure no new
+ * A `WriteRecordsCall` through the SDK client: the body parsed back into the command's input.
+ * Transitional: it spends what building the body directly saved; `ClientLease.writeRecords`
+ * (which sends the body as it is) replaces it.
+ */
+export const sdkWriteRecordsCall =
+  (client: TimestreamWriteClient): WriteRecordsCall =>
+  async (body, signal) => {
+    await client.send(new WriteRecordsCommand(JSON.parse(body) as WriteRecordsCommandInput), {
+      abortSignal: signal,
+    });
+  };
+
+/**
+ * Writes the batches, at most `concurrency` calls at a time, taking each from `batches` only when
+ * a call can start (so only the batches in flight exist at once). After a retryable failure no new
  * batch starts (calls in flight finish), since Prometheus resends the whole request anyway.
  */
 export const writeBatches = async (
-  client: TimestreamWriteClient,
+  call: WriteRecordsCall,
   destination: Destination,
-  batches: readonly WriteBatch[],
+  batches: Iterable<WriteBatch>,
   options: WriteOptions,
 ): Promise<WriteOutcome> => {
-  let next = 0;
+  const pending = batches[Symbol.iterator]();
+  let exhausted = false;
   let written = 0;
   let rejected = 0;
   let calls = 0;
@@ -98,54 +117,57 @@ export const writeBatches = async (
     if (example !== undefined && rejectionExamples.length < MAX_REJECTION_EXAMPLES)
       rejectionExamples.push(example);
   };
+  /** The next batch, or undefined once there is none. */
+  const next = (): WriteBatch | undefined => {
+    if (exhausted) return undefined;
+    const result = pending.next();
+    if (result.done === true) exhausted = true;
+    return result.done === true ? undefined : result.value;
+  };
 
   const send = async (batch: WriteBatch): Promise<void> => {
     const started = performance.now();
     calls++;
     try {
-      await client.send(
-        new WriteRecordsCommand({
-          DatabaseName: destination.database,
-          TableName: destination.table,
-          CommonAttributes: batch.commonAttributes,
-          Records: batch.records as WriteBatch['records'][number][],
-        }),
-        { abortSignal: options.signal },
-      );
-      written += batch.records.length;
+      await call(batch.body, options.signal);
+      written += batch.records;
       options.onCall?.((performance.now() - started) / 1000, 'ok');
     } catch (error) {
       const shape = error as SdkErrorShape;
       if (shape?.name === 'RejectedRecordsException') {
         const indexes = new Set<number>();
         for (const { RecordIndex, Reason } of shape.RejectedRecords ?? []) {
-          if (RecordIndex === undefined || RecordIndex >= batch.records.length || indexes.has(RecordIndex))
-            continue;
+          if (RecordIndex === undefined || RecordIndex >= batch.records || indexes.has(RecordIndex)) continue;
           indexes.add(RecordIndex);
           reject(rejectionReasonOf(Reason ?? ''), 1, Reason);
         }
         // Without usable indexes nothing says which records were stored: count none as written.
-        if (indexes.size === 0) reject('other', batch.records.length, shape.message);
-        else written += batch.records.length - indexes.size;
+        if (indexes.size === 0) reject('other', batch.records, shape.message);
+        else written += batch.records - indexes.size;
         options.onCall?.((performance.now() - started) / 1000, 'rejected');
         return;
       }
       options.onCall?.((performance.now() - started) / 1000, 'error');
       const classified = classifyWriteError(error, destination, options.auth);
-      if (classified === undefined) reject('invalid_request', batch.records.length, shape?.message);
+      if (classified === undefined) reject('invalid_request', batch.records, shape?.message);
       else failure ??= classified;
     }
   };
 
   const worker = async (): Promise<void> => {
-    while (failure === undefined && !options.signal.aborted && next < batches.length) {
-      await send(batches[next++] as WriteBatch);
+    while (failure === undefined && !options.signal.aborted) {
+      const batch = next();
+      if (batch === undefined) return;
+      await send(batch);
     }
   };
-  await Promise.all(Array.from({ length: Math.min(options.concurrency, batches.length) }, worker));
-  if (failure === undefined && next < batches.length) {
+  await Promise.all(Array.from({ length: Math.max(1, options.concurrency) }, worker));
+  // Stopped by the deadline: one more batch (cheap to build) says how much was never sent.
+  const unsent = failure === undefined ? next() : undefined;
+  if (unsent !== undefined) {
+    const left = unsent.records + unsent.recordsAfter;
     failure = new TimestreamUnavailableError(
-      `the request deadline passed with ${batches.length - next} of ${batches.length} WriteRecords calls not sent; Prometheus will retry`,
+      `the request deadline passed with ${left} records in at least ${Math.ceil(left / MAX_RECORDS_PER_BATCH)} WriteRecords calls not sent (${calls} sent); Prometheus will retry`,
     );
   }
   return { written, rejected, rejectedByReason, rejectionExamples, failure, calls };

@@ -1,12 +1,20 @@
 /**
  * Remote write → Timestream records: one record per float sample, grouped by series and packed
- * into WriteRecords batches whose shared fields go into CommonAttributes. Everything Timestream
- * could never store is decided here, before anything is sent.
+ * into WriteRecords calls whose shared fields go into CommonAttributes. Everything Timestream
+ * could never store (and every count the answer needs) is decided in one pass over the decoded
+ * request, before anything is sent; the calls' JSON bodies are then built one batch at a time as
+ * they are sent, straight from the decoded samples, so a request holds its decoded body and the
+ * batches in flight, never an object per record.
  */
-import type { Dimension, _Record as TimestreamRecord } from '@aws-sdk/client-timestream-write';
-import type { DecodedSeries, DecodedWriteRequest, Label } from '@prometheus-timestream/codec';
+import type {
+  DecodedWriteRequest,
+  DecodedWriteSeries,
+  Label,
+  SampleColumns,
+} from '@prometheus-timestream/codec';
 import { METRIC_NAME_LABEL } from '@prometheus-timestream/codec';
 import { BadRequestError } from './errors.js';
+import type { Destination } from './timestream-errors.js';
 
 /** Timestream's per-call and per-record limits (docs: ts-limits.html). */
 export const MAX_RECORDS_PER_BATCH = 100;
@@ -42,13 +50,23 @@ export type SkipReason =
   | 'too_many_dimensions'
   | 'record_too_large';
 
+/** One WriteRecords call. */
 export interface WriteBatch {
-  readonly commonAttributes: TimestreamRecord;
-  readonly records: readonly TimestreamRecord[];
+  /** Records in the call. */
+  readonly records: number;
+  /** Records in the calls after this one: what is left unsent if the request stops here. */
+  readonly recordsAfter: number;
+  /**
+   * The call's JSON, byte for byte what the SDK serializes for the same input (awsJson1_0:
+   * DatabaseName, TableName, Records, CommonAttributes, each record's and dimension's members in
+   * the schema's order, strings escaped as JSON.stringify escapes them).
+   */
+  readonly body: string;
 }
 
 export interface TranslatedWrite {
-  readonly batches: readonly WriteBatch[];
+  /** The calls in sending order, each built when the iteration reaches it (every iteration anew). */
+  readonly batches: Iterable<WriteBatch>;
   /** Records in all batches: the float samples (and stored staleness markers) that will be sent. */
   readonly records: number;
   /** Float samples not sent, by reason; reasons with no sample are absent. */
@@ -58,6 +76,8 @@ export interface TranslatedWrite {
   readonly exemplarsNotStored: number;
   /** The first few series skipped as a whole, described with their labels (for debug logs). */
   readonly skippedSeries: readonly string[];
+  /** Every dimension name the records carry, the staleness-marker dimension included. */
+  readonly dimensionNames: ReadonlySet<string>;
 }
 
 export interface TranslateOptions {
@@ -129,7 +149,7 @@ type SeriesProblem = keyof typeof SERIES_PROBLEMS;
  * (one more dimension) still fits Timestream's limits, and the metered size of its records.
  */
 const seriesProblem = (
-  series: DecodedSeries,
+  series: DecodedWriteSeries,
 ): SeriesProblem | { readonly markerFits: boolean; readonly recordBytes: number } => {
   if (series.invalidLabels === 'missing_metric_name') return 'missing_metric_name';
   if (series.invalidLabels !== null) return 'invalid_labels';
@@ -156,88 +176,109 @@ const seriesProblem = (
   };
 };
 
-/** The samples of one label set, gathered from every TimeSeries of the request that carries it. */
+/** The records of one label set, gathered from every TimeSeries of the request that carries it. */
 interface SeriesGroup {
   /** The series' `job` and `instance` values, the labels its scrape target gives every series. */
   readonly target: string;
   readonly measureName: string;
-  readonly dimensions: readonly Dimension[];
   /** A record's metered size with every attribute its own: 8 B time, 8 B double, names and values. */
   readonly recordBytes: number;
-  readonly records: TimestreamRecord[];
+  /** Its records are the series' staleness markers, not its float samples. */
+  readonly markers: boolean;
+  /**
+   * The first decoded series carrying the label set (its labels are the group's); any more (rare:
+   * Prometheus may repeat one) are in the request's `MoreSeries`. Five fields: a request can hold
+   * a million groups.
+   */
+  readonly first: DecodedWriteSeries;
 }
 
-const seriesKey = (labels: readonly Label[]): string => {
-  let key = '';
-  for (const { name, value } of labels) key += `${name}\u0000${value}\u0001`;
-  return key;
+/** The series after the first of the groups that have more, in request order. */
+type MoreSeries = ReadonlyMap<SeriesGroup, readonly DecodedWriteSeries[]>;
+
+const STALE_MARKER_LABEL: Label = { name: STALE_MARKER_DIMENSION, value: STALE_MARKER_VALUE };
+
+/**
+ * FNV-1a over the labels' UTF-16 units, each name and value ended by a unit of its own: groups
+ * are found by this number and compared label by label, so no key string is built per series.
+ */
+const labelsHash = (labels: readonly Label[]): number => {
+  let hash = 0x811c9dc5;
+  for (const { name, value } of labels) {
+    for (let i = 0; i < name.length; i++) hash = Math.imul(hash ^ name.charCodeAt(i), 0x01000193);
+    hash = Math.imul(hash ^ 0x10000, 0x01000193);
+    for (let i = 0; i < value.length; i++) hash = Math.imul(hash ^ value.charCodeAt(i), 0x01000193);
+    hash = Math.imul(hash ^ 0x20000, 0x01000193);
+  }
+  return hash;
+};
+
+const sameLabels = (a: readonly Label[], b: readonly Label[]): boolean => {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i] as Label;
+    const y = b[i] as Label;
+    if (x !== y && (x.name !== y.name || x.value !== y.value)) return false;
+  }
+  return true;
 };
 
 const measureNameOf = (labels: readonly Label[]): string =>
   labels.find((label) => label.name === METRIC_NAME_LABEL)?.value as string;
 
-const toDimensions = (labels: readonly Label[]): Dimension[] => {
-  const dimensions: Dimension[] = [];
-  // The codec sorts labels by name, so dimensions come out sorted too.
-  for (const { name, value } of labels)
-    if (name !== METRIC_NAME_LABEL) dimensions.push({ Name: name, Value: value });
+/** A group's dimensions: its labels but `__name__`, then the marker's for markers. Built per batch. */
+const dimensionsOf = ({ first, markers }: SeriesGroup): Label[] => {
+  const dimensions: Label[] = [];
+  for (const label of first.labels) if (label.name !== METRIC_NAME_LABEL) dimensions.push(label);
+  if (markers) dimensions.push(STALE_MARKER_LABEL);
   return dimensions;
 };
 
-/** A run of one group's records inside a batch. */
+/** A run of one group's records inside a batch: [start, end) of the pending records. */
 interface Segment {
   readonly group: SeriesGroup;
-  readonly start: number;
-  readonly end: number;
+  readonly dimensions: readonly Label[];
+  start: number;
+  end: number;
 }
 
 /** What a batch's records share; it goes to CommonAttributes, so Timestream receives and meters it once. */
 interface Shared {
-  readonly dimensions: readonly Dimension[];
+  readonly dimensions: readonly Label[];
   readonly measureName: string | undefined;
   /** The metered bytes of the above. */
   readonly bytes: number;
 }
 
+const hasDimension = (dimensions: readonly Label[], { name, value }: Label): boolean => {
+  for (const d of dimensions) if (d.name === name) return d.value === value;
+  return false;
+};
+
 /** Dimensions every segment has (same name and value), and the measure name if all have it. */
-const sharedBy = (segments: readonly Segment[]): Shared => {
+const sharedBy = (segments: readonly Segment[], count: number): Shared => {
   const first = segments[0] as Segment;
-  let dimensions = first.group.dimensions;
+  let dimensions = first.dimensions;
   let measureName: string | undefined = first.group.measureName;
-  for (const { group } of segments) {
-    if (group.measureName !== measureName) measureName = undefined;
-    if (group.dimensions === dimensions || dimensions.length === 0) continue;
-    const values = new Map(group.dimensions.map((d) => [d.Name, d.Value]));
-    dimensions = dimensions.filter((d) => values.get(d.Name) === d.Value);
+  for (let s = 0, taken = 0; s < segments.length && taken < count; s++) {
+    const segment = segments[s] as Segment;
+    taken += segment.end - segment.start;
+    if (segment.group.measureName !== measureName) measureName = undefined;
+    if (segment.dimensions === dimensions || dimensions.length === 0) continue;
+    dimensions = dimensions.filter((d) => hasDimension(segment.dimensions, d));
   }
   let bytes = measureName === undefined ? 0 : utf8Length(measureName);
-  for (const d of dimensions) bytes += utf8Length(d.Name as string) + utf8Length(d.Value as string);
+  for (const d of dimensions) bytes += utf8Length(d.name) + utf8Length(d.value);
   return { dimensions, measureName, bytes };
 };
 
-const buildBatch = (segments: readonly Segment[], shared = sharedBy(segments)): WriteBatch => {
-  const sharedNames = new Set(shared.dimensions.map((d) => d.Name));
-  const records: TimestreamRecord[] = [];
-  for (const { group, start, end } of segments) {
-    const own =
-      sharedNames.size === 0 ? group.dimensions : group.dimensions.filter((d) => !sharedNames.has(d.Name));
-    for (let i = start; i < end; i++) {
-      // Completed in place: each record belongs to exactly one batch of this request.
-      const record = group.records[i] as TimestreamRecord;
-      if (own.length > 0) record.Dimensions = own as Dimension[];
-      if (shared.measureName === undefined) record.MeasureName = group.measureName;
-      records.push(record);
-    }
-  }
-  return {
-    commonAttributes: {
-      ...(shared.dimensions.length === 0 ? {} : { Dimensions: shared.dimensions as Dimension[] }),
-      ...(shared.measureName === undefined ? {} : { MeasureName: shared.measureName }),
-      MeasureValueType: 'DOUBLE',
-      TimeUnit: 'MILLISECONDS',
-    },
-    records,
-  };
+/** `{"Name":…,"Value":…}`, a Dimension's members in the SDK schema's order. */
+const dimensionsJson = (dimensions: readonly Label[]): string => {
+  let json = '';
+  for (const { name, value } of dimensions)
+    json += `${json === '' ? '' : ','}{"Name":${JSON.stringify(name)},"Value":${JSON.stringify(value)}}`;
+  return json;
 };
 
 /** Timestream meters each WriteRecords call in whole KiB ("write units"), rounded up. */
@@ -269,10 +310,10 @@ const recordsFillingWholeUnits = (segments: readonly Segment[], size: number, sh
  * Shared dimensions and measure names go to CommonAttributes and are metered once per call; with
  * whole-unit batches this meters 30–35 % fewer write units than the Go connector's arrival-order
  * batches without CommonAttributes (`npm run bench`, figure 6). Stable, so a series' markers stay
- * beside its samples.
+ * beside its samples. Sorts in place.
  */
-const bySharedAttributes = (groups: Iterable<SeriesGroup>): SeriesGroup[] =>
-  [...groups].sort((a, b) =>
+const bySharedAttributes = (groups: SeriesGroup[]): SeriesGroup[] =>
+  groups.sort((a, b) =>
     a.target !== b.target
       ? a.target < b.target
         ? -1
@@ -294,63 +335,152 @@ const targetOf = (labels: readonly Label[]): string => {
   return `${job}\u0000${instance}`;
 };
 
-const packBatches = (groups: readonly SeriesGroup[]): WriteBatch[] => {
-  const batches: WriteBatch[] = [];
-  let segments: Segment[] = [];
-  let size = 0;
-  /** Sends the first `count` records; `shared`, if given, is what exactly those records share. */
-  const sendFirst = (count: number, shared?: Shared): void => {
-    const head: Segment[] = [];
-    const tail: Segment[] = [];
-    let taken = 0;
-    for (const segment of segments) {
-      const room = count - taken;
-      const length = segment.end - segment.start;
-      if (room >= length) head.push(segment);
-      else if (room <= 0) tail.push(segment);
-      else {
-        head.push({ group: segment.group, start: segment.start, end: segment.start + room });
-        tail.push({ group: segment.group, start: segment.start + room, end: segment.end });
-      }
-      taken += Math.min(Math.max(room, 0), length);
-    }
-    batches.push(buildBatch(head, shared));
-    segments = tail;
-    size -= count;
-  };
-  for (const group of groups) {
-    let start = 0;
-    while (start < group.records.length) {
-      const end = Math.min(group.records.length, start + MAX_RECORDS_PER_BATCH - size);
-      segments.push({ group, start, end });
-      size += end - start;
-      start = end;
-      if (size === MAX_RECORDS_PER_BATCH) {
-        const shared = sharedBy(segments);
-        const count = recordsFillingWholeUnits(segments, size, shared);
-        sendFirst(count, count === size ? shared : undefined);
-      }
+/**
+ * The records waiting for a batch (at most one batch's worth): their times and values in
+ * parallel arrays, and the runs of each group among them.
+ */
+interface Pending {
+  readonly times: Float64Array;
+  readonly values: Float64Array;
+  segments: Segment[];
+  size: number;
+}
+
+/** The JSON of the first `count` pending records and the CommonAttributes they share. */
+const batchJson = (pending: Pending, count: number, shared: Shared): string => {
+  const sharedNames = new Set(shared.dimensions.map((d) => d.name));
+  let records = '';
+  for (const { group, dimensions, start, end } of pending.segments) {
+    if (start >= count) break;
+    const own = sharedNames.size === 0 ? dimensions : dimensions.filter((d) => !sharedNames.has(d.name));
+    // Every record of the run starts alike; only its value and time differ.
+    const head = `{${own.length === 0 ? '' : `"Dimensions":[${dimensionsJson(own)}],`}${shared.measureName === undefined ? `"MeasureName":${JSON.stringify(group.measureName)},` : ''}"MeasureValue":"`;
+    for (let i = start, last = Math.min(end, count); i < last; i++) {
+      const value = group.markers
+        ? STALE_MARKER_MEASURE_VALUE
+        : formatMeasureValue(pending.values[i] as number);
+      records += `${records === '' ? '' : ','}${head}${value}","Time":"${pending.times[i] as number}"}`;
     }
   }
-  if (size > 0) sendFirst(size);
-  return batches;
+  const dimensions =
+    shared.dimensions.length === 0 ? '' : `"Dimensions":[${dimensionsJson(shared.dimensions)}],`;
+  const measureName =
+    shared.measureName === undefined ? '' : `"MeasureName":${JSON.stringify(shared.measureName)},`;
+  return `${records}],"CommonAttributes":{${dimensions}${measureName}"MeasureValueType":"DOUBLE","TimeUnit":"MILLISECONDS"}}`;
+};
+
+/** Drops the first `count` pending records, moving the rest to the front. */
+const dropFirst = (pending: Pending, count: number): void => {
+  const kept: Segment[] = [];
+  for (const segment of pending.segments) {
+    if (segment.end <= count) continue;
+    kept.push({
+      group: segment.group,
+      dimensions: segment.dimensions,
+      start: Math.max(segment.start, count) - count,
+      end: segment.end - count,
+    });
+  }
+  pending.times.copyWithin(0, count, pending.size);
+  pending.values.copyWithin(0, count, pending.size);
+  pending.segments = kept;
+  pending.size -= count;
 };
 
 /**
- * Translates a decoded remote-write request into WriteRecords batches.
+ * The batches of the ordered groups, each built when it is asked for: groups are cut into runs of
+ * at most 100 records, a full batch is shortened to end on a whole write unit (the rest start the
+ * next), and what a batch's records share goes to its CommonAttributes.
+ */
+function* packBatches(
+  groups: readonly SeriesGroup[],
+  more: MoreSeries,
+  samples: SampleColumns,
+  records: number,
+  destination: Destination,
+) {
+  const { timestampsMs, values, stale } = samples;
+  const start = `{"DatabaseName":${JSON.stringify(destination.database)},"TableName":${JSON.stringify(destination.table)},"Records":[`;
+  const pending: Pending = {
+    times: new Float64Array(MAX_RECORDS_PER_BATCH),
+    values: new Float64Array(MAX_RECORDS_PER_BATCH),
+    segments: [],
+    size: 0,
+  };
+  let left = records;
+  const take = (count: number, full: Shared | undefined): WriteBatch => {
+    const shared = full ?? sharedBy(pending.segments, count);
+    const body = start + batchJson(pending, count, shared);
+    dropFirst(pending, count);
+    left -= count;
+    return { records: count, recordsAfter: left, body };
+  };
+  for (const group of groups) {
+    const dimensions = dimensionsOf(group);
+    const others = more.get(group);
+    for (let s = -1; s < (others?.length ?? 0); s++) {
+      const series = s < 0 ? group.first : (others?.[s] as DecodedWriteSeries);
+      for (let i = series.sampleStart; i < series.sampleStart + series.sampleCount; i++) {
+        const value = values[i] as number;
+        if (group.markers ? stale[i] !== 1 : stale[i] === 1 || !Number.isFinite(value)) continue;
+        const last = pending.segments[pending.segments.length - 1];
+        if (last?.group === group && last.end === pending.size) last.end++;
+        else pending.segments.push({ group, dimensions, start: pending.size, end: pending.size + 1 });
+        pending.times[pending.size] = timestampsMs[i] as number;
+        pending.values[pending.size] = value;
+        pending.size++;
+        if (pending.size === MAX_RECORDS_PER_BATCH) {
+          const shared = sharedBy(pending.segments, pending.size);
+          const count = recordsFillingWholeUnits(pending.segments, pending.size, shared);
+          yield take(count, count === pending.size ? shared : undefined);
+        }
+      }
+    }
+  }
+  if (pending.size > 0) yield take(pending.size, undefined);
+}
+
+/** The batches, packed anew on each iteration (a function of its own: a closure here retains only these). */
+const lazyBatches = (
+  groups: readonly SeriesGroup[],
+  more: MoreSeries,
+  samples: SampleColumns,
+  records: number,
+  destination: Destination,
+): Iterable<WriteBatch> => ({
+  [Symbol.iterator]: () => packBatches(groups, more, samples, records, destination),
+});
+
+/** A 400 naming the series (with label values; the log line names the labels only). */
+const seriesError = (series: DecodedWriteSeries, problem: string): BadRequestError =>
+  new BadRequestError(`series ${describeSeries(series.labels)} ${problem}`, {
+    logMessage: `series ${describeSeries(series.labels, false)} ${problem}`,
+  });
+
+/**
+ * Translates a decoded remote-write request into WriteRecords calls for `destination`. Every
+ * check and count happens here; the calls' bodies are built as `batches` is iterated.
  *
  * @throws BadRequestError with `failOnLongLabel` / `failOnInvalidSampleValue`, naming the series
  * @example
  * ```ts
- * const { batches, skipped } = toTimestreamBatches(decodeWriteRequest(body, headers), options);
- * for (const batch of batches) await client.send(new WriteRecordsCommand({ ...destination, CommonAttributes: batch.commonAttributes, Records: [...batch.records] }));
+ * const { batches, skipped } = toTimestreamBatches(decodeWriteRequest(body, headers), options, destination);
+ * for (const batch of batches) await writeRecords(batch.body, signal);
  * ```
  */
 export const toTimestreamBatches = (
   request: DecodedWriteRequest,
   options: TranslateOptions,
+  destination: Destination,
 ): TranslatedWrite => {
-  const groups = new Map<string, SeriesGroup>();
+  /** Groups by the hash of their labels (samples and markers apart; an array for a collision), and in order of creation. */
+  const groups = [
+    new Map<number, SeriesGroup | SeriesGroup[]>(),
+    new Map<number, SeriesGroup | SeriesGroup[]>(),
+  ] as const;
+  const created: SeriesGroup[] = [];
+  const more = new Map<SeriesGroup, DecodedWriteSeries[]>();
+  const dimensionNames = new Set<string>();
   const skipped: Partial<Record<SkipReason, number>> = {};
   const skip = (reason: SkipReason, count: number): void => {
     if (count > 0) skipped[reason] = (skipped[reason] ?? 0) + count;
@@ -359,88 +489,100 @@ export const toTimestreamBatches = (
   let records = 0;
   let histograms = 0;
   let exemplars = 0;
+  /** Puts `series` into the group of its labels, created on its first record. */
+  const joinGroup = (
+    hash: number,
+    series: DecodedWriteSeries,
+    recordBytes: number,
+    markers: boolean,
+  ): void => {
+    const byHash = groups[markers ? 1 : 0];
+    const found = byHash.get(hash);
+    const alike = (g: SeriesGroup) => sameLabels(g.first.labels, series.labels);
+    let group =
+      found === undefined || Array.isArray(found) ? found?.find(alike) : alike(found) ? found : undefined;
+    if (group === undefined) {
+      group = {
+        target: targetOf(series.labels),
+        measureName: measureNameOf(series.labels),
+        recordBytes,
+        markers,
+        first: series,
+      };
+      for (const { name } of series.labels) if (name !== METRIC_NAME_LABEL) dimensionNames.add(name);
+      if (markers) dimensionNames.add(STALE_MARKER_DIMENSION);
+      if (found === undefined) byHash.set(hash, group);
+      else if (Array.isArray(found)) found.push(group);
+      else byHash.set(hash, [found, group]);
+      created.push(group);
+    } else if (group.first !== series) {
+      const others = more.get(group);
+      if (others === undefined) more.set(group, [series]);
+      else if (others[others.length - 1] !== series) others.push(series);
+    }
+  };
+  const { timestampsMs, values, stale } = request.samples;
   for (const series of request.series) {
     histograms += series.histograms.length;
     exemplars += series.exemplars.length;
-    if (series.samples.length === 0) continue;
+    if (series.sampleCount === 0) continue;
     const problem = seriesProblem(series);
     if (typeof problem === 'string') {
-      if (options.failOnLongLabel) {
-        const consequence = 'nothing was written (fail-on-long-label is set)';
-        throw new BadRequestError(
-          `series ${describeSeries(series.labels)} ${SERIES_PROBLEMS[problem]}; ${consequence}`,
-          {
-            logMessage: `series ${describeSeries(series.labels, false)} ${SERIES_PROBLEMS[problem]}; ${consequence}`,
-          },
+      if (options.failOnLongLabel)
+        throw seriesError(
+          series,
+          `${SERIES_PROBLEMS[problem]}; nothing was written (fail-on-long-label is set)`,
         );
-      }
-      skip(problem, series.samples.length);
+      skip(problem, series.sampleCount);
       if (skippedSeries.length < MAX_SKIPPED_SERIES_EXAMPLES)
         skippedSeries.push(`${describeSeries(series.labels)}: ${problem}`);
       continue;
     }
-    const key = seriesKey(series.labels);
-    let group = groups.get(key);
+    let hash: number | undefined;
     const storeMarkers = options.storeStalenessMarkers === true && problem.markerFits;
-    for (const sample of series.samples) {
-      if (sample.stale) {
+    let inGroup = false;
+    let inMarkers = false;
+    for (let i = series.sampleStart; i < series.sampleStart + series.sampleCount; i++) {
+      if (stale[i] === 1) {
         if (!storeMarkers) {
           skip('stale_marker', 1);
           continue;
         }
         // Markers form their own group: their dimension set differs from the samples'.
-        const markerKey = `${key}\u0002`;
-        let markers = groups.get(markerKey);
-        if (markers === undefined) {
-          markers = {
-            target: targetOf(series.labels),
-            measureName: measureNameOf(series.labels),
-            dimensions: [
-              ...toDimensions(series.labels),
-              { Name: STALE_MARKER_DIMENSION, Value: STALE_MARKER_VALUE },
-            ],
-            recordBytes: problem.recordBytes + STALE_MARKER_BYTES,
-            records: [],
-          };
-          groups.set(markerKey, markers);
+        if (!inMarkers) {
+          hash ??= labelsHash(series.labels);
+          joinGroup(hash, series, problem.recordBytes + STALE_MARKER_BYTES, true);
+          inMarkers = true;
         }
-        markers.records.push({ MeasureValue: STALE_MARKER_MEASURE_VALUE, Time: String(sample.timestampMs) });
         records++;
         continue;
       }
-      if (!Number.isFinite(sample.value)) {
-        if (options.failOnInvalidSampleValue) {
-          const problem = `has the value ${sample.value} at ${sample.timestampMs}, which Timestream cannot store; nothing was written (fail-on-invalid-sample-value is set)`;
-          throw new BadRequestError(`series ${describeSeries(series.labels)} ${problem}`, {
-            logMessage: `series ${describeSeries(series.labels, false)} ${problem}`,
-          });
-        }
+      const value = values[i] as number;
+      if (!Number.isFinite(value)) {
+        if (options.failOnInvalidSampleValue)
+          throw seriesError(
+            series,
+            `has the value ${value} at ${timestampsMs[i]}, which Timestream cannot store; nothing was written (fail-on-invalid-sample-value is set)`,
+          );
         skip('non_finite_value', 1);
         continue;
       }
-      if (group === undefined) {
-        group = {
-          target: targetOf(series.labels),
-          measureName: measureNameOf(series.labels),
-          dimensions: toDimensions(series.labels),
-          recordBytes: problem.recordBytes,
-          records: [],
-        };
-        groups.set(key, group);
+      if (!inGroup) {
+        hash ??= labelsHash(series.labels);
+        joinGroup(hash, series, problem.recordBytes, false);
+        inGroup = true;
       }
-      group.records.push({
-        MeasureValue: formatMeasureValue(sample.value),
-        Time: String(sample.timestampMs),
-      });
       records++;
     }
   }
+  const ordered = bySharedAttributes(created);
   return {
-    batches: packBatches(bySharedAttributes(groups.values())),
+    batches: lazyBatches(ordered, more, request.samples, records, destination),
     records,
     skipped,
     histogramsNotStored: histograms,
     exemplarsNotStored: exemplars,
     skippedSeries,
+    dimensionNames,
   };
 };

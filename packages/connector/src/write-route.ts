@@ -12,13 +12,13 @@ import type { LogFields, Logger } from './logger.js';
 import type { ConnectorMetrics } from './metrics.js';
 import type { CoreRequest, CoreResponse, RequestContext, RouteAnswer, Step } from './request.js';
 import { textResponse } from './request.js';
+import type { Destination } from './timestream-errors.js';
 import type { RejectionReason, WriteOutcome } from './timestream-write.js';
 import {
   type SkipReason,
   type TranslatedWrite,
   type TranslateOptions,
   toTimestreamBatches,
-  type WriteBatch,
 } from './translate.js';
 
 /**
@@ -67,12 +67,13 @@ export const decodeWrite = (request: CoreRequest, maxDecodedBytes: number): Step
   };
 };
 
-/** Translate: the request as WriteRecords batches, and what was skipped. */
+/** Translate: the request as WriteRecords batches (built as they are sent), and what was skipped. */
 export const translateWrite = (
   decoded: DecodedWriteRequest,
   options: TranslateOptions,
+  destination: Destination,
 ): Step<TranslatedWrite> => {
-  const translated = toTimestreamBatches(decoded, options);
+  const translated = toTimestreamBatches(decoded, options, destination);
   return {
     value: translated,
     log: { records: translated.records, skipped: formatCounts(translated.skipped) || undefined },
@@ -125,9 +126,12 @@ export const answerWrite = (
   return { response, log };
 };
 
-/** Sends the batches to Timestream with the caller's credentials, within the request's deadline. */
+/**
+ * Sends the translated write's batches to Timestream with the caller's credentials, within the
+ * request's deadline.
+ */
 export type SendBatches = (
-  batches: readonly WriteBatch[],
+  translated: Pick<TranslatedWrite, 'batches' | 'dimensionNames'>,
   credentials: AwsCredentials | undefined,
   context: RequestContext,
 ) => Promise<WriteOutcome>;
@@ -135,6 +139,7 @@ export type SendBatches = (
 export interface WriteRouteDependencies {
   readonly maxDecodedBytes: number;
   readonly translate: TranslateOptions;
+  readonly destination: Destination;
   readonly send: SendBatches;
   readonly challenge: string;
   readonly logger: Logger;
@@ -168,18 +173,18 @@ export const createWriteRoute =
       metrics.receivedSamples(decoded.value.counts.samples);
       const { version } = decoded.value;
       headers = writtenHeaders(version, 0);
-      const translated = translateWrite(decoded.value, dependencies.translate);
+      const translated = translateWrite(decoded.value, dependencies.translate, dependencies.destination);
       log = { ...log, ...translated.log };
       countTranslation(metrics, translated.value);
-      const { batches, skippedSeries } = translated.value;
+      const { skippedSeries } = translated.value;
       // Label values only at debug: they can be sensitive and they make logs large.
       if (logger.isDebugEnabled && skippedSeries.length > 0)
         logger.debug('series skipped', { requestId: context.requestId, series: skippedSeries.join('; ') });
       const settled = settledSamples(translated.value);
-      if (batches.length === 0)
+      if (translated.value.records === 0)
         return { response: { status: 204, headers: writtenHeaders(version, settled), body: '' }, log };
 
-      const outcome = await dependencies.send(batches, admission.credentials, context);
+      const outcome = await dependencies.send(translated.value, admission.credentials, context);
       countSend(metrics, outcome);
       const answer = answerWrite(version, translated.value, settled, outcome, challenge);
       return { ...answer, log: { ...log, ...answer.log } };

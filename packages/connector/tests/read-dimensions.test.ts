@@ -61,37 +61,23 @@ describe('the dimension cache', () => {
     expect((await h.post(writeBody([labelled({ __name__: 'up', job: 'a', zone: 'eu' })]))).status).toBe(204);
     expect(await calls(['job'], 1_000)).toEqual({ calls: 3, dimensions: ['job'] });
     // ...but a write through this process is noticed at once.
-    cache.noteWritten([
-      {
-        commonAttributes: { Dimensions: [{ Name: 'job', Value: 'a' }] },
-        records: [{ MeasureValue: '1', Time: String(T) }],
-      },
-    ]);
+    cache.noteWritten(['job']);
     expect(await calls(['job'], 0)).toEqual({ calls: 3, dimensions: ['job'] });
-    cache.noteWritten([
-      {
-        commonAttributes: { Dimensions: [{ Name: 'zone', Value: 'eu' }] },
-        records: [{ MeasureValue: '1', Time: String(T) }],
-      },
-    ]);
+    cache.noteWritten(['job', 'zone']);
     expect(await calls(['job'], 0)).toEqual({ calls: 4, dimensions: ['job', 'zone'] });
   });
 
-  it('notices a new dimension in a record as well as in the shared attributes', async () => {
+  it.each([
+    { description: 'a new dimension among known ones', names: ['job', 'never_written'], describes: 1 },
+    { description: 'the first staleness marker', names: ['job', '__stale__'], describes: 1 },
+    { description: 'only known dimensions', names: ['job'], describes: 0 },
+  ])('notices $description in what was written', async ({ names, describes: expected }) => {
     const cache = createDimensionCache(destination, { ttlMs: 60_000, expectMarkers: false });
     await cache.columnsFor(client, [], signal);
     const before = describes();
-    cache.noteWritten([
-      {
-        commonAttributes: { Dimensions: [{ Name: 'job', Value: 'a' }] },
-        records: [
-          { MeasureValue: '1', Time: String(T) },
-          { MeasureValue: '1', Time: String(T), Dimensions: [{ Name: 'never_written', Value: 'x' }] },
-        ],
-      },
-    ]);
+    cache.noteWritten(new Set(names));
     await cache.columnsFor(client, [], signal);
-    expect(describes() - before).toBe(1);
+    expect(describes() - before).toBe(expected);
   });
 
   it('runs a query again after a fresh DESCRIBE when Timestream says a cached column does not exist', async () => {

@@ -4,11 +4,10 @@
  * failure no new batch starts.
  */
 import type { TimestreamQueryClient } from '@aws-sdk/client-timestream-query';
-import type { TimestreamWriteClient } from '@aws-sdk/client-timestream-write';
 import type { ReadQuery } from '@prometheus-timestream/codec';
 import { InvalidTimestreamAnswerError, TimestreamUnavailableError } from '../src/errors.js';
 import { type DimensionCache, parseTimestamp, readQueries } from '../src/timestream-read.js';
-import { writeBatches } from '../src/timestream-write.js';
+import { type WriteRecordsCall, writeBatches } from '../src/timestream-write.js';
 import type { WriteBatch } from '../src/translate.js';
 
 const destination = { database: 'prom', table: 'metrics' };
@@ -92,7 +91,10 @@ describe('readQueries with an unreadable answer', () => {
 });
 
 describe('writeBatches after a retryable failure', () => {
-  const batch: WriteBatch = { commonAttributes: {}, records: [{ MeasureValue: '1', Time: '1' }] };
+  /** `count` one-record batches, as lazily as the translation makes them. */
+  function* batchesOf(count: number): Generator<WriteBatch> {
+    for (let i = 0; i < count; i++) yield { records: 1, recordsAfter: count - i - 1, body: '{}' };
+  }
   const throttled = Object.assign(new Error('slow down'), { name: 'ThrottlingException' });
 
   it.each([
@@ -104,16 +106,14 @@ describe('writeBatches after a retryable failure', () => {
     async ({ concurrency, batches, calls }) => {
       // Prepare: the first call fails at once; any other succeeds, after the first has failed.
       let sent = 0;
-      const client = {
-        send: async () => {
-          sent++;
-          if (sent === 1) throw throttled;
-          await new Promise((resolve) => setTimeout(resolve, 5));
-        },
-      } as unknown as TimestreamWriteClient;
+      const call: WriteRecordsCall = async () => {
+        sent++;
+        if (sent === 1) throw throttled;
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      };
 
       // Act
-      const outcome = await writeBatches(client, destination, Array(batches).fill(batch), {
+      const outcome = await writeBatches(call, destination, batchesOf(batches), {
         concurrency,
         signal: new AbortController().signal,
         auth: 'iam',
@@ -126,4 +126,29 @@ describe('writeBatches after a retryable failure', () => {
       expect(outcome.written).toBe(calls - 1);
     },
   );
+
+  it('after the deadline starts no batch, and names the records and calls not sent', async () => {
+    // Prepare: the deadline passes during the second call.
+    const deadline = new AbortController();
+    let sent = 0;
+    const call: WriteRecordsCall = async () => {
+      sent++;
+      if (sent === 2) deadline.abort();
+    };
+
+    // Act
+    const outcome = await writeBatches(call, destination, batchesOf(250), {
+      concurrency: 1,
+      signal: deadline.signal,
+      auth: 'iam',
+    });
+
+    // Assess
+    expect(sent).toBe(2);
+    expect(outcome.written).toBe(2);
+    expect(outcome.failure).toBeInstanceOf(TimestreamUnavailableError);
+    expect(outcome.failure?.message).toBe(
+      'the request deadline passed with 248 records in at least 3 WriteRecords calls not sent (2 sent); Prometheus will retry',
+    );
+  });
 });

@@ -4,7 +4,12 @@ import {
   ThrottlingException,
 } from '@aws-sdk/client-timestream-write';
 import { DestinationMisconfiguredError, TimestreamUnavailableError } from '../src/errors.js';
-import { classifyWriteError, rejectionReasonOf, writeBatches } from '../src/timestream-write.js';
+import {
+  classifyWriteError,
+  rejectionReasonOf,
+  type WriteRecordsCall,
+  writeBatches,
+} from '../src/timestream-write.js';
 import type { WriteBatch } from '../src/translate.js';
 
 const destination = { database: 'prom', table: 'metrics' };
@@ -139,14 +144,11 @@ describe('rejectionReasonOf', () => {
 });
 
 describe('writeBatches', () => {
-  const batch: WriteBatch = {
-    commonAttributes: {},
-    records: [
-      { MeasureValue: '1', Time: '1' },
-      { MeasureValue: '2', Time: '2' },
-    ],
-  };
-  const failingWith = (error: unknown) => ({ send: () => Promise.reject(error) }) as never;
+  const batch: WriteBatch = { records: 2, recordsAfter: 0, body: '{}' };
+  const failingWith =
+    (error: unknown): WriteRecordsCall =>
+    () =>
+      Promise.reject(error);
   const options = { concurrency: 2, signal: new AbortController().signal, auth: 'iam' as const };
 
   it('counts a RejectedRecordsException without usable indexes as the whole batch rejected, none written', async () => {

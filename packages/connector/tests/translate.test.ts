@@ -1,7 +1,13 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { _Record, WriteRecordsCommandInput } from '@aws-sdk/client-timestream-write';
 import type { DecodedSeries, DecodedWriteRequest, FloatSample, Label } from '@prometheus-timestream/codec';
-import { compressSnappyBlock, decodeWriteRequest, encodeWriteRequestV1 } from '@prometheus-timestream/codec';
+import {
+  compressSnappyBlock,
+  decodeWriteRequest,
+  encodeWriteRequestV1,
+  samplesOf,
+} from '@prometheus-timestream/codec';
 import { BadRequestError } from '../src/errors.js';
 import {
   formatMeasureValue,
@@ -11,8 +17,10 @@ import {
   toTimestreamBatches,
   type WriteBatch,
 } from '../src/translate.js';
+import { decodedRequest } from './helpers/decoded.js';
 
 const DEFAULTS: TranslateOptions = { failOnLongLabel: false, failOnInvalidSampleValue: false };
+const DESTINATION = { database: 'prom', table: 'metrics' };
 const T = 1_700_000_000_000;
 
 const labels = (record: Record<string, string>): Label[] =>
@@ -40,22 +48,35 @@ const series = (
   ...extra,
 });
 
-const request = (list: DecodedSeries[]): DecodedWriteRequest => ({
-  version: '1.0',
-  series: list,
-  metadata: [],
-  counts: {
-    series: list.length,
-    samples: list.reduce((n, s) => n + s.samples.length, 0),
-    staleMarkers: 0,
-    histograms: 0,
-    exemplars: 0,
-    invalidSeries: 0,
-  },
-});
+const request = (list: DecodedSeries[]): DecodedWriteRequest => decodedRequest(list);
+
+/** A batch's call as Timestream reads it: its JSON body parsed. */
+interface Call {
+  readonly commonAttributes: _Record;
+  readonly records: readonly _Record[];
+}
+
+/** The calls of the batches, each body checked against its record count and destination. */
+const callsOf = (batches: Iterable<WriteBatch>): Call[] => {
+  const calls: Call[] = [];
+  let left: number | undefined;
+  for (const batch of batches) {
+    const input = JSON.parse(batch.body) as WriteRecordsCommandInput & {
+      readonly Records: _Record[];
+      readonly CommonAttributes: _Record;
+    };
+    expect([input.DatabaseName, input.TableName]).toEqual([DESTINATION.database, DESTINATION.table]);
+    expect(input.Records).toHaveLength(batch.records);
+    if (left !== undefined) expect(left).toBe(batch.records + batch.recordsAfter);
+    left = batch.recordsAfter;
+    calls.push({ commonAttributes: input.CommonAttributes, records: input.Records });
+  }
+  if (left !== undefined) expect(left).toBe(0);
+  return calls;
+};
 
 /** Every record of every batch with CommonAttributes merged back in, as Timestream sees them. */
-const merged = (batches: readonly WriteBatch[]) =>
+const merged = (batches: readonly Call[]) =>
   batches.flatMap((batch) =>
     batch.records.map((record) => ({
       measureName: record.MeasureName ?? batch.commonAttributes.MeasureName,
@@ -73,20 +94,24 @@ const merged = (batches: readonly WriteBatch[]) =>
  * A call's size by AWS's write metering (metering-and-pricing.writes): CommonAttributes' names and
  * values once, then per record 8 B of time, 8 B of double and its own names and values.
  */
-const meteredBytes = (batch: WriteBatch): number => {
+const meteredBytes = (batch: Call): number => {
   const bytes = (text: string | undefined) => Buffer.byteLength(text ?? '', 'utf8');
-  const dimensions = (list: WriteBatch['commonAttributes']['Dimensions']) =>
+  const dimensions = (list: _Record['Dimensions']) =>
     (list ?? []).reduce((n, d) => n + bytes(d.Name) + bytes(d.Value), 0);
   return batch.records.reduce(
     (n, record) => n + 16 + bytes(record.MeasureName) + dimensions(record.Dimensions),
     bytes(batch.commonAttributes.MeasureName) + dimensions(batch.commonAttributes.Dimensions),
   );
 };
-const writeUnits = (batches: readonly WriteBatch[]) =>
+const writeUnits = (batches: readonly Call[]) =>
   batches.reduce((n, batch) => n + Math.ceil(meteredBytes(batch) / 1024), 0);
 
-const translate = (list: DecodedSeries[], options = DEFAULTS): TranslatedWrite =>
-  toTimestreamBatches(request(list), options);
+/** The translation, its batches as parsed calls. */
+const translated = (decoded: DecodedWriteRequest, options = DEFAULTS) => {
+  const result: TranslatedWrite = toTimestreamBatches(decoded, options, DESTINATION);
+  return { ...result, batches: callsOf(result.batches) };
+};
+const translate = (list: DecodedSeries[], options = DEFAULTS) => translated(request(list), options);
 
 describe('formatMeasureValue', () => {
   it.each([
@@ -513,7 +538,7 @@ describe('toTimestreamBatches', () => {
         contentType: 'application/x-protobuf',
         contentEncoding: 'snappy',
       });
-      const result = toTimestreamBatches(decoded, DEFAULTS);
+      const result = translated(decoded);
 
       // Assess
       const skipped = Object.values(result.skipped).reduce((n, c) => n + c, 0);
@@ -532,7 +557,7 @@ describe('toTimestreamBatches', () => {
     for (const file of files) {
       const decoded = decodeWriteRequest(readFileSync(join(dir, file)));
       const goRecords = decoded.series.flatMap((s) =>
-        s.samples
+        samplesOf(decoded, s)
           .filter((x) => Number.isFinite(x.value))
           .map(() => ({
             MeasureName: s.labels.find((l) => l.name === '__name__')?.value,
@@ -547,7 +572,7 @@ describe('toTimestreamBatches', () => {
       }));
 
       // Act
-      const { batches, records } = toTimestreamBatches(decoded, DEFAULTS);
+      const { batches, records } = translated(decoded);
 
       // Assess
       expect(records).toBe(goRecords.length);
@@ -572,7 +597,7 @@ describe('toTimestreamBatches', () => {
     );
 
     // Act
-    const result = toTimestreamBatches(decodeWriteRequest(body), DEFAULTS);
+    const result = translated(decodeWriteRequest(body));
 
     // Assess
     expect(merged(result.batches).map((r) => Number(r.value))).toEqual(values);

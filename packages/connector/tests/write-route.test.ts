@@ -33,6 +33,7 @@ const V2_HEADERS = {
   'x-prometheus-remote-write-version': '2.0.0',
 };
 const TRANSLATE = { failOnLongLabel: false, failOnInvalidSampleValue: false };
+const DESTINATION = { database: 'prom', table: 'metrics' };
 const LIMITS = 1024 * 1024;
 
 describe('decodeWrite', () => {
@@ -110,7 +111,7 @@ describe('translateWrite and settledSamples', () => {
     ).value;
 
     // Act
-    const { value, log } = translateWrite(decoded, TRANSLATE);
+    const { value, log } = translateWrite(decoded, TRANSLATE, DESTINATION);
 
     // Assess
     expect(value.records).toBe(2);
@@ -120,7 +121,7 @@ describe('translateWrite and settledSamples', () => {
 
   it('logs no skipped field when nothing was skipped', () => {
     const decoded = decodeWrite(request(writeBody(series(1, 'up'))), LIMITS).value;
-    expect(translateWrite(decoded, TRANSLATE).log).toEqual({ records: 1, skipped: undefined });
+    expect(translateWrite(decoded, TRANSLATE, DESTINATION).log).toEqual({ records: 1, skipped: undefined });
   });
 
   it.each<{ skipped: Partial<Record<SkipReason, number>>; settled: number }>([
@@ -211,6 +212,7 @@ describe('createWriteRoute', () => {
     const write = createWriteRoute({
       maxDecodedBytes: config.maxDecodedBytes,
       translate: config,
+      destination: DESTINATION,
       send,
       challenge: 'Basic realm="test"',
       logger,
@@ -226,8 +228,10 @@ describe('createWriteRoute', () => {
   it('decodes, translates, sends with the caller credentials and answers, with every step in the log', async () => {
     // Prepare
     const sent: unknown[] = [];
-    const { write, metrics } = route(async (batches, credentials) => {
-      sent.push({ records: batches.flatMap((batch) => batch.records).length, credentials });
+    const { write, metrics } = route(async ({ batches, dimensionNames }, credentials) => {
+      let records = 0;
+      for (const batch of batches) records += batch.records;
+      sent.push({ records, credentials, dimensionNames: [...dimensionNames] });
       return outcome({ written: 3, calls: 1 });
     });
 
@@ -236,7 +240,7 @@ describe('createWriteRoute', () => {
 
     // Assess
     expect(answer.response).toEqual({ status: 204, headers: {}, body: '' });
-    expect(sent).toEqual([{ records: 3, credentials: admission.credentials }]);
+    expect(sent).toEqual([{ records: 3, credentials: admission.credentials, dimensionNames: ['instance'] }]);
     expect(answer.log).toEqual({
       version: '1.0',
       series: 3,

@@ -69,22 +69,12 @@ const writeRecordsBodies = (count: number): Buffer[] => {
   const bodies: Buffer[] = [];
   for (const body of remoteWrite.bodies) {
     const decoded = decodeWriteRequest(body);
-    const translated = toTimestreamBatches(decoded, {
-      failOnLongLabel: false,
-      failOnInvalidSampleValue: false,
-    });
-    for (const batch of translated.batches) {
-      bodies.push(
-        Buffer.from(
-          JSON.stringify({
-            DatabaseName: DATABASE,
-            TableName: TABLE,
-            CommonAttributes: batch.commonAttributes,
-            Records: batch.records,
-          }),
-        ),
-      );
-    }
+    const translated = toTimestreamBatches(
+      decoded,
+      { failOnLongLabel: false, failOnInvalidSampleValue: false },
+      { database: DATABASE, table: TABLE },
+    );
+    for (const batch of translated.batches) bodies.push(Buffer.from(batch.body));
   }
   return bodies;
 };

@@ -1,8 +1,12 @@
 import {
   compressSnappyBlock,
+  type DecodedSeries,
   decodeReadRequest,
   decodeWriteRequestV1,
   decodeWriteRequestV2,
+  encodeWriteRequestV1,
+  encodeWriteRequestV2,
+  seriesWithSamples,
 } from '../../src/index.js';
 import { bytes, dfield, ffield, lfield, vfield } from '../helpers/bytes.js';
 import { doubleBits, schema } from '../helpers/fixtures.js';
@@ -22,10 +26,7 @@ const METRIC_TYPES = [
   'stateset',
 ];
 
-const expectSameSeries = (
-  got: ReturnType<typeof decodeWriteRequestV1>['series'],
-  sent: readonly RandomSeries[],
-) => {
+const expectSameSeries = (got: readonly DecodedSeries[], sent: readonly RandomSeries[]) => {
   expect(got.map((s) => s.labels)).toEqual(sent.map((s) => s.labels));
   expect(got.map((s) => s.samples.map((x) => [x.timestampMs, doubleBits(x.value), x.stale]))).toEqual(
     sent.map((s) => s.samples.map((x) => [x.timestampMs, doubleBits(sampleValue(x)), x.stale])),
@@ -59,7 +60,7 @@ describe('decoding what protobufjs (an independent encoder) writes', () => {
     const decoded = decodeWriteRequestV1(WriteRequest.encode(message).finish());
 
     // Assess
-    expectSameSeries(decoded.series, series);
+    expectSameSeries(seriesWithSamples(decoded), series);
     expect(decoded.metadata).toEqual(metadata);
   });
 
@@ -96,8 +97,8 @@ describe('decoding what protobufjs (an independent encoder) writes', () => {
     const decoded = decodeWriteRequestV2(Request.encode(message).finish());
 
     // Assess
-    expectSameSeries(decoded.series, series);
-    expect(decoded.series.map((s) => s.samples.map((x) => x.startTimestampMs))).toEqual(
+    expectSameSeries(seriesWithSamples(decoded), series);
+    expect(seriesWithSamples(decoded).map((s) => s.samples.map((x) => x.startTimestampMs))).toEqual(
       series.map((s) => s.samples.map((x) => x.startTimestampMs)),
     );
     expect(decoded.metadata).toEqual(
@@ -113,6 +114,62 @@ describe('decoding what protobufjs (an independent encoder) writes', () => {
 
 const NAME_UP = lfield(1, [...lfield(1, '__name__'), ...lfield(2, 'up')]);
 
+describe('the sample columns', () => {
+  it.each([
+    { version: '1.0', encode: encodeWriteRequestV1, decode: decodeWriteRequestV1 },
+    { version: '2.0', encode: encodeWriteRequestV2, decode: decodeWriteRequestV2 },
+  ])(
+    '$version: hold every sample once, series after series, each series naming its range',
+    ({ encode, decode }) => {
+      // Prepare
+      const up = [{ name: '__name__', value: 'up' }];
+      const message = encode({
+        series: [
+          {
+            labels: up,
+            samples: [
+              { timestampMs: 1, value: 1 },
+              { timestampMs: 2, value: STALE_NAN, stale: true },
+            ],
+          },
+          { labels: [{ name: '__name__', value: 'h' }] },
+          { labels: up, samples: [{ timestampMs: 3, value: -0 }] },
+        ],
+      });
+
+      // Act
+      const decoded = decode(message);
+
+      // Assess: sized exactly, no start-time column when none is set.
+      expect(decoded.series.map((s) => [s.sampleStart, s.sampleCount])).toEqual([
+        [0, 2],
+        [2, 0],
+        [2, 1],
+      ]);
+      expect([...decoded.samples.timestampsMs]).toEqual([1, 2, 3]);
+      expect([...decoded.samples.stale]).toEqual([0, 1, 0]);
+      expect(Object.is(decoded.samples.values[2], -0)).toBe(true);
+      expect(decoded.samples.startTimestampsMs).toBeUndefined();
+      expect(decoded.counts).toMatchObject({ samples: 3, staleMarkers: 1 });
+    },
+  );
+
+  it('2.0: a start time allocates the start-time column, unset rows stay 0', () => {
+    const message = encodeWriteRequestV2({
+      series: [
+        {
+          labels: [{ name: '__name__', value: 'up' }],
+          samples: [
+            { timestampMs: 5, value: 1 },
+            { timestampMs: 6, value: 1, startTimestampMs: 4 },
+          ],
+        },
+      ],
+    });
+    expect([...(decodeWriteRequestV2(message).samples.startTimestampsMs ?? [])]).toEqual([0, 4]);
+  });
+});
+
 describe('proto3 defaults', () => {
   it.each([
     [
@@ -124,7 +181,9 @@ describe('proto3 defaults', () => {
     ['an empty sample', lfield(2, []), { timestampMs: 0, value: 0 }],
   ])('%s decodes with defaults', (_, sample, expected) => {
     const decoded = decodeWriteRequestV1(bytes(lfield(1, [...NAME_UP, ...sample])));
-    expect(decoded.series[0]?.samples).toEqual([{ ...expected, stale: false, startTimestampMs: 0 }]);
+    expect(seriesWithSamples(decoded)[0]?.samples).toEqual([
+      { ...expected, stale: false, startTimestampMs: 0 },
+    ]);
   });
 
   it('a label without a value is treated as absent, and one without a name is invalid', () => {
@@ -165,7 +224,7 @@ describe('unknown fields are skipped at every level', () => {
     const decoded = decodeWriteRequestV1(body);
 
     // Assess
-    expect(decoded.series).toEqual([
+    expect(seriesWithSamples(decoded)).toEqual([
       {
         labels: [{ name: '__name__', value: 'up' }],
         samples: [{ timestampMs: 5000, value: 3, stale: false, startTimestampMs: 0 }],
@@ -192,7 +251,7 @@ describe('unknown fields are skipped at every level', () => {
       ...lfield(2, [...unknown, ...dfield(1, 4), ...vfield(2, 9)]),
     ]);
     const body = bytes(lfield(4, ''), unknown, lfield(4, '__name__'), lfield(4, 'up'), series, unknown);
-    expect(decodeWriteRequestV2(body).series[0]?.samples).toEqual([
+    expect(seriesWithSamples(decodeWriteRequestV2(body))[0]?.samples).toEqual([
       { timestampMs: 9, value: 4, stale: false, startTimestampMs: 0 },
     ]);
   });
@@ -207,7 +266,7 @@ describe('fields of one version are unknown to the other', () => {
     ['Sample field 3 holding -1', lfield(2, [...sample, ...vfield(3, -1)])],
   ])('v1 skips %s', (_, sampleField) => {
     const decoded = decodeWriteRequestV1(bytes(lfield(1, [...NAME_UP, ...sampleField])));
-    expect(decoded.series[0]?.samples).toEqual([
+    expect(seriesWithSamples(decoded)[0]?.samples).toEqual([
       { timestampMs: 5000, value: 3, stale: false, startTimestampMs: 0 },
     ]);
   });
@@ -235,7 +294,7 @@ describe('fields of one version are unknown to the other', () => {
     expect(v1.series[0]?.exemplars[0]?.timestampMs).toBe(-5);
     const series = lfield(5, [...lfield(1, [1, 2]), ...lfield(2, [...vfield(2, 9), ...vfield(3, -7)])]);
     const v2 = decodeWriteRequestV2(bytes(lfield(4, ''), lfield(4, '__name__'), lfield(4, 'up'), series));
-    expect(v2.series[0]?.samples[0]?.startTimestampMs).toBe(-7);
+    expect(seriesWithSamples(v2)[0]?.samples[0]?.startTimestampMs).toBe(-7);
   });
 });
 

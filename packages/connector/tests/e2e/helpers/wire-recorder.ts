@@ -12,6 +12,7 @@ import {
   decodeReadRequest,
   decodeWriteRequest,
   type ResponseType,
+  seriesWithSamples,
 } from '@prometheus-timestream/codec';
 import { unstorableReason } from '../../../support/samples.js';
 
@@ -90,7 +91,7 @@ const summarizeWrite = (
   let withStartTimestamp = 0;
   let histograms = 0;
   let exemplars = 0;
-  for (const series of decoded.series) {
+  for (const series of seriesWithSamples(decoded)) {
     const labels = Object.fromEntries(series.labels.map((label) => [label.name, label.value]));
     const cannotHold = series.invalidLabels !== null || unstorableReason(labels) !== undefined;
     for (const sample of series.samples) {
