@@ -59,46 +59,6 @@ const withoutSdkLogger = <T extends TimestreamWriteClient | TimestreamQueryClien
   return client;
 };
 
-/**
- * Makes a write client cheaper per call, without changing a byte on the wire:
- * - WriteRecords bodies are `JSON.stringify` of the input. The SDK's schema-driven JSON
- *   serializer walks every member of every record and cost ~12 % of the connector's CPU under
- *   ingest; for awsJson1_0 and the strings-only records the connector builds, both give the same
- *   JSON. The serializer still runs, on the input without its records, for headers and path.
- * - The SDK's logger middleware is removed (see `withoutSdkLogger`).
- */
-export const streamlineWriteClient = (client: TimestreamWriteClient): TimestreamWriteClient => {
-  type Middleware = Parameters<TimestreamWriteClient['middlewareStack']['addRelativeTo']>[0];
-  const records = new WeakMap<object, unknown>();
-  withoutSdkLogger(client);
-  client.middlewareStack.addRelativeTo(
-    ((next: (args: unknown) => unknown, context: { commandName?: string }) => (args: { input: object }) => {
-      if (context.commandName !== 'WriteRecordsCommand') return next(args);
-      records.set(context, args.input);
-      const { Records: _, CommonAttributes: __, ...rest } = args.input as Record<string, unknown>;
-      return next({ ...args, input: rest });
-    }) as Middleware,
-    {
-      name: 'writeRecordsInputAside',
-      relation: 'before',
-      toMiddleware: 'serializerMiddleware',
-      override: true,
-    },
-  );
-  client.middlewareStack.addRelativeTo(
-    ((next: (args: unknown) => unknown, context: object) =>
-      (args: { input: object; request: { body?: unknown } }) => {
-        const input = records.get(context);
-        if (input === undefined) return next(args);
-        records.delete(context);
-        args.request.body = JSON.stringify(input);
-        return next({ ...args, input });
-      }) as Middleware,
-    { name: 'writeRecordsJsonBody', relation: 'after', toMiddleware: 'serializerMiddleware', override: true },
-  );
-  return client;
-};
-
 const destroyPair = (pair: ClientPair): void => {
   pair.lean?.destroy();
   pair.write?.destroy();
@@ -115,7 +75,9 @@ export const createClientPool = (config: ConnectorConfig, options: ClientPoolOpt
     ...(credentials === undefined ? {} : { credentials }),
   });
   const writeClientOf = (pair: ClientPair): TimestreamWriteClient => {
-    pair.write ??= streamlineWriteClient(
+    // WriteRecords goes the lean way (leanOf); this client discovers endpoints, resolves
+    // credentials, signs and retries for it, and serves every other write-side call.
+    pair.write ??= withoutSdkLogger(
       new TimestreamWriteClient({
         ...common(pair.credentials, config.writeBaseEndpoint),
         maxAttempts: config.maxWriteRetries,

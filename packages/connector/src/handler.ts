@@ -24,7 +24,7 @@ import {
 } from './request.js';
 import { routeOf } from './routing.js';
 import { createDimensionCache, readQueries } from './timestream-read.js';
-import { sdkWriteRecordsCall, writeBatches } from './timestream-write.js';
+import { writeBatches } from './timestream-write.js';
 import { createWriteRoute, type SendBatches } from './write-route.js';
 
 export { errorAnswer } from './answer.js';
@@ -100,8 +100,7 @@ export const createConnector = (config: ConnectorConfig, dependencies: Connector
     const lease = clients.acquire(credentials);
     const deadline = deadlineSignal(context, 4 * config.writeConcurrency + 10);
     try {
-      // Transitional: lease.writeRecords (the body sent as built) takes the adapter's place.
-      const outcome = await writeBatches(sdkWriteRecordsCall(lease.writeClient), destination, batches, {
+      const outcome = await writeBatches(lease.writeRecords, destination, batches, {
         concurrency: config.writeConcurrency,
         signal: deadline.signal,
         auth: config.auth,

@@ -3,11 +3,6 @@
  * contract: records Timestream rejects for good are counted (the request ends 400 once the rest
  * is written), anything that can succeed later stops the request with a 503.
  */
-import {
-  type TimestreamWriteClient,
-  WriteRecordsCommand,
-  type WriteRecordsCommandInput,
-} from '@aws-sdk/client-timestream-write';
 import type { AuthMode } from './config.js';
 import { type ConnectorError, TimestreamUnavailableError } from './errors.js';
 import { classifyTimestreamError, type Destination, type SdkErrorShape } from './timestream-errors.js';
@@ -78,19 +73,6 @@ export const classifyWriteError = (
   destination: Destination,
   auth: AuthMode,
 ): ConnectorError | undefined => classifyTimestreamError(error, destination, auth, 'write');
-
-/**
- * A `WriteRecordsCall` through the SDK client: the body parsed back into the command's input.
- * Transitional: it spends what building the body directly saved; `ClientLease.writeRecords`
- * (which sends the body as it is) replaces it.
- */
-export const sdkWriteRecordsCall =
-  (client: TimestreamWriteClient): WriteRecordsCall =>
-  async (body, signal) => {
-    await client.send(new WriteRecordsCommand(JSON.parse(body) as WriteRecordsCommandInput), {
-      abortSignal: signal,
-    });
-  };
 
 /**
  * Writes the batches, at most `concurrency` calls at a time, taking each from `batches` only when

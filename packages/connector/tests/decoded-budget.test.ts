@@ -150,17 +150,15 @@ const SMALL = body(2, 'up');
  */
 const gatedClients = () => {
   const waiting: { resolve: () => void; reject: (error: Error) => void }[] = [];
-  const writeClient = {
-    send: (_command: unknown, options?: { abortSignal?: AbortSignal }) =>
-      new Promise<object>((resolve, reject) => {
-        options?.abortSignal?.addEventListener('abort', () =>
-          reject(Object.assign(new Error('Request aborted'), { name: 'AbortError' })),
-        );
-        waiting.push({ resolve: () => resolve({}), reject });
-      }),
-  };
+  const writeRecords = (_body: string, signal: AbortSignal) =>
+    new Promise<void>((resolve, reject) => {
+      signal.addEventListener('abort', () =>
+        reject(Object.assign(new Error('Request aborted'), { name: 'AbortError' })),
+      );
+      waiting.push({ resolve: () => resolve(), reject });
+    });
   const clients = {
-    acquire: () => ({ writeClient, queryClient: {}, release: () => undefined }),
+    acquire: () => ({ writeRecords, queryClient: {}, release: () => undefined }),
     size: () => 1,
     destroy: () => undefined,
   } as unknown as ClientPool;
