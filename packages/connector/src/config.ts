@@ -342,10 +342,12 @@ export const readFlagValues = (values: readonly FlagValue[], env: Environment): 
 };
 
 /**
- * Heap a request takes per decoded byte, worst case: a body of one-sample series with two short
- * labels took 23 bytes of heap per decoded byte once decoded and translated (33 MB → 723 MiB).
+ * Memory a request takes per decoded byte, worst case: a 32 MiB body of one-sample series with two
+ * short labels, decoded into columns and sent batch by batch, peaks at 6.6 bytes of heap per
+ * decoded byte and ~15 bytes of RSS above the idle process (`npm run bench`, section memory; 23
+ * bytes of heap before batches were built lazily). RSS is what a container's limit counts.
  */
-export const WORST_HEAP_PER_DECODED_BYTE = 23;
+export const WORST_MEMORY_PER_DECODED_BYTE = 16;
 
 /**
  * Share of V8's heap limit the decoded requests in flight may take, at their worst case, by
@@ -357,23 +359,23 @@ export const WORST_HEAP_PER_DECODED_BYTE = 23;
 const HEAP_SHARE_OF_REQUESTS_IN_FLIGHT = 1 / 4;
 
 /**
- * The `auto` default of --max-decoded-bytes-in-flight: the decoded bytes whose worst-case heap
+ * The `auto` default of --max-decoded-bytes-in-flight: the decoded bytes whose worst-case memory
  * fills that share of the heap limit (which --max-old-space-size and a container's memory limit
- * set). With Node's 4 GiB limit and 23 bytes of heap per decoded byte: 46.6 MiB.
+ * set). With Node's 4 GiB limit and 16 bytes per decoded byte: 64 MiB.
  */
 export const decodedBytesInFlightFor = (heapSizeLimit = getHeapStatistics().heap_size_limit): number =>
-  Math.floor((heapSizeLimit * HEAP_SHARE_OF_REQUESTS_IN_FLIGHT) / WORST_HEAP_PER_DECODED_BYTE);
+  Math.floor((heapSizeLimit * HEAP_SHARE_OF_REQUESTS_IN_FLIGHT) / WORST_MEMORY_PER_DECODED_BYTE);
 
 /**
  * The default decoded-body limit of a Lambda function: the 32 MiB default, lowered so that one
- * worst-case request takes at most half the function's memory (a 512 MB function: 11.1 MiB). A
+ * worst-case request takes at most half the function's memory (a 512 MB function: 16 MiB). A
  * larger request would end the container out of memory, and Prometheus would resend it forever.
  */
 const lambdaDecodedBytes = (memoryMb: string | undefined): string | undefined => {
   const megabytes = Number(memoryMb);
   if (!Number.isSafeInteger(megabytes) || megabytes <= 0) return undefined;
   return String(
-    Math.min(DEFAULT_MAX_DECODED_BYTES, Math.floor((megabytes * MIB) / 2 / WORST_HEAP_PER_DECODED_BYTE)),
+    Math.min(DEFAULT_MAX_DECODED_BYTES, Math.floor((megabytes * MIB) / 2 / WORST_MEMORY_PER_DECODED_BYTE)),
   );
 };
 

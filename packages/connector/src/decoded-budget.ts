@@ -1,6 +1,6 @@
 /**
  * Admission by memory: a server-wide budget of decoded bytes in flight. A request's heap grows
- * with its decoded size (up to WORST_HEAP_PER_DECODED_BYTE bytes per byte), and a snappy block
+ * with its decoded size (up to WORST_MEMORY_PER_DECODED_BYTE bytes per byte), and a snappy block
  * declares that size in its first bytes, so a request reserves it before anything is decoded and
  * gives it back once answered, whatever the outcome. Beyond the budget the answer is a 503 with
  * `Retry-After`, which Prometheus retries, so a burst of huge bodies waits in Prometheus's WAL

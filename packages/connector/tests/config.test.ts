@@ -6,7 +6,7 @@ import {
   decodedBytesInFlightFor,
   readEnvironment,
   readFlags,
-  WORST_HEAP_PER_DECODED_BYTE,
+  WORST_MEMORY_PER_DECODED_BYTE,
 } from '../src/config.js';
 import { InvalidConfigError } from '../src/errors.js';
 
@@ -300,9 +300,9 @@ describe('--max-decoded-bytes-in-flight', () => {
 
   it.each([
     // A quarter of the heap limit, over the heap one worst-case decoded byte takes.
-    { heap: 4 * GIB, expected: Math.floor(GIB / WORST_HEAP_PER_DECODED_BYTE) },
-    { heap: 2 * GIB, expected: Math.floor(GIB / 2 / WORST_HEAP_PER_DECODED_BYTE) },
-    { heap: 16 * GIB, expected: Math.floor((4 * GIB) / WORST_HEAP_PER_DECODED_BYTE) },
+    { heap: 4 * GIB, expected: Math.floor(GIB / WORST_MEMORY_PER_DECODED_BYTE) },
+    { heap: 2 * GIB, expected: Math.floor(GIB / 2 / WORST_MEMORY_PER_DECODED_BYTE) },
+    { heap: 16 * GIB, expected: Math.floor((4 * GIB) / WORST_MEMORY_PER_DECODED_BYTE) },
   ])(
     'auto is a quarter of a $heap-byte heap limit over the worst-case heap per byte',
     ({ heap, expected }) => {
@@ -320,7 +320,7 @@ describe('--max-decoded-bytes-in-flight', () => {
 
     // Assess
     expect(config.maxDecodedBytesInFlight).toBe(
-      Math.floor(getHeapStatistics().heap_size_limit / 4 / WORST_HEAP_PER_DECODED_BYTE),
+      Math.floor(getHeapStatistics().heap_size_limit / 4 / WORST_MEMORY_PER_DECODED_BYTE),
     );
   });
 
@@ -392,9 +392,9 @@ describe('readEnvironment (Lambda)', () => {
   });
 
   it.each([
-    // Half the function's memory over 23 bytes of heap per decoded byte, the worst case measured.
-    { memory: '128', explicit: undefined, expected: Math.floor((128 * 2 ** 20) / 46) },
-    { memory: '512', explicit: undefined, expected: 11_671_106 },
+    // Half the function's memory over 16 bytes per decoded byte, the worst case measured.
+    { memory: '128', explicit: undefined, expected: Math.floor((128 * 2 ** 20) / 32) },
+    { memory: '512', explicit: undefined, expected: 16 * 2 ** 20 },
     { memory: '1536', explicit: undefined, expected: 32 * 2 ** 20 },
     { memory: '512', explicit: '33554432', expected: 32 * 2 ** 20 },
     { memory: undefined, explicit: undefined, expected: 32 * 2 ** 20 },
