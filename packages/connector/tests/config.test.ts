@@ -299,12 +299,12 @@ describe('--max-decoded-bytes-in-flight', () => {
   const GIB = 2 ** 30;
 
   it.each([
-    // A quarter of the heap limit, over the heap one worst-case decoded byte takes.
-    { heap: 4 * GIB, expected: Math.floor(GIB / WORST_MEMORY_PER_DECODED_BYTE) },
-    { heap: 2 * GIB, expected: Math.floor(GIB / 2 / WORST_MEMORY_PER_DECODED_BYTE) },
-    { heap: 16 * GIB, expected: Math.floor((4 * GIB) / WORST_MEMORY_PER_DECODED_BYTE) },
+    // A sixth of the heap limit, over the memory one worst-case decoded byte takes (16 bytes).
+    { heap: 4 * GIB, expected: 44_739_242 },
+    { heap: 2 * GIB, expected: 22_369_621 },
+    { heap: 6 * GIB, expected: 64 * 2 ** 20 },
   ])(
-    'auto is a quarter of a $heap-byte heap limit over the worst-case heap per byte',
+    'auto is a sixth of a $heap-byte heap limit over the worst-case memory per byte',
     ({ heap, expected }) => {
       expect(decodedBytesInFlightFor(heap)).toBe(expected);
     },
@@ -320,7 +320,7 @@ describe('--max-decoded-bytes-in-flight', () => {
 
     // Assess
     expect(config.maxDecodedBytesInFlight).toBe(
-      Math.floor(getHeapStatistics().heap_size_limit / 4 / WORST_MEMORY_PER_DECODED_BYTE),
+      Math.floor(getHeapStatistics().heap_size_limit / 6 / WORST_MEMORY_PER_DECODED_BYTE),
     );
   });
 
