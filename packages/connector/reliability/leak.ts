@@ -28,6 +28,14 @@ const WINDOW_MS = 10_000;
 const SAMPLE_EVERY_MS = 250;
 /** The share of the run before the slope is measured: caches, JIT and heap sizing settle. */
 const WARM_UP_SHARE = 0.25;
+/**
+ * RSS settles later than the live heap: the allocator keeps the pages it was given and V8 sizes
+ * its young generation by the load. Two CI runs failed on an RSS slope measured from a quarter of
+ * the run (6.12 and 8.82 MiB/min) while the live heap held (+0.38, +0.55 MiB/min) and RSS had
+ * levelled off (308.9, 317.4, 319.6, 319.3 MiB at 30, 60, 90, 120 s); its slope is measured over
+ * the second half, where a native leak still shows.
+ */
+const RSS_WARM_UP_SHARE = 0.5;
 /** A leak that keeps a few hundred bytes per request shows well over these at this load. */
 export const MAX_HEAP_SLOPE_MIB_PER_MIN = 2;
 export const MAX_RSS_SLOPE_MIB_PER_MIN = 6;
@@ -231,9 +239,13 @@ export const runLeak = async (options: {
       });
     }
     const measured = windows.filter((window) => window.fromSeconds >= options.seconds * WARM_UP_SHARE);
-    const perMinute = (pick: (window: LeakWindow) => number) =>
-      (slope(measured.map((window) => [window.fromSeconds / 60, pick(window)])) as number) / 2 ** 20;
-    const rssSlope = perMinute((window) => window.rssBytes);
+    const rssSlope =
+      (slope(
+        windows
+          .filter((window) => window.fromSeconds >= options.seconds * RSS_WARM_UP_SHARE)
+          .map((window) => [window.fromSeconds / 60, window.rssBytes]),
+      ) as number) /
+      2 ** 20;
     const p50First = measured[0]?.p50Ms ?? Number.NaN;
     const p50Last = measured.at(-1)?.p50Ms ?? Number.NaN;
     const connectorMetrics = await scrapeMetrics(`${connector.url}/metrics`);
