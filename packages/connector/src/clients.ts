@@ -15,6 +15,11 @@ import { createLeanWriteRecords, type LeanWriteRecords } from './write-records.j
 
 export const USER_AGENT = 'prometheus-timestream-connector/0.1.0';
 
+/** Connecting to Timestream, any call. */
+const CONNECTION_TIMEOUT_MS = 5_000;
+/** One write-side attempt, connection to last byte (the SDK client's and the lean path's). */
+const WRITE_REQUEST_TIMEOUT_MS = 20_000;
+
 export interface ClientLease {
   readonly writeClient: TimestreamWriteClient;
   readonly queryClient: TimestreamQueryClient;
@@ -81,7 +86,10 @@ export const createClientPool = (config: ConnectorConfig, options: ClientPoolOpt
       new TimestreamWriteClient({
         ...common(pair.credentials, config.writeBaseEndpoint),
         maxAttempts: config.maxWriteRetries,
-        requestHandler: { connectionTimeout: 5_000, requestTimeout: 20_000 },
+        requestHandler: {
+          connectionTimeout: CONNECTION_TIMEOUT_MS,
+          requestTimeout: WRITE_REQUEST_TIMEOUT_MS,
+        },
       }),
     );
     return pair.write;
@@ -93,7 +101,7 @@ export const createClientPool = (config: ConnectorConfig, options: ClientPoolOpt
           ...common(pair.credentials, config.queryBaseEndpoint),
           maxAttempts: config.maxReadRetries,
           // Timestream answers every Query call within 60 s (with a NextToken if need be).
-          requestHandler: { connectionTimeout: 5_000, requestTimeout: 65_000 },
+          requestHandler: { connectionTimeout: CONNECTION_TIMEOUT_MS, requestTimeout: 65_000 },
         }),
       ),
     );
@@ -102,8 +110,8 @@ export const createClientPool = (config: ConnectorConfig, options: ClientPoolOpt
   const leanOf = (pair: ClientPair): LeanWriteRecords => {
     // The same timeouts as the write client's requestHandler; here the 20 s one fails the call.
     pair.lean ??= createLeanWriteRecords(writeClientOf(pair), {
-      connectionTimeoutMs: 5_000,
-      requestTimeoutMs: 20_000,
+      connectionTimeoutMs: CONNECTION_TIMEOUT_MS,
+      requestTimeoutMs: WRITE_REQUEST_TIMEOUT_MS,
     });
     return pair.lean;
   };
