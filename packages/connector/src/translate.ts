@@ -178,8 +178,8 @@ const seriesProblem = (
 
 /** The records of one label set, gathered from every TimeSeries of the request that carries it. */
 interface SeriesGroup {
-  /** The series' `job` and `instance` values, the labels its scrape target gives every series. */
-  readonly target: string;
+  /** The series' scrape target: its `job` and `instance`, the labels Prometheus gives every scraped series. */
+  readonly target: ScrapeTarget;
   readonly measureName: string;
   /** A record's metered size with every attribute its own: 8 B time, 8 B double, names and values. */
   readonly recordBytes: number;
@@ -221,6 +221,12 @@ const sameLabels = (a: readonly Label[], b: readonly Label[]): boolean => {
     const y = b[i] as Label;
     if (x !== y && (x.name !== y.name || x.value !== y.value)) return false;
   }
+  return true;
+};
+
+const sameNames = (a: readonly Label[], b: readonly Label[]): boolean => {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if ((a[i] as Label).name !== (b[i] as Label).name) return false;
   return true;
 };
 
@@ -273,11 +279,38 @@ const sharedBy = (segments: readonly Segment[], count: number): Shared => {
   return { dimensions, measureName, bytes };
 };
 
+/**
+ * The JSON of each Label a request's batches have written so far. The codec decodes equal labels
+ * into one object, so a label repeated across series (`job`, `mode="idle"`) is escaped once per
+ * request instead of once per record run; cleared when full so a request of unique labels cannot
+ * grow it without bound (each entry is also a few dozen bytes of heap).
+ */
+interface LabelJsonCache {
+  readonly json: Map<Label, string>;
+}
+const MAX_CACHED_LABEL_JSON = 8192;
+
 /** `{"Name":…,"Value":…}`, a Dimension's members in the SDK schema's order. */
-const dimensionsJson = (dimensions: readonly Label[]): string => {
+const labelJson = (cache: LabelJsonCache, label: Label): string => {
+  let json = cache.json.get(label);
+  if (json === undefined) {
+    json = `{"Name":${JSON.stringify(label.name)},"Value":${JSON.stringify(label.value)}}`;
+    if (cache.json.size >= MAX_CACHED_LABEL_JSON) cache.json.clear();
+    cache.json.set(label, json);
+  }
+  return json;
+};
+
+/** The Dimensions array's members, leaving out those named in `skip` (the batch's shared ones). */
+const dimensionsJson = (
+  cache: LabelJsonCache,
+  dimensions: readonly Label[],
+  skip?: ReadonlySet<string>,
+): string => {
   let json = '';
-  for (const { name, value } of dimensions)
-    json += `${json === '' ? '' : ','}{"Name":${JSON.stringify(name)},"Value":${JSON.stringify(value)}}`;
+  for (const label of dimensions)
+    if (skip === undefined || !skip.has(label.name))
+      json += json === '' ? labelJson(cache, label) : `,${labelJson(cache, label)}`;
   return json;
 };
 
@@ -312,27 +345,61 @@ const recordsFillingWholeUnits = (segments: readonly Segment[], size: number, sh
  * batches without CommonAttributes (`npm run bench`, figure 6). Stable, so a series' markers stay
  * beside its samples. Sorts in place.
  */
-const bySharedAttributes = (groups: SeriesGroup[]): SeriesGroup[] =>
-  groups.sort((a, b) =>
-    a.target !== b.target
-      ? a.target < b.target
-        ? -1
-        : 1
+const bySharedAttributes = (groups: SeriesGroup[], targets: ScrapeTargets): SeriesGroup[] => {
+  rankTargets(targets);
+  return groups.sort((a, b) =>
+    a.target.rank !== b.target.rank
+      ? a.target.rank - b.target.rank
       : a.measureName === b.measureName
         ? 0
         : a.measureName < b.measureName
           ? -1
           : 1,
   );
+};
 
-const targetOf = (labels: readonly Label[]): string => {
-  let job = '';
-  let instance = '';
-  for (const { name, value } of labels) {
-    if (name === 'job') job = value;
-    else if (name === 'instance') instance = value;
+/** A scrape target of the request, shared by its groups; `rank` orders targets by `key`. */
+interface ScrapeTarget {
+  readonly key: string;
+  rank: number;
+}
+
+/**
+ * The request's targets by their `job` and `instance` Label objects (the codec decodes equal
+ * labels into one object, so this finds a series' target without building a string per series).
+ */
+type ScrapeTargets = Map<Label | undefined, Map<Label | undefined, ScrapeTarget>>;
+
+const targetOf = (targets: ScrapeTargets, labels: readonly Label[]): ScrapeTarget => {
+  let job: Label | undefined;
+  let instance: Label | undefined;
+  for (const label of labels) {
+    if (label.name === 'job') job = label;
+    else if (label.name === 'instance') instance = label;
   }
-  return `${job}\u0000${instance}`;
+  let byInstance = targets.get(job);
+  if (byInstance === undefined) {
+    byInstance = new Map();
+    targets.set(job, byInstance);
+  }
+  let target = byInstance.get(instance);
+  if (target === undefined) {
+    target = { key: `${job?.value ?? ''}\u0000${instance?.value ?? ''}`, rank: 0 };
+    byInstance.set(instance, target);
+  }
+  return target;
+};
+
+/** Ranks the targets by key; equal keys (labels that are equal but not one object) rank alike. */
+const rankTargets = (targets: ScrapeTargets): void => {
+  const all: ScrapeTarget[] = [];
+  for (const byInstance of targets.values()) for (const target of byInstance.values()) all.push(target);
+  all.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  for (let i = 0, rank = 0; i < all.length; i++) {
+    const target = all[i] as ScrapeTarget;
+    if (i > 0 && target.key !== (all[i - 1] as ScrapeTarget).key) rank++;
+    target.rank = rank;
+  }
 };
 
 /**
@@ -347,14 +414,15 @@ interface Pending {
 }
 
 /** The JSON of the first `count` pending records and the CommonAttributes they share. */
-const batchJson = (pending: Pending, count: number, shared: Shared): string => {
-  const sharedNames = new Set(shared.dimensions.map((d) => d.name));
+const batchJson = (pending: Pending, count: number, shared: Shared, cache: LabelJsonCache): string => {
+  const sharedNames =
+    shared.dimensions.length === 0 ? undefined : new Set(shared.dimensions.map((d) => d.name));
   let records = '';
   for (const { group, dimensions, start, end } of pending.segments) {
     if (start >= count) break;
-    const own = sharedNames.size === 0 ? dimensions : dimensions.filter((d) => !sharedNames.has(d.name));
+    const own = dimensionsJson(cache, dimensions, sharedNames);
     // Every record of the run starts alike; only its value and time differ.
-    const head = `{${own.length === 0 ? '' : `"Dimensions":[${dimensionsJson(own)}],`}${shared.measureName === undefined ? `"MeasureName":${JSON.stringify(group.measureName)},` : ''}"MeasureValue":"`;
+    const head = `{${own === '' ? '' : `"Dimensions":[${own}],`}${shared.measureName === undefined ? `"MeasureName":${JSON.stringify(group.measureName)},` : ''}"MeasureValue":"`;
     for (let i = start, last = Math.min(end, count); i < last; i++) {
       const value = group.markers
         ? STALE_MARKER_MEASURE_VALUE
@@ -363,7 +431,7 @@ const batchJson = (pending: Pending, count: number, shared: Shared): string => {
     }
   }
   const dimensions =
-    shared.dimensions.length === 0 ? '' : `"Dimensions":[${dimensionsJson(shared.dimensions)}],`;
+    shared.dimensions.length === 0 ? '' : `"Dimensions":[${dimensionsJson(cache, shared.dimensions)}],`;
   const measureName =
     shared.measureName === undefined ? '' : `"MeasureName":${JSON.stringify(shared.measureName)},`;
   return `${records}],"CommonAttributes":{${dimensions}${measureName}"MeasureValueType":"DOUBLE","TimeUnit":"MILLISECONDS"}}`;
@@ -408,9 +476,10 @@ function* packBatches(
     size: 0,
   };
   let left = records;
+  const cache: LabelJsonCache = { json: new Map() };
   const take = (count: number, full: Shared | undefined): WriteBatch => {
     const shared = full ?? sharedBy(pending.segments, count);
-    const body = start + batchJson(pending, count, shared);
+    const body = start + batchJson(pending, count, shared, cache);
     dropFirst(pending, count);
     left -= count;
     return { records: count, recordsAfter: left, body };
@@ -481,6 +550,8 @@ export const toTimestreamBatches = (
   const created: SeriesGroup[] = [];
   const more = new Map<SeriesGroup, DecodedWriteSeries[]>();
   const dimensionNames = new Set<string>();
+  const targets: ScrapeTargets = new Map();
+  let namesAdded: readonly Label[] = [];
   const skipped: Partial<Record<SkipReason, number>> = {};
   const skip = (reason: SkipReason, count: number): void => {
     if (count > 0) skipped[reason] = (skipped[reason] ?? 0) + count;
@@ -503,13 +574,18 @@ export const toTimestreamBatches = (
       found === undefined || Array.isArray(found) ? found?.find(alike) : alike(found) ? found : undefined;
     if (group === undefined) {
       group = {
-        target: targetOf(series.labels),
+        target: targetOf(targets, series.labels),
         measureName: measureNameOf(series.labels),
         recordBytes,
         markers,
         first: series,
       };
-      for (const { name } of series.labels) if (name !== METRIC_NAME_LABEL) dimensionNames.add(name);
+      // Consecutive series mostly have one metric's label names (decoded as one string each):
+      // comparing them with the last added costs less than adding them again.
+      if (!sameNames(series.labels, namesAdded)) {
+        for (const { name } of series.labels) if (name !== METRIC_NAME_LABEL) dimensionNames.add(name);
+        namesAdded = series.labels;
+      }
       if (markers) dimensionNames.add(STALE_MARKER_DIMENSION);
       if (found === undefined) byHash.set(hash, group);
       else if (Array.isArray(found)) found.push(group);
@@ -575,7 +651,7 @@ export const toTimestreamBatches = (
       records++;
     }
   }
-  const ordered = bySharedAttributes(created);
+  const ordered = bySharedAttributes(created, targets);
   return {
     batches: lazyBatches(ordered, more, request.samples, records, destination),
     records,

@@ -234,6 +234,26 @@ describe('toTimestreamBatches', () => {
     expect(batches.every((b) => b.records.length <= MAX_RECORDS_PER_BATCH)).toBe(true);
   });
 
+  it('writes every dimension right when a request has more distinct labels than its label JSON cache holds', () => {
+    // Prepare: 9,000 series through the codec, which decodes equal labels into one object; their
+    // 9,000 `id` labels overflow the per-request cache of label JSON (8,192), which is cleared
+    // while `shard` and `job` keep repeating.
+    const list = Array.from({ length: 9_000 }, (_, i) => ({
+      labels: labels({ __name__: 'm', job: 'node', id: String(i), shard: String(i % 7) }),
+      samples: [{ timestampMs: T + i, value: i }],
+    }));
+    const decoded = decodeWriteRequest(compressSnappyBlock(encodeWriteRequestV1({ series: list })));
+
+    // Act
+    const { batches, records } = translated(decoded);
+
+    // Assess
+    expect(records).toBe(9_000);
+    const written = merged(batches).map((r) => `${r.time} ${r.value} ${r.dimensions.join()}`);
+    const expected = list.map((_, i) => `${T + i} ${i} id=${i},job=node,shard=${i % 7}`);
+    expect(written.sort()).toEqual(expected.sort());
+  });
+
   it('orders records by scrape target (job, instance), then metric, so a batch shares more', () => {
     // Prepare: two targets' series interleaved, as several senders' shards could deliver them.
     const list = Array.from({ length: 200 }, (_, i) =>
