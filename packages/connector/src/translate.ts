@@ -178,8 +178,8 @@ const seriesProblem = (
 
 /** The records of one label set, gathered from every TimeSeries of the request that carries it. */
 interface SeriesGroup {
-  /** The series' scrape target: its `job` and `instance`, the labels Prometheus gives every scraped series. */
-  readonly target: ScrapeTarget;
+  /** The series' `job` and `instance` values, the labels its scrape target gives every series. */
+  readonly target: string;
   readonly measureName: string;
   /** A record's metered size with every attribute its own: 8 B time, 8 B double, names and values. */
   readonly recordBytes: number;
@@ -345,61 +345,54 @@ const recordsFillingWholeUnits = (segments: readonly Segment[], size: number, sh
  * batches without CommonAttributes (`npm run bench`, figure 6). Stable, so a series' markers stay
  * beside its samples. Sorts in place.
  */
-const bySharedAttributes = (groups: SeriesGroup[], targets: ScrapeTargets): SeriesGroup[] => {
-  rankTargets(targets);
-  return groups.sort((a, b) =>
-    a.target.rank !== b.target.rank
-      ? a.target.rank - b.target.rank
+const bySharedAttributes = (groups: SeriesGroup[]): SeriesGroup[] =>
+  groups.sort((a, b) =>
+    a.target !== b.target
+      ? a.target < b.target
+        ? -1
+        : 1
       : a.measureName === b.measureName
         ? 0
         : a.measureName < b.measureName
           ? -1
           : 1,
   );
-};
-
-/** A scrape target of the request, shared by its groups; `rank` orders targets by `key`. */
-interface ScrapeTarget {
-  readonly key: string;
-  rank: number;
-}
 
 /**
- * The request's targets by their `job` and `instance` Label objects (the codec decodes equal
- * labels into one object, so this finds a series' target without building a string per series).
+ * The request's scrape-target keys by their `job` and `instance` Label objects: the codec decodes
+ * equal labels into one object, so the series of one target share one key string, found without
+ * building one per series, and the sort compares them by identity. A cache: cleared when full,
+ * so a request of unique instances costs no more than one string per series.
  */
-type ScrapeTargets = Map<Label | undefined, Map<Label | undefined, ScrapeTarget>>;
+interface TargetKeys {
+  readonly byJob: Map<Label | undefined, Map<Label | undefined, string>>;
+  size: number;
+}
+const MAX_CACHED_TARGET_KEYS = 4096;
 
-const targetOf = (targets: ScrapeTargets, labels: readonly Label[]): ScrapeTarget => {
+const targetOf = (keys: TargetKeys, labels: readonly Label[]): string => {
   let job: Label | undefined;
   let instance: Label | undefined;
   for (const label of labels) {
     if (label.name === 'job') job = label;
     else if (label.name === 'instance') instance = label;
   }
-  let byInstance = targets.get(job);
+  let byInstance = keys.byJob.get(job);
+  let key = byInstance?.get(instance);
+  if (key !== undefined) return key;
+  key = `${job?.value ?? ''}\u0000${instance?.value ?? ''}`;
+  if (keys.size >= MAX_CACHED_TARGET_KEYS) {
+    keys.byJob.clear();
+    keys.size = 0;
+    byInstance = undefined;
+  }
   if (byInstance === undefined) {
     byInstance = new Map();
-    targets.set(job, byInstance);
+    keys.byJob.set(job, byInstance);
   }
-  let target = byInstance.get(instance);
-  if (target === undefined) {
-    target = { key: `${job?.value ?? ''}\u0000${instance?.value ?? ''}`, rank: 0 };
-    byInstance.set(instance, target);
-  }
-  return target;
-};
-
-/** Ranks the targets by key; equal keys (labels that are equal but not one object) rank alike. */
-const rankTargets = (targets: ScrapeTargets): void => {
-  const all: ScrapeTarget[] = [];
-  for (const byInstance of targets.values()) for (const target of byInstance.values()) all.push(target);
-  all.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-  for (let i = 0, rank = 0; i < all.length; i++) {
-    const target = all[i] as ScrapeTarget;
-    if (i > 0 && target.key !== (all[i - 1] as ScrapeTarget).key) rank++;
-    target.rank = rank;
-  }
+  byInstance.set(instance, key);
+  keys.size++;
+  return key;
 };
 
 /**
@@ -550,7 +543,7 @@ export const toTimestreamBatches = (
   const created: SeriesGroup[] = [];
   const more = new Map<SeriesGroup, DecodedWriteSeries[]>();
   const dimensionNames = new Set<string>();
-  const targets: ScrapeTargets = new Map();
+  const targets: TargetKeys = { byJob: new Map(), size: 0 };
   let namesAdded: readonly Label[] = [];
   const skipped: Partial<Record<SkipReason, number>> = {};
   const skip = (reason: SkipReason, count: number): void => {
@@ -651,7 +644,7 @@ export const toTimestreamBatches = (
       records++;
     }
   }
-  const ordered = bySharedAttributes(created, targets);
+  const ordered = bySharedAttributes(created);
   return {
     batches: lazyBatches(ordered, more, request.samples, records, destination),
     records,

@@ -234,6 +234,26 @@ describe('toTimestreamBatches', () => {
     expect(batches.every((b) => b.records.length <= MAX_RECORDS_PER_BATCH)).toBe(true);
   });
 
+  it('orders by scrape target when a request has more targets than its cache of target keys holds', () => {
+    // Prepare: 5,000 targets (over the 4,096 cached), through the codec so equal labels are one
+    // object, in an order the sort must undo.
+    const list = Array.from({ length: 5_000 }, (_, i) => ({
+      labels: labels({ __name__: `m${i % 2}`, instance: `host-${(i * 7919) % 5_000}`, job: 'node' }),
+      samples: [{ timestampMs: T, value: i }],
+    }));
+    const decoded = decodeWriteRequest(compressSnappyBlock(encodeWriteRequestV1({ series: list })));
+
+    // Act
+    const { batches } = translated(decoded);
+
+    // Assess
+    const order = merged(batches).map(
+      (r) => `${r.dimensions.find((d) => d.startsWith('instance='))}\u0000${r.measureName}`,
+    );
+    expect(order).toHaveLength(5_000);
+    expect(order).toEqual([...order].sort());
+  });
+
   it('writes every dimension right when a request has more distinct labels than its label JSON cache holds', () => {
     // Prepare: 9,000 series through the codec, which decodes equal labels into one object; their
     // 9,000 `id` labels overflow the per-request cache of label JSON (8,192), which is cleared
