@@ -8,7 +8,7 @@
  * it over. Live memory is V8's used heap plus its external memory (array buffers: the decoded body
  * may live there) right after a forced full collection. The idle figure is taken so after a warm-up
  * write, with the body already built; the peak is the most of
- * - samples taken while the request is in flight: a forced collection then the live figure, as
+ * - samples taken while the request is in flight: two forced collections (see `sample`) then the live figure, as
  *   often as the event loop lets the sampler run (between the connector's awaits: while batches are
  *   in flight), spaced out to four times the last collection's duration so the request keeps moving;
  * - V8's own full collections during the request (`v8.GCProfiler`), which also happen inside
@@ -110,6 +110,11 @@ const measureHeap = async (emulator: Emulator, worst: WorstCaseBody): Promise<He
     let timer: NodeJS.Timeout | undefined;
     const sample = () => {
       const started = performance.now();
+      // Twice: V8 sweeps freed array buffers concurrently and lowers `external_memory` only when
+      // a later collection finalizes that sweep, so after one collection the figure still counted
+      // the 32 MiB decompressed body that decoding had already let go of (51.1 MiB external after
+      // one, 19.0 after two, at the same moment).
+      gc();
       gc();
       const live = liveBytes();
       lastExternal = v8.getHeapStatistics().external_memory;
