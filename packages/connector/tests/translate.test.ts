@@ -234,6 +234,40 @@ describe('toTimestreamBatches', () => {
     expect(batches.every((b) => b.records.length <= MAX_RECORDS_PER_BATCH)).toBe(true);
   });
 
+  it('keeps every series its own group when markers and repeated TimeSeries make more groups than series', () => {
+    // Prepare: 40 series with a sample and a staleness marker each (80 groups: more than the 40
+    // series the group columns start with, and more than half the table), then the same 40 label
+    // sets again in TimeSeries of their own, which must join the groups already made.
+    const first = Array.from({ length: 40 }, (_, i) =>
+      series({ __name__: 'm', job: 'node', id: String(i) }, [sample(i, T), sample(Number.NaN, T + 1, true)]),
+    );
+    const again = Array.from({ length: 40 }, (_, i) =>
+      series({ __name__: 'm', job: 'node', id: String(i) }, [sample(100 + i, T + 2)]),
+    );
+
+    // Act
+    const { batches, records, dimensionNames } = translate([...first, ...again], {
+      ...DEFAULTS,
+      storeStalenessMarkers: true,
+    });
+
+    // Assess: each label set's records side by side, samples before markers.
+    expect(records).toBe(120);
+    expect([...dimensionNames].sort()).toEqual(['__stale__', 'id', 'job']);
+    const written = merged(batches).map((r) => `${r.dimensions.join()} ${r.time} ${r.value}`);
+    const expected = Array.from({ length: 40 }, (_, i) => String(i))
+      .sort()
+      .flatMap((id) => [
+        `id=${id},job=node ${T} ${id}`,
+        `id=${id},job=node ${T + 2} ${100 + Number(id)}`,
+        `__stale__=true,id=${id},job=node ${T + 1} 0`,
+      ]);
+    expect(written.sort()).toEqual(expected.sort());
+    const order = merged(batches).map((r) => r.dimensions.find((d) => d.startsWith('id=')));
+    // One run per series: its samples' group, then its markers' beside it.
+    expect(order.filter((id, i) => id !== order[i - 1])).toHaveLength(40);
+  });
+
   it('orders by scrape target when a request has more targets than its cache of target keys holds', () => {
     // Prepare: 5,000 targets (over the 4,096 cached), through the codec so equal labels are one
     // object, in an order the sort must undo.
