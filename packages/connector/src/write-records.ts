@@ -3,8 +3,9 @@
  * machinery (middleware stack, schema serde, endpoint rule set per call), which cost more CPU than
  * the call's own work, and keeps the SDK parts that carry correctness, taken from the write
  * client built as for every other call:
- * - SigV4 with the SDK's SignatureV4, the client's sha256, and its credential provider (so
- *   temporary credentials refresh and the default chain applies);
+ * - SigV4 with the SDK's SignatureV4 (hashing with SigningSha256: the same digests as the
+ *   client's sha256 at less CPU) and the client's credential provider (so temporary credentials
+ *   refresh and the default chain applies);
  * - its endpoint discovery semantics (endpoint-discovery.ts), DescribeEndpoints sent by the client;
  * - its retry strategy object itself (attempts, backoff with jitter, retry quota shared with the
  *   client), fed errors classified by the SDK's own functions;
@@ -17,6 +18,7 @@ import type { TimestreamWriteClient } from '@aws-sdk/client-timestream-write';
 import { getRetryAfterHint, isServerError, isThrottlingError, isTransientError } from '@smithy/core/retry';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { createEndpointSource, type EndpointSource } from './endpoint-discovery.js';
+import { SigningSha256 } from './signing-sha256.js';
 import type { WriteRecordsCall } from './timestream-write.js';
 import { asError, errorOfAnswer, type WriteRecordsError } from './write-records-answer.js';
 import { abortErrorOf, createHttpTransport, type HttpAnswer, type HttpTarget } from './write-records-http.js';
@@ -66,7 +68,6 @@ interface WriteClientConfig {
     options?: object,
   ) => Promise<{ accessKeyId: string; secretAccessKey: string; sessionToken?: string }>;
   readonly region: () => Promise<string>;
-  readonly sha256: ConstructorParameters<typeof SignatureV4>[0]['sha256'];
   readonly signingEscapePath?: boolean;
   readonly defaultSigningName?: string;
   systemClockOffset: number;
@@ -169,7 +170,7 @@ export const createLeanWriteRecords = (
     credentials: config.credentials,
     region: config.region,
     service: config.defaultSigningName ?? 'timestream',
-    sha256: config.sha256,
+    sha256: SigningSha256,
     uriEscapePath: config.signingEscapePath ?? true,
   });
   // What every call shares, resolved on the first (each is a provider of the client's).
