@@ -14,6 +14,14 @@ type LabelValues = Readonly<Record<string, string>>;
  */
 export type RefusalReason = 'decoded_bytes_in_flight';
 
+/**
+ * Why the standalone server closed a connection without answering its request, so the sender
+ * resends it (Node's own `408` would be a 4xx, which makes Prometheus drop the batch):
+ * `headers_timeout`, the request's headers did not arrive within the headers timeout;
+ * `body_timeout`, its body did not arrive within --web.request-timeout.
+ */
+export type ClosedConnectionReason = 'headers_timeout' | 'body_timeout';
+
 interface Family {
   readonly name: string;
   readonly help: string;
@@ -52,6 +60,7 @@ export interface ConnectorMetrics {
   readonly writeCall: (durationSeconds: number, outcome: 'ok' | 'rejected' | 'error') => void;
   readonly httpRequest: (handler: string, status: number) => void;
   readonly refusedRequest: (reason: RefusalReason) => void;
+  readonly closedConnection: (reason: ClosedConnectionReason) => void;
   /** The decoded bytes the requests in flight hold now (a gauge). */
   readonly decodedBytesInFlight: (bytes: number) => void;
   readonly readRequest: (durationSeconds: number, samples: number) => void;
@@ -118,6 +127,11 @@ export const createMetrics = (now: () => number = Date.now): ConnectorMetrics =>
     'Requests answered 503 to protect the connector (Prometheus resends them), by reason.',
     true,
   );
+  const closed = counter(
+    'timestream_connector_closed_connections_total',
+    'Connections closed without an answer, so the sender resends the request, by reason.',
+    true,
+  );
   let decodedInFlight = 0;
   const writeDuration: HistogramState = { counts: BUCKETS.map(() => 0), sum: 0, count: 0 };
   const readDuration: HistogramState = { counts: BUCKETS.map(() => 0), sum: 0, count: 0 };
@@ -151,6 +165,7 @@ export const createMetrics = (now: () => number = Date.now): ConnectorMetrics =>
     },
     httpRequest: (handler, status) => add(http, { handler, code: String(status) }, 1),
     refusedRequest: (reason) => add(refused, { reason }, 1),
+    closedConnection: (reason) => add(closed, { reason }, 1),
     decodedBytesInFlight: (bytes) => {
       decodedInFlight = bytes;
     },

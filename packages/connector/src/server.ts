@@ -17,6 +17,7 @@ import {
 } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { ConnectorConfig } from './config.js';
 import { InvalidConfigError, MethodNotAllowedError } from './errors.js';
 import {
@@ -49,6 +50,48 @@ export interface ServerDependencies {
 const HEADERS_TIMEOUT_MS = 10_000;
 /** Time kept back from the request timeout to answer a request whose Timestream calls ran long. */
 const ANSWER_MARGIN_MS = 1_000;
+
+/** Node's answers to requests its parser refuses, with a line saying what was wrong. */
+const MALFORMED_ANSWERS: Readonly<Record<string, string>> = {
+  HPE_HEADER_OVERFLOW: '431 Request Header Fields Too Large',
+  HPE_CHUNK_EXTENSIONS_OVERFLOW: '413 Payload Too Large',
+};
+
+/**
+ * Replaces Node's own answers to what happens before a request reaches the listener
+ * (`clientError`). Headers that did not arrive within the headers timeout get no answer: the
+ * connection is closed, which Prometheus retries; Node would answer `408`, a 4xx, on which
+ * Prometheus drops the batch for good, although a slow network is transient. A request Node's
+ * parser refuses still gets Node's 400 (or 431, 413), which nothing resent could change, now with
+ * the reason in its body and in the log. A connection the peer already reset is only closed.
+ */
+const answerClientError =
+  (logger: Logger, metrics: ConnectorMetrics, headersTimeoutMs: number) =>
+  (error: NodeJS.ErrnoException, socket: Duplex): void => {
+    if (error.code === 'ERR_HTTP_REQUEST_TIMEOUT') {
+      logger.warn('request headers not received within the headers timeout; connection closed', {
+        timeoutMs: headersTimeoutMs,
+      });
+      metrics.closedConnection('headers_timeout');
+      socket.destroy();
+      return;
+    }
+    // A response already under way on this connection must not be corrupted by another (Node's
+    // own check, on the socket's current ServerResponse).
+    const answering = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+    if (error.code === 'ECONNRESET' || !socket.writable || answering?.headersSent === true) {
+      socket.destroy();
+      return;
+    }
+    const status = MALFORMED_ANSWERS[error.code ?? ''] ?? '400 Bad Request';
+    const reason = `malformed HTTP request (${error.code ?? 'no code'}): ${error.message}`;
+    logger.warn('malformed HTTP request answered', { status: Number(status.slice(0, 3)), error: reason });
+    metrics.httpRequest('none', Number(status.slice(0, 3)));
+    const body = `${reason}\n`;
+    socket.end(
+      `HTTP/1.1 ${status}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  };
 
 class BodyTooLargeError extends Error {
   /** What had been read when the limit was crossed: at least that much was sent. */
@@ -226,6 +269,7 @@ export const startServer = async (
           logger.warn('request body not received within the request timeout; connection closed', {
             timeoutMs: config.requestTimeoutMs,
           });
+          metrics.closedConnection('body_timeout');
           request.socket.destroy();
           return;
         }
@@ -267,6 +311,7 @@ export const startServer = async (
         onRequest,
       )
     : createHttpServer(options, onRequest);
+  server.on('clientError', answerClientError(logger, metrics, options.headersTimeout));
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
