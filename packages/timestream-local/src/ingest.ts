@@ -10,6 +10,7 @@ import {
   MAX_RECORDS_PER_WRITE,
   mergeCommonAttributes,
   ownWriteBytes,
+  type ParsedValue,
   type Rejection,
   toRejection,
   type ValidRecord,
@@ -17,7 +18,13 @@ import {
   type WireRecord,
 } from './records.js';
 import { MEASURE_VALUE_COLUMN } from './schema.js';
-import { allocateColumn, hasDimension, type IdentityEntry, type TableState } from './tables.js';
+import {
+  allocateColumn,
+  hasDimension,
+  type IdentityEntry,
+  type IdentityIndex,
+  type TableState,
+} from './tables.js';
 
 export const MAX_DIMENSIONS_PER_TABLE = 128;
 export const MAX_MEASURES_PER_TABLE = 8192;
@@ -35,12 +42,13 @@ const byName = (a: { readonly name: string }, b: { readonly name: string }): num
   a.name < b.name ? -1 : 1;
 
 /**
- * The identity of a record: (dimensions, measure name, time), as the service defines it, as one
- * string that two records share exactly when their identities are equal (the dimensions in name
- * order, every text length-framed). Built by concatenation: it is computed for every record
- * written, and the JSON of nested arrays it replaced was a tenth of the emulator's ingest CPU.
+ * The series of a record: its measure name and dimensions, as one string that two records share
+ * exactly when those are equal (the dimensions in name order, every text length-framed). With
+ * the record's time it is the record's identity, as the service defines it. Built by
+ * concatenation: it is computed for every record written, and the JSON of nested arrays it
+ * replaced was a tenth of the emulator's ingest CPU.
  */
-export const identityOf = (record: ValidRecord): string => {
+export const seriesKeyOf = (record: ValidRecord): string => {
   let dimensions = record.dimensions;
   for (let i = 1; i < dimensions.length; i++) {
     if ((dimensions[i - 1] as { name: string }).name > (dimensions[i] as { name: string }).name) {
@@ -48,16 +56,52 @@ export const identityOf = (record: ValidRecord): string => {
       break;
     }
   }
-  let identity = `${framed(record.measureName)}${record.timeNs}`;
-  for (const { name, value } of dimensions) identity += `|${framed(name)}${framed(value)}`;
-  return identity;
+  let key = framed(record.measureName);
+  for (const { name, value } of dimensions) key += `|${framed(name)}${framed(value)}`;
+  return key;
 };
 
-/** What a record stores, to tell an identical resend from a changed value. */
-export const valueSignature = (record: ValidRecord): string =>
+/** A MULTI record's measures as one string, to tell an identical resend from a changed value. */
+const multiSignature = (record: ValidRecord): string =>
+  JSON.stringify(record.measures.map((m) => [m.name, m.value.type, String(m.value.value)]));
+
+/** What the identity index keeps of a record (see `IdentityEntry`). */
+export const identityEntryOf = (record: ValidRecord): IdentityEntry =>
   record.type === 'MULTI'
-    ? JSON.stringify(record.measures.map((m) => [m.name, m.value.type, String(m.value.value)]))
-    : `${record.value?.type}:${String(record.value?.value)}`;
+    ? { version: record.version, type: 'MULTI', value: multiSignature(record) }
+    : {
+        version: record.version,
+        type: record.type,
+        value: (record.value as ParsedValue).value,
+      };
+
+/**
+ * Whether a record stores the value an entry holds. For one measure, its type and value: the
+ * values are numbers, bigints, booleans or strings, and two of one type are equal exactly when
+ * their text is (a DOUBLE's shortest round-trip text is unique, and -0 and 0 print alike and
+ * compare equal), so this decides as the text signature it replaced did, without building one
+ * per record.
+ */
+const sameValue = (entry: IdentityEntry, record: ValidRecord): boolean =>
+  entry.type === record.type &&
+  (record.type === 'MULTI'
+    ? entry.value === multiSignature(record)
+    : entry.value === (record.value as ParsedValue).value);
+
+/** Puts a record loaded from storage in the table's identity index. */
+export const indexStoredRecord = (state: TableState, record: ValidRecord): void => {
+  seriesTimes(state.identities, seriesKeyOf(record)).set(record.timeNs, identityEntryOf(record));
+};
+
+/** The times index of one series, created empty if the series has none yet. */
+const seriesTimes = (identities: IdentityIndex, series: string): Map<bigint, IdentityEntry> => {
+  let times = identities.get(series);
+  if (times === undefined) {
+    times = new Map();
+    identities.set(series, times);
+  }
+  return times;
+};
 
 const isoMs = (ns: bigint): string => new Date(Number(ns / NS_PER_MS)).toISOString();
 
@@ -150,6 +194,14 @@ const applySchema = (state: TableState, record: ValidRecord): boolean => {
   return changed;
 };
 
+/** An identity a call changes: where its entry is, what it was before, the call's last record with it. */
+interface IdentityChange {
+  readonly times: Map<bigint, IdentityEntry>;
+  readonly time: bigint;
+  readonly before: IdentityEntry | undefined;
+  record: ValidRecord;
+}
+
 /** What one WriteRecords call does to a table, decided before anything is stored. */
 export interface IngestPlan {
   readonly rejected: (Rejection & { index: number })[];
@@ -157,8 +209,8 @@ export interface IngestPlan {
   readonly inserts: ValidRecord[];
   /** Records whose stored rows they overwrite (deleted before the inserts). */
   readonly deletes: ValidRecord[];
-  /** Identities this call changes, as they were, to undo them if storing fails. */
-  readonly previous: Map<string, IdentityEntry | undefined>;
+  /** Identities this call changes, with what they were, to undo them if storing fails. */
+  readonly changes: readonly IdentityChange[];
   readonly ingested: number;
   /** The ingested records' sizes, each with CommonAttributes merged in (what storage holds). */
   readonly bytes: number;
@@ -209,8 +261,8 @@ export const planIngest = (
   const earliest = state.magneticWrites.EnableMagneticStoreWrites ? magneticStart : memoryStart;
 
   const rejected: (Rejection & { index: number })[] = [];
-  const pending = new Map<string, ValidRecord>();
-  const previous = new Map<string, IdentityEntry | undefined>();
+  // Keyed by the entry in the index, which stays the same object while the call changes it.
+  const changes = new Map<IdentityEntry, IdentityChange>();
   const deletes: ValidRecord[] = [];
   let ingested = 0;
   let bytes = 0;
@@ -243,17 +295,19 @@ export const planIngest = (
       rejected.push({ ...schemaProblem, index });
       continue;
     }
-    const identity = identityOf(record);
-    const signature = valueSignature(record);
-    const existing = state.identities.get(identity);
+    const times = seriesTimes(state.identities, seriesKeyOf(record));
+    const time = record.timeNs;
+    const existing = times.get(time);
+    const change = existing === undefined ? undefined : changes.get(existing);
     if (existing !== undefined) {
-      if (existing.value === signature) {
+      if (sameValue(existing, record)) {
         // An identical resend is accepted (Prometheus retries); a higher version only updates it.
         if (record.version > existing.version) {
-          if (!previous.has(identity)) previous.set(identity, { ...existing });
+          if (change === undefined) {
+            changes.set(existing, { times, time, before: { ...existing }, record });
+            deletes.push(record);
+          } else change.record = record;
           existing.version = record.version;
-          if (!pending.has(identity)) deletes.push(record);
-          pending.set(identity, record);
         }
         ingest(record, index);
         continue;
@@ -270,12 +324,18 @@ export const planIngest = (
         });
         continue;
       }
-      if (!pending.has(identity)) deletes.push(record);
+      if (change === undefined) deletes.push(record);
     }
     if (applySchema(state, record)) schemaChanged = true;
-    if (!previous.has(identity)) previous.set(identity, existing === undefined ? undefined : { ...existing });
-    state.identities.set(identity, { version: record.version, value: signature });
-    pending.set(identity, record);
+    const entry = identityEntryOf(record);
+    if (existing === undefined) {
+      times.set(time, entry);
+      changes.set(entry, { times, time, before: undefined, record });
+    } else {
+      if (change === undefined) changes.set(existing, { times, time, before: { ...existing }, record });
+      else change.record = record;
+      Object.assign(existing, entry);
+    }
     ingest(record, index);
   }
   // Rejected records count nothing, and neither do the common attributes of a call that
@@ -283,9 +343,9 @@ export const planIngest = (
   const writeBytes = ingested === 0 ? 0 : shared.dimensions + shared.measureName + ownBytes;
   return {
     rejected,
-    inserts: [...pending.values()],
+    inserts: Array.from(changes.values(), (change) => change.record),
     deletes,
-    previous,
+    changes: [...changes.values()],
     ingested,
     bytes,
     writeBytes,
@@ -297,9 +357,9 @@ export const planIngest = (
  * Takes back the identities a plan set, when its rows could not be stored: otherwise the SDK's
  * retry of the same records would be taken for an identical resend and acknowledged unstored.
  */
-export const undoIngest = (state: TableState, plan: Pick<IngestPlan, 'previous'>): void => {
-  for (const [identity, before] of plan.previous) {
-    if (before === undefined) state.identities.delete(identity);
-    else state.identities.set(identity, before);
+export const undoIngest = (plan: Pick<IngestPlan, 'changes'>): void => {
+  for (const { times, time, before } of plan.changes) {
+    if (before === undefined) times.delete(time);
+    else times.set(time, before);
   }
 };

@@ -11,7 +11,7 @@ import {
   type DuckDBValue,
   type DuckDBVector,
 } from '@duckdb/node-api';
-import { identityOf, valueSignature } from './ingest.js';
+import { indexStoredRecord } from './ingest.js';
 import type { ParsedValue, ValidRecord } from './records.js';
 import {
   DUCKDB_TYPES,
@@ -344,6 +344,6 @@ export const rebuildIdentities = async (connection: DuckDBConnection, state: Tab
       version: Number(row.__version),
       bytes: 0,
     };
-    state.identities.set(identityOf(record), { version: record.version, value: valueSignature(record) });
+    indexStoredRecord(state, record);
   }
 };

@@ -4,6 +4,7 @@
  * case-sensitive names to DuckDB's case-insensitive columns.
  */
 import type { DuckDBAppender, DuckDBType } from '@duckdb/node-api';
+import type { MeasureValueType } from './records.js';
 import {
   MEASURE_VALUE_COLUMNS,
   type MeasureValueColumn,
@@ -30,10 +31,25 @@ export interface DatabaseState {
   kmsKeyId: string;
 }
 
+/**
+ * What the identity index keeps of a stored record: its version and its value, to tell an
+ * identical resend from a changed value (see `sameValue` in ingest.ts).
+ */
 export interface IdentityEntry {
   version: number;
-  value: string;
+  /** The measure value type: a BIGINT and a TIMESTAMP of the same number are different values. */
+  type: MeasureValueType;
+  /** A single measure's parsed value; for MULTI, the measures' names, types and values as one string. */
+  value: string | number | bigint | boolean;
 }
+
+/**
+ * The identity index: per series (measure name and dimensions, see `seriesKeyOf`), each stored
+ * time's entry. Two levels, not one key per record: a series' key is shared by all its points,
+ * so the index holds a few thousand strings instead of one per record ever written, and the per
+ * record lookup hashes a short-lived bigint in a small map.
+ */
+export type IdentityIndex = Map<string, Map<bigint, IdentityEntry>>;
 
 export interface TableState {
   readonly database: string;
@@ -49,7 +65,7 @@ export interface TableState {
   readonly multiMeasureColumns: Map<string, ScalarType>;
   /** measure_name → its type and the dimensions written with it (SHOW MEASURES). */
   readonly measures: Map<string, { type: string; dimensions: Set<string> }>;
-  readonly identities: Map<string, IdentityEntry>;
+  readonly identities: IdentityIndex;
   /** Dimension and multi-measure columns the DuckDB table has, so writes add only what is missing. */
   readonly physicalColumns: Set<string>;
   /** Each dimension and multi-measure name's DuckDB column (see `allocateColumn`). */
