@@ -107,14 +107,17 @@ const isoMs = (ns: bigint): string => new Date(Number(ns / NS_PER_MS)).toISOStri
 
 /** Table-level limits a record must fit, checked before it changes the table's schema. */
 const checkSchema = (state: TableState, record: ValidRecord): Rejection | undefined => {
-  const newDimensions = record.dimensions.filter((d) => !hasDimension(state, d.name));
-  if (state.dimensions.length + newDimensions.length > MAX_DIMENSIONS_PER_TABLE) {
+  // Counted, not collected: nearly every record brings no new dimension.
+  let newDimensions = 0;
+  for (const { name } of record.dimensions) if (!hasDimension(state, name)) newDimensions++;
+  if (state.dimensions.length + newDimensions > MAX_DIMENSIONS_PER_TABLE) {
     return {
       category: 'limit',
       reason: `The table would exceed the limit of ${MAX_DIMENSIONS_PER_TABLE} dimensions.`,
     };
   }
-  for (const { name } of newDimensions) {
+  for (const { name } of newDimensions === 0 ? [] : record.dimensions) {
+    if (hasDimension(state, name)) continue;
     if (state.measures.has(name) || state.multiMeasureColumns.has(name)) {
       return {
         category: 'schema',

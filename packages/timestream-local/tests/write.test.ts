@@ -249,6 +249,39 @@ describe('timestream-local write service, through @aws-sdk/client-timestream-wri
       );
     });
 
+    it.each([
+      ['a time', [record(), record({ Time: undefined })], 'records.2.member.time'],
+      ['a measure name', [record({ MeasureName: undefined })], 'records.1.member.measureName'],
+      [
+        'a measure value',
+        [record(), record(), record({ MeasureValue: undefined })],
+        'records.3.member.measureValue',
+      ],
+      [
+        "a dimension's value",
+        [record({ Dimensions: [{ Name: 'job', Value: 'node' }, { Name: 'instance' }] })],
+        'records.1.member.dimensions.2.member.value',
+      ],
+      [
+        "a multi-measure value's type",
+        [
+          record({
+            MeasureValueType: 'MULTI',
+            MeasureValue: undefined,
+            MeasureValues: [{ Name: 'user', Value: '1' }],
+          }),
+        ],
+        'records.1.member.measureValues.1.member.type',
+      ],
+    ])('refuses a record without %s, naming the field', async (_, records, field) => {
+      const error = await thrown(write(records));
+      expect(error).toBeInstanceOf(ValidationException);
+      expect(error.message).toBe(
+        `1 validation error detected: Value at '${field}' failed to satisfy constraint: Member must not be null`,
+      );
+      expect(await count()).toBe(0);
+    });
+
     const long = (bytes: number) => 'x'.repeat(bytes);
     it.each([
       [
