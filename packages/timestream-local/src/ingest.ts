@@ -6,6 +6,18 @@
 
 import { validationError } from './errors.js';
 import {
+  entryAt,
+  type IdentityEntry,
+  type IdentityIndex,
+  insertPoint,
+  positionOf,
+  putPoint,
+  removePoint,
+  type SeriesPoints,
+  seriesPoints,
+  setEntry,
+} from './identities.js';
+import {
   commonWriteBytes,
   MAX_RECORDS_PER_WRITE,
   mergeCommonAttributes,
@@ -18,13 +30,7 @@ import {
   type WireRecord,
 } from './records.js';
 import { MEASURE_VALUE_COLUMN } from './schema.js';
-import {
-  allocateColumn,
-  hasDimension,
-  type IdentityEntry,
-  type IdentityIndex,
-  type TableState,
-} from './tables.js';
+import { allocateColumn, hasDimension, type TableState } from './tables.js';
 
 export const MAX_DIMENSIONS_PER_TABLE = 128;
 export const MAX_MEASURES_PER_TABLE = 8192;
@@ -65,42 +71,27 @@ export const seriesKeyOf = (record: ValidRecord): string => {
 const multiSignature = (record: ValidRecord): string =>
   JSON.stringify(record.measures.map((m) => [m.name, m.value.type, String(m.value.value)]));
 
-/** What the identity index keeps of a record (see `IdentityEntry`). */
-export const identityEntryOf = (record: ValidRecord): IdentityEntry =>
+/** What the identity index keeps of a record. */
+const identityEntryOf = (record: ValidRecord): IdentityEntry =>
   record.type === 'MULTI'
     ? { version: record.version, type: 'MULTI', value: multiSignature(record) }
-    : {
-        version: record.version,
-        type: record.type,
-        value: (record.value as ParsedValue).value,
-      };
+    : { version: record.version, type: record.type, value: (record.value as ParsedValue).value };
 
 /**
- * Whether a record stores the value an entry holds. For one measure, its type and value: the
- * values are numbers, bigints, booleans or strings, and two of one type are equal exactly when
- * their text is (a DOUBLE's shortest round-trip text is unique, and -0 and 0 print alike and
- * compare equal), so this decides as the text signature it replaced did, without building one
- * per record.
+ * Whether a record stores the value of the point at `at`. For one measure, its type and value:
+ * the values are numbers, bigints, booleans or strings, and two of one type are equal exactly
+ * when their text is (a DOUBLE's shortest round-trip text is unique, and -0 and 0 print alike
+ * and compare equal), so this decides as the text signature it replaced did, without building
+ * one per record.
  */
-const sameValue = (entry: IdentityEntry, record: ValidRecord): boolean =>
-  entry.type === record.type &&
-  (record.type === 'MULTI'
-    ? entry.value === multiSignature(record)
-    : entry.value === (record.value as ParsedValue).value);
+const sameValue = (points: SeriesPoints, at: number, record: ValidRecord): boolean =>
+  points.types[at] === record.type &&
+  points.values[at] ===
+    (record.type === 'MULTI' ? multiSignature(record) : (record.value as ParsedValue).value);
 
 /** Puts a record loaded from storage in the table's identity index. */
 export const indexStoredRecord = (state: TableState, record: ValidRecord): void => {
-  seriesTimes(state.identities, seriesKeyOf(record)).set(record.timeNs, identityEntryOf(record));
-};
-
-/** The times index of one series, created empty if the series has none yet. */
-const seriesTimes = (identities: IdentityIndex, series: string): Map<bigint, IdentityEntry> => {
-  let times = identities.get(series);
-  if (times === undefined) {
-    times = new Map();
-    identities.set(series, times);
-  }
-  return times;
+  putPoint(seriesPoints(state.identities, seriesKeyOf(record)), record.timeNs, identityEntryOf(record));
 };
 
 const isoMs = (ns: bigint): string => new Date(Number(ns / NS_PER_MS)).toISOString();
@@ -197,9 +188,9 @@ const applySchema = (state: TableState, record: ValidRecord): boolean => {
   return changed;
 };
 
-/** An identity a call changes: where its entry is, what it was before, the call's last record with it. */
+/** An identity a call changes: its series and time, what it was before, the call's last record with it. */
 interface IdentityChange {
-  readonly times: Map<bigint, IdentityEntry>;
+  readonly points: SeriesPoints;
   readonly time: bigint;
   readonly before: IdentityEntry | undefined;
   record: ValidRecord;
@@ -221,6 +212,74 @@ export interface IngestPlan {
   readonly writeBytes: number;
   readonly schemaChanged: boolean;
 }
+
+/** The identities a call has changed so far: in the order first changed, and per series. */
+interface CallChanges {
+  readonly list: IdentityChange[];
+  readonly bySeries: Map<SeriesPoints, IdentityChange[]>;
+  /** Records whose stored rows they overwrite. */
+  readonly deletes: ValidRecord[];
+}
+
+const changeOf = (call: CallChanges, points: SeriesPoints, time: bigint): IdentityChange | undefined =>
+  call.bySeries.get(points)?.find((change) => change.time === time);
+
+const track = (call: CallChanges, change: IdentityChange): void => {
+  call.list.push(change);
+  const ofSeries = call.bySeries.get(change.points);
+  if (ofSeries === undefined) call.bySeries.set(change.points, [change]);
+  else ofSeries.push(change);
+};
+
+/**
+ * Decides a record against the stored identities and updates the index: `stored` for a new
+ * record or an overwrite (a row to insert), `resend` for an identical resend (nothing to store
+ * unless its version is higher), else the rejection. A call's last record with an identity is
+ * the one stored; an overwritten row is deleted once.
+ */
+const decideIdentity = (
+  identities: IdentityIndex,
+  record: ValidRecord,
+  call: CallChanges,
+): 'stored' | 'resend' | Rejection => {
+  const points = seriesPoints(identities, seriesKeyOf(record));
+  const time = record.timeNs;
+  const at = positionOf(points, time);
+  if (at < 0) {
+    insertPoint(points, ~at, time, identityEntryOf(record));
+    track(call, { points, time, before: undefined, record });
+    return 'stored';
+  }
+  const change = changeOf(call, points, time);
+  const version = points.versions[at] as number;
+  if (sameValue(points, at, record)) {
+    // An identical resend is accepted (Prometheus retries); a higher version only updates it.
+    if (record.version > version) {
+      if (change === undefined) {
+        track(call, { points, time, before: entryAt(points, at), record });
+        call.deletes.push(record);
+      } else change.record = record;
+      points.versions[at] = record.version;
+    }
+    return 'resend';
+  }
+  if (record.version <= version) {
+    return {
+      category: record.version === version ? 'duplicate' : 'version',
+      existingVersion: version,
+      reason:
+        record.version === version
+          ? DUPLICATE_REASON
+          : `The record version ${record.version} is lower than the existing version ${version}. A higher version is required to update the measure value.`,
+    };
+  }
+  if (change === undefined) {
+    track(call, { points, time, before: entryAt(points, at), record });
+    call.deletes.push(record);
+  } else change.record = record;
+  setEntry(points, at, identityEntryOf(record));
+  return 'stored';
+};
 
 /** The records array of a request, its length checked as the service's validation does. */
 export const recordsOf = (request: Record<string, unknown>): unknown[] => {
@@ -264,9 +323,7 @@ export const planIngest = (
   const earliest = state.magneticWrites.EnableMagneticStoreWrites ? magneticStart : memoryStart;
 
   const rejected: (Rejection & { index: number })[] = [];
-  // Keyed by the entry in the index, which stays the same object while the call changes it.
-  const changes = new Map<IdentityEntry, IdentityChange>();
-  const deletes: ValidRecord[] = [];
+  const call: CallChanges = { list: [], bySeries: new Map(), deletes: [] };
   let ingested = 0;
   let bytes = 0;
   const shared = commonWriteBytes(common);
@@ -298,47 +355,16 @@ export const planIngest = (
       rejected.push({ ...schemaProblem, index });
       continue;
     }
-    const times = seriesTimes(state.identities, seriesKeyOf(record));
-    const time = record.timeNs;
-    const existing = times.get(time);
-    const change = existing === undefined ? undefined : changes.get(existing);
-    if (existing !== undefined) {
-      if (sameValue(existing, record)) {
-        // An identical resend is accepted (Prometheus retries); a higher version only updates it.
-        if (record.version > existing.version) {
-          if (change === undefined) {
-            changes.set(existing, { times, time, before: { ...existing }, record });
-            deletes.push(record);
-          } else change.record = record;
-          existing.version = record.version;
-        }
-        ingest(record, index);
-        continue;
-      }
-      if (record.version <= existing.version) {
-        rejected.push({
-          index,
-          category: record.version === existing.version ? 'duplicate' : 'version',
-          existingVersion: existing.version,
-          reason:
-            record.version === existing.version
-              ? DUPLICATE_REASON
-              : `The record version ${record.version} is lower than the existing version ${existing.version}. A higher version is required to update the measure value.`,
-        });
-        continue;
-      }
-      if (change === undefined) deletes.push(record);
+    const identity = decideIdentity(state.identities, record, call);
+    if (identity === 'resend') {
+      ingest(record, index);
+      continue;
+    }
+    if (identity !== 'stored') {
+      rejected.push({ ...identity, index });
+      continue;
     }
     if (applySchema(state, record)) schemaChanged = true;
-    const entry = identityEntryOf(record);
-    if (existing === undefined) {
-      times.set(time, entry);
-      changes.set(entry, { times, time, before: undefined, record });
-    } else {
-      if (change === undefined) changes.set(existing, { times, time, before: { ...existing }, record });
-      else change.record = record;
-      Object.assign(existing, entry);
-    }
     ingest(record, index);
   }
   // Rejected records count nothing, and neither do the common attributes of a call that
@@ -346,9 +372,9 @@ export const planIngest = (
   const writeBytes = ingested === 0 ? 0 : shared.dimensions + shared.measureName + ownBytes;
   return {
     rejected,
-    inserts: Array.from(changes.values(), (change) => change.record),
-    deletes,
-    changes: [...changes.values()],
+    inserts: call.list.map((change) => change.record),
+    deletes: call.deletes,
+    changes: call.list,
     ingested,
     bytes,
     writeBytes,
@@ -361,8 +387,9 @@ export const planIngest = (
  * retry of the same records would be taken for an identical resend and acknowledged unstored.
  */
 export const undoIngest = (plan: Pick<IngestPlan, 'changes'>): void => {
-  for (const { times, time, before } of plan.changes) {
-    if (before === undefined) times.delete(time);
-    else times.set(time, before);
+  for (const { points, time, before } of plan.changes) {
+    const at = positionOf(points, time);
+    if (before !== undefined) putPoint(points, time, before);
+    else if (at >= 0) removePoint(points, at);
   }
 };

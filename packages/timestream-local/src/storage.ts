@@ -381,8 +381,9 @@ const storedValue = (value: unknown, type: ScalarType): string | number | bigint
 
 /** Rebuilds a loaded table's identity index and column set from its rows. */
 export const rebuildIdentities = async (connection: DuckDBConnection, state: TableState): Promise<void> => {
+  // In time order, so that each series' points are appended to the index, not inserted among them.
   const result = await connection.runAndReadAll(
-    `SELECT *, epoch_ns(time) AS "__time_ns" FROM ${quoteIdentifier(state.physicalName)}`,
+    `SELECT *, epoch_ns(time) AS "__time_ns" FROM ${quoteIdentifier(state.physicalName)} ORDER BY time`,
   );
   for (const name of result.columnNames()) state.physicalColumns.add(name);
   for (const row of result.getRowObjects()) {

@@ -4,7 +4,7 @@
  * case-sensitive names to DuckDB's case-insensitive columns.
  */
 import type { DuckDBAppender, DuckDBType } from '@duckdb/node-api';
-import type { MeasureValueType } from './records.js';
+import type { IdentityIndex } from './identities.js';
 import {
   MEASURE_VALUE_COLUMNS,
   type MeasureValueColumn,
@@ -30,26 +30,6 @@ export interface DatabaseState {
   lastUpdatedTime: number;
   kmsKeyId: string;
 }
-
-/**
- * What the identity index keeps of a stored record: its version and its value, to tell an
- * identical resend from a changed value (see `sameValue` in ingest.ts).
- */
-export interface IdentityEntry {
-  version: number;
-  /** The measure value type: a BIGINT and a TIMESTAMP of the same number are different values. */
-  type: MeasureValueType;
-  /** A single measure's parsed value; for MULTI, the measures' names, types and values as one string. */
-  value: string | number | bigint | boolean;
-}
-
-/**
- * The identity index: per series (measure name and dimensions, see `seriesKeyOf`), each stored
- * time's entry. Two levels, not one key per record: a series' key is shared by all its points,
- * so the index holds a few thousand strings instead of one per record ever written, and the per
- * record lookup hashes a short-lived bigint in a small map.
- */
-export type IdentityIndex = Map<string, Map<bigint, IdentityEntry>>;
 
 export interface TableState {
   readonly database: string;
