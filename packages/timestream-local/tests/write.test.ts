@@ -259,7 +259,7 @@ describe('timestream-local write service, through @aws-sdk/client-timestream-wri
       ],
       [
         "a dimension's value",
-        [record({ Dimensions: [{ Name: 'job', Value: 'node' }, { Name: 'instance' }] })],
+        [record({ Dimensions: [{ Name: 'job', Value: 'node' }, { Name: 'instance' } as never] })],
         'records.1.member.dimensions.2.member.value',
       ],
       [
@@ -268,7 +268,7 @@ describe('timestream-local write service, through @aws-sdk/client-timestream-wri
           record({
             MeasureValueType: 'MULTI',
             MeasureValue: undefined,
-            MeasureValues: [{ Name: 'user', Value: '1' }],
+            MeasureValues: [{ Name: 'user', Value: '1' } as never],
           }),
         ],
         'records.1.member.measureValues.1.member.type',
