@@ -19,7 +19,7 @@ const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..');
  */
 const ALLOWED = {
   codec: [/^snappy$/],
-  'timestream-local': [/^@duckdb\/node-api$/],
+  'timestream-local': [/^@duckdb\/node-(api|bindings)$/],
   connector: [
     /^@prometheus-timestream\/codec$/,
     /^@prometheus-timestream\/timestream-local$/,

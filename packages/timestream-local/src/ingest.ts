@@ -6,10 +6,23 @@
 
 import { validationError } from './errors.js';
 import {
+  entryAt,
+  type IdentityEntry,
+  type IdentityIndex,
+  insertPoint,
+  positionOf,
+  putPoint,
+  removePoint,
+  type SeriesPoints,
+  seriesPoints,
+  setEntry,
+} from './identities.js';
+import {
   commonWriteBytes,
   MAX_RECORDS_PER_WRITE,
   mergeCommonAttributes,
   ownWriteBytes,
+  type ParsedValue,
   type Rejection,
   toRejection,
   type ValidRecord,
@@ -17,7 +30,7 @@ import {
   type WireRecord,
 } from './records.js';
 import { MEASURE_VALUE_COLUMN } from './schema.js';
-import { allocateColumn, hasDimension, type IdentityEntry, type TableState } from './tables.js';
+import { allocateColumn, hasDimension, type TableState } from './tables.js';
 
 export const MAX_DIMENSIONS_PER_TABLE = 128;
 export const MAX_MEASURES_PER_TABLE = 8192;
@@ -35,12 +48,13 @@ const byName = (a: { readonly name: string }, b: { readonly name: string }): num
   a.name < b.name ? -1 : 1;
 
 /**
- * The identity of a record: (dimensions, measure name, time), as the service defines it, as one
- * string that two records share exactly when their identities are equal (the dimensions in name
- * order, every text length-framed). Built by concatenation: it is computed for every record
- * written, and the JSON of nested arrays it replaced was a tenth of the emulator's ingest CPU.
+ * The series of a record: its measure name and dimensions, as one string that two records share
+ * exactly when those are equal (the dimensions in name order, every text length-framed). With
+ * the record's time it is the record's identity, as the service defines it. Built by
+ * concatenation: it is computed for every record written, and the JSON of nested arrays it
+ * replaced was a tenth of the emulator's ingest CPU.
  */
-export const identityOf = (record: ValidRecord): string => {
+export const seriesKeyOf = (record: ValidRecord): string => {
   let dimensions = record.dimensions;
   for (let i = 1; i < dimensions.length; i++) {
     if ((dimensions[i - 1] as { name: string }).name > (dimensions[i] as { name: string }).name) {
@@ -48,29 +62,53 @@ export const identityOf = (record: ValidRecord): string => {
       break;
     }
   }
-  let identity = `${framed(record.measureName)}${record.timeNs}`;
-  for (const { name, value } of dimensions) identity += `|${framed(name)}${framed(value)}`;
-  return identity;
+  let key = framed(record.measureName);
+  for (const { name, value } of dimensions) key += `|${framed(name)}${framed(value)}`;
+  return key;
 };
 
-/** What a record stores, to tell an identical resend from a changed value. */
-export const valueSignature = (record: ValidRecord): string =>
+/** A MULTI record's measures as one string, to tell an identical resend from a changed value. */
+const multiSignature = (record: ValidRecord): string =>
+  JSON.stringify(record.measures.map((m) => [m.name, m.value.type, String(m.value.value)]));
+
+/** What the identity index keeps of a record. */
+const identityEntryOf = (record: ValidRecord): IdentityEntry =>
   record.type === 'MULTI'
-    ? JSON.stringify(record.measures.map((m) => [m.name, m.value.type, String(m.value.value)]))
-    : `${record.value?.type}:${String(record.value?.value)}`;
+    ? { version: record.version, type: 'MULTI', value: multiSignature(record) }
+    : { version: record.version, type: record.type, value: (record.value as ParsedValue).value };
+
+/**
+ * Whether a record stores the value of the point at `at`. For one measure, its type and value:
+ * the values are numbers, bigints, booleans or strings, and two of one type are equal exactly
+ * when their text is (a DOUBLE's shortest round-trip text is unique, and -0 and 0 print alike
+ * and compare equal), so this decides as the text signature it replaced did, without building
+ * one per record.
+ */
+const sameValue = (points: SeriesPoints, at: number, record: ValidRecord): boolean =>
+  points.types[at] === record.type &&
+  points.values[at] ===
+    (record.type === 'MULTI' ? multiSignature(record) : (record.value as ParsedValue).value);
+
+/** Puts a record loaded from storage in the table's identity index. */
+export const indexStoredRecord = (state: TableState, record: ValidRecord): void => {
+  putPoint(seriesPoints(state.identities, seriesKeyOf(record)), record.timeNs, identityEntryOf(record));
+};
 
 const isoMs = (ns: bigint): string => new Date(Number(ns / NS_PER_MS)).toISOString();
 
 /** Table-level limits a record must fit, checked before it changes the table's schema. */
 const checkSchema = (state: TableState, record: ValidRecord): Rejection | undefined => {
-  const newDimensions = record.dimensions.filter((d) => !hasDimension(state, d.name));
-  if (state.dimensions.length + newDimensions.length > MAX_DIMENSIONS_PER_TABLE) {
+  // Counted, not collected: nearly every record brings no new dimension.
+  let newDimensions = 0;
+  for (const { name } of record.dimensions) if (!hasDimension(state, name)) newDimensions++;
+  if (state.dimensions.length + newDimensions > MAX_DIMENSIONS_PER_TABLE) {
     return {
       category: 'limit',
       reason: `The table would exceed the limit of ${MAX_DIMENSIONS_PER_TABLE} dimensions.`,
     };
   }
-  for (const { name } of newDimensions) {
+  for (const { name } of newDimensions === 0 ? [] : record.dimensions) {
+    if (hasDimension(state, name)) continue;
     if (state.measures.has(name) || state.multiMeasureColumns.has(name)) {
       return {
         category: 'schema',
@@ -150,6 +188,14 @@ const applySchema = (state: TableState, record: ValidRecord): boolean => {
   return changed;
 };
 
+/** An identity a call changes: its series and time, what it was before, the call's last record with it. */
+interface IdentityChange {
+  readonly points: SeriesPoints;
+  readonly time: bigint;
+  readonly before: IdentityEntry | undefined;
+  record: ValidRecord;
+}
+
 /** What one WriteRecords call does to a table, decided before anything is stored. */
 export interface IngestPlan {
   readonly rejected: (Rejection & { index: number })[];
@@ -157,8 +203,8 @@ export interface IngestPlan {
   readonly inserts: ValidRecord[];
   /** Records whose stored rows they overwrite (deleted before the inserts). */
   readonly deletes: ValidRecord[];
-  /** Identities this call changes, as they were, to undo them if storing fails. */
-  readonly previous: Map<string, IdentityEntry | undefined>;
+  /** Identities this call changes, with what they were, to undo them if storing fails. */
+  readonly changes: readonly IdentityChange[];
   readonly ingested: number;
   /** The ingested records' sizes, each with CommonAttributes merged in (what storage holds). */
   readonly bytes: number;
@@ -166,6 +212,74 @@ export interface IngestPlan {
   readonly writeBytes: number;
   readonly schemaChanged: boolean;
 }
+
+/** The identities a call has changed so far: in the order first changed, and per series. */
+interface CallChanges {
+  readonly list: IdentityChange[];
+  readonly bySeries: Map<SeriesPoints, IdentityChange[]>;
+  /** Records whose stored rows they overwrite. */
+  readonly deletes: ValidRecord[];
+}
+
+const changeOf = (call: CallChanges, points: SeriesPoints, time: bigint): IdentityChange | undefined =>
+  call.bySeries.get(points)?.find((change) => change.time === time);
+
+const track = (call: CallChanges, change: IdentityChange): void => {
+  call.list.push(change);
+  const ofSeries = call.bySeries.get(change.points);
+  if (ofSeries === undefined) call.bySeries.set(change.points, [change]);
+  else ofSeries.push(change);
+};
+
+/**
+ * Decides a record against the stored identities and updates the index: `stored` for a new
+ * record or an overwrite (a row to insert), `resend` for an identical resend (nothing to store
+ * unless its version is higher), else the rejection. A call's last record with an identity is
+ * the one stored; an overwritten row is deleted once.
+ */
+const decideIdentity = (
+  identities: IdentityIndex,
+  record: ValidRecord,
+  call: CallChanges,
+): 'stored' | 'resend' | Rejection => {
+  const points = seriesPoints(identities, seriesKeyOf(record));
+  const time = record.timeNs;
+  const at = positionOf(points, time);
+  if (at < 0) {
+    insertPoint(points, ~at, time, identityEntryOf(record));
+    track(call, { points, time, before: undefined, record });
+    return 'stored';
+  }
+  const change = changeOf(call, points, time);
+  const version = points.versions[at] as number;
+  if (sameValue(points, at, record)) {
+    // An identical resend is accepted (Prometheus retries); a higher version only updates it.
+    if (record.version > version) {
+      if (change === undefined) {
+        track(call, { points, time, before: entryAt(points, at), record });
+        call.deletes.push(record);
+      } else change.record = record;
+      points.versions[at] = record.version;
+    }
+    return 'resend';
+  }
+  if (record.version <= version) {
+    return {
+      category: record.version === version ? 'duplicate' : 'version',
+      existingVersion: version,
+      reason:
+        record.version === version
+          ? DUPLICATE_REASON
+          : `The record version ${record.version} is lower than the existing version ${version}. A higher version is required to update the measure value.`,
+    };
+  }
+  if (change === undefined) {
+    track(call, { points, time, before: entryAt(points, at), record });
+    call.deletes.push(record);
+  } else change.record = record;
+  setEntry(points, at, identityEntryOf(record));
+  return 'stored';
+};
 
 /** The records array of a request, its length checked as the service's validation does. */
 export const recordsOf = (request: Record<string, unknown>): unknown[] => {
@@ -209,9 +323,7 @@ export const planIngest = (
   const earliest = state.magneticWrites.EnableMagneticStoreWrites ? magneticStart : memoryStart;
 
   const rejected: (Rejection & { index: number })[] = [];
-  const pending = new Map<string, ValidRecord>();
-  const previous = new Map<string, IdentityEntry | undefined>();
-  const deletes: ValidRecord[] = [];
+  const call: CallChanges = { list: [], bySeries: new Map(), deletes: [] };
   let ingested = 0;
   let bytes = 0;
   const shared = commonWriteBytes(common);
@@ -243,39 +355,16 @@ export const planIngest = (
       rejected.push({ ...schemaProblem, index });
       continue;
     }
-    const identity = identityOf(record);
-    const signature = valueSignature(record);
-    const existing = state.identities.get(identity);
-    if (existing !== undefined) {
-      if (existing.value === signature) {
-        // An identical resend is accepted (Prometheus retries); a higher version only updates it.
-        if (record.version > existing.version) {
-          if (!previous.has(identity)) previous.set(identity, { ...existing });
-          existing.version = record.version;
-          if (!pending.has(identity)) deletes.push(record);
-          pending.set(identity, record);
-        }
-        ingest(record, index);
-        continue;
-      }
-      if (record.version <= existing.version) {
-        rejected.push({
-          index,
-          category: record.version === existing.version ? 'duplicate' : 'version',
-          existingVersion: existing.version,
-          reason:
-            record.version === existing.version
-              ? DUPLICATE_REASON
-              : `The record version ${record.version} is lower than the existing version ${existing.version}. A higher version is required to update the measure value.`,
-        });
-        continue;
-      }
-      if (!pending.has(identity)) deletes.push(record);
+    const identity = decideIdentity(state.identities, record, call);
+    if (identity === 'resend') {
+      ingest(record, index);
+      continue;
+    }
+    if (identity !== 'stored') {
+      rejected.push({ ...identity, index });
+      continue;
     }
     if (applySchema(state, record)) schemaChanged = true;
-    if (!previous.has(identity)) previous.set(identity, existing === undefined ? undefined : { ...existing });
-    state.identities.set(identity, { version: record.version, value: signature });
-    pending.set(identity, record);
     ingest(record, index);
   }
   // Rejected records count nothing, and neither do the common attributes of a call that
@@ -283,9 +372,9 @@ export const planIngest = (
   const writeBytes = ingested === 0 ? 0 : shared.dimensions + shared.measureName + ownBytes;
   return {
     rejected,
-    inserts: [...pending.values()],
-    deletes,
-    previous,
+    inserts: call.list.map((change) => change.record),
+    deletes: call.deletes,
+    changes: call.list,
     ingested,
     bytes,
     writeBytes,
@@ -297,9 +386,10 @@ export const planIngest = (
  * Takes back the identities a plan set, when its rows could not be stored: otherwise the SDK's
  * retry of the same records would be taken for an identical resend and acknowledged unstored.
  */
-export const undoIngest = (state: TableState, plan: Pick<IngestPlan, 'previous'>): void => {
-  for (const [identity, before] of plan.previous) {
-    if (before === undefined) state.identities.delete(identity);
-    else state.identities.set(identity, before);
+export const undoIngest = (plan: Pick<IngestPlan, 'changes'>): void => {
+  for (const { points, time, before } of plan.changes) {
+    const at = positionOf(points, time);
+    if (before !== undefined) putPoint(points, time, before);
+    else if (at >= 0) removePoint(points, at);
   }
 };

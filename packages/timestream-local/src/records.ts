@@ -78,7 +78,17 @@ export const MAX_RECORD_BYTES = 2048;
 export const MAX_MEASURE_VALUE_CHARS = 2048;
 export const MAX_MEASURES_PER_MULTI_RECORD = 256;
 
-const utf8Length = (text: string): number => Buffer.byteLength(text, 'utf8');
+/**
+ * UTF-8 bytes of a text. Asked several times for every record, of names and values that are
+ * nearly always ASCII, whose length is their byte count: counting that in JavaScript is cheaper
+ * than the call into Buffer.
+ */
+const utf8Length = (text: string): number => {
+  for (let i = 0; i < text.length; i++) {
+    if (text.charCodeAt(i) > 0x7f) return Buffer.byteLength(text, 'utf8');
+  }
+  return text.length;
+};
 
 const SCALAR_TYPES: readonly MeasureValueType[] = [
   'DOUBLE',
@@ -97,6 +107,7 @@ const TIME_UNITS: Readonly<Record<TimeUnit, bigint>> = {
 
 /** Java's `Double.parseDouble` decimal syntax (what the service's Java front end accepts). */
 const DOUBLE_SYNTAX = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?[dDfF]?$/;
+const DOUBLE_SUFFIX = /[dDfF]$/;
 const INTEGER_SYNTAX = /^[+-]?\d+$/;
 const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
@@ -106,12 +117,19 @@ const reject = (reason: string, category: Rejection['category'] = 'invalid_value
   category,
 });
 
-/** Type-checks a request field the way the service's model does (a ValidationException). */
-const requireString = (value: unknown, field: string): string => {
-  if (typeof value !== 'string')
+/**
+ * Type-checks a request field of record `index` the way the service's model does (a
+ * ValidationException naming it: `records.1.member.time`, or with an item of a list,
+ * `records.1.member.dimensions.2.member.name`). The field's name is built only for the message:
+ * asked for every field of every record, building it each time was garbage for nothing.
+ */
+const requireString = (value: unknown, index: number, member: string, item = 0, itemMember = ''): string => {
+  if (typeof value !== 'string') {
+    const field = `records.${index + 1}.member.${member}${item === 0 ? '' : `.${item}.member.${itemMember}`}`;
     throw validationError(
       `1 validation error detected: Value at '${field}' failed to satisfy constraint: Member must not be null`,
     );
+  }
   return value;
 };
 
@@ -215,16 +233,19 @@ export const parseValue = (raw: string, type: ScalarType, unit: TimeUnit): Parse
   }
   switch (type) {
     case 'DOUBLE': {
-      // The service documents that NaN and Infinity cannot be written; the emulator rejects them
-      // per record (not the whole request), like any other value that does not parse.
-      if (/^[+-]?(NaN|Infinity)$/i.test(raw)) {
-        return reject(
-          `Measure value ${raw} is not a finite DOUBLE; Timestream does not accept NaN or Infinity.`,
-        );
-      }
-      const value = Number(raw.replace(/[dDfF]$/, ''));
-      if (!DOUBLE_SYNTAX.test(raw) || !Number.isFinite(value))
+      if (!DOUBLE_SYNTAX.test(raw)) {
+        // The service documents that NaN and Infinity cannot be written; the emulator rejects
+        // them per record (not the whole request), like any other value that does not parse.
+        if (/^[+-]?(NaN|Infinity)$/i.test(raw)) {
+          return reject(
+            `Measure value ${raw} is not a finite DOUBLE; Timestream does not accept NaN or Infinity.`,
+          );
+        }
         return reject(`Measure value ${raw} is not a valid DOUBLE.`);
+      }
+      // Java's type suffix (`1.5d`) is not JavaScript's.
+      const value = Number(DOUBLE_SUFFIX.test(raw) ? raw.slice(0, -1) : raw);
+      if (!Number.isFinite(value)) return reject(`Measure value ${raw} is not a valid DOUBLE.`);
       return { type, value, bytes: 8 };
     }
     case 'BIGINT': {
@@ -259,39 +280,40 @@ const isRejection = (value: unknown): value is Rejection =>
  * ingesting anything; problems with the data itself reject just this record.
  */
 export const validateRecord = (record: WireRecord, index: number): ValidRecord | Rejection => {
-  const field = (name: string) => `records.${index + 1}.member.${name}`;
-  const measureName = requireString(record.MeasureName, field('measureName'));
+  const measureName = requireString(record.MeasureName, index, 'measureName');
   const typeName = record.MeasureValueType ?? 'DOUBLE';
   if (typeof typeName !== 'string' || !SCALAR_TYPES.includes(typeName as MeasureValueType)) {
     throw validationError(
-      `1 validation error detected: Value '${String(typeName)}' at '${field('measureValueType')}' failed to satisfy constraint: Member must satisfy enum value set: [DOUBLE, BIGINT, VARCHAR, BOOLEAN, TIMESTAMP, MULTI]`,
+      `1 validation error detected: Value '${String(typeName)}' at 'records.${index + 1}.member.measureValueType' failed to satisfy constraint: Member must satisfy enum value set: [DOUBLE, BIGINT, VARCHAR, BOOLEAN, TIMESTAMP, MULTI]`,
     );
   }
   const type = typeName as MeasureValueType;
   const unitName = record.TimeUnit ?? 'MILLISECONDS';
   if (typeof unitName !== 'string' || !(unitName in TIME_UNITS)) {
     throw validationError(
-      `1 validation error detected: Value '${String(unitName)}' at '${field('timeUnit')}' failed to satisfy constraint: Member must satisfy enum value set: [MILLISECONDS, SECONDS, MICROSECONDS, NANOSECONDS]`,
+      `1 validation error detected: Value '${String(unitName)}' at 'records.${index + 1}.member.timeUnit' failed to satisfy constraint: Member must satisfy enum value set: [MILLISECONDS, SECONDS, MICROSECONDS, NANOSECONDS]`,
     );
   }
   const unit = unitName as TimeUnit;
-  const rawTime = requireString(record.Time, field('time'));
+  const rawTime = requireString(record.Time, index, 'time');
   const version = record.Version ?? 1;
   if (typeof version !== 'number' || !Number.isSafeInteger(version) || version < 1) {
     throw validationError(`Record version must be a positive integer, got ${String(version)}.`);
   }
 
   const dimensions: { name: string; value: string }[] = [];
-  let bytes = 8 + utf8Length(measureName);
+  const measureNameBytes = utf8Length(measureName);
+  let bytes = 8 + measureNameBytes;
   for (const [i, dimension] of (record.Dimensions ?? []).entries()) {
-    const name = requireString(dimension.Name, `${field('dimensions')}.${i + 1}.member.name`);
-    const value = requireString(dimension.Value, `${field('dimensions')}.${i + 1}.member.value`);
+    const name = requireString(dimension.Name, index, 'dimensions', i + 1, 'name');
+    const value = requireString(dimension.Value, index, 'dimensions', i + 1, 'value');
     if (dimension.DimensionValueType !== undefined && dimension.DimensionValueType !== 'VARCHAR') {
       throw validationError(
         `Dimension value type ${String(dimension.DimensionValueType)} is not supported; only VARCHAR.`,
       );
     }
-    if (name.length === 0 || utf8Length(name) > MAX_DIMENSION_NAME_BYTES) {
+    const nameBytes = utf8Length(name);
+    if (name.length === 0 || nameBytes > MAX_DIMENSION_NAME_BYTES) {
       return reject(`Dimension name '${name}' must be 1 to ${MAX_DIMENSION_NAME_BYTES} bytes long.`, 'limit');
     }
     const reserved = reservedDimensionProblem(name);
@@ -299,9 +321,9 @@ export const validateRecord = (record: WireRecord, index: number): ValidRecord |
     if (dimensions.some((d) => d.name === name))
       return reject(`Dimension name '${name}' appears more than once.`, 'schema');
     dimensions.push({ name, value });
-    bytes += utf8Length(name) + utf8Length(value);
+    bytes += nameBytes + utf8Length(value);
   }
-  if (measureName.length === 0 || utf8Length(measureName) > MAX_MEASURE_NAME_BYTES) {
+  if (measureName.length === 0 || measureNameBytes > MAX_MEASURE_NAME_BYTES) {
     return reject(`Measure name must be 1 to ${MAX_MEASURE_NAME_BYTES} bytes long.`, 'limit');
   }
   const reservedMeasure = reservedMeasureProblem(measureName);
@@ -327,9 +349,9 @@ export const validateRecord = (record: WireRecord, index: number): ValidRecord |
     }
     let valueBytes = 0;
     for (const [i, measure] of values.entries()) {
-      const name = requireString(measure.Name, `${field('measureValues')}.${i + 1}.member.name`);
-      const raw = requireString(measure.Value, `${field('measureValues')}.${i + 1}.member.value`);
-      const measureType = requireString(measure.Type, `${field('measureValues')}.${i + 1}.member.type`);
+      const name = requireString(measure.Name, index, 'measureValues', i + 1, 'name');
+      const raw = requireString(measure.Value, index, 'measureValues', i + 1, 'value');
+      const measureType = requireString(measure.Type, index, 'measureValues', i + 1, 'type');
       if (!SCALAR_TYPES.includes(measureType as MeasureValueType) || measureType === 'MULTI') {
         throw validationError(`Measure value type ${measureType} is not valid inside MeasureValues.`);
       }
@@ -357,7 +379,7 @@ export const validateRecord = (record: WireRecord, index: number): ValidRecord |
     if (record.MeasureValues !== undefined) {
       throw validationError(`MeasureValues may only be set when MeasureValueType is MULTI.`);
     }
-    const raw = requireString(record.MeasureValue, field('measureValue'));
+    const raw = requireString(record.MeasureValue, index, 'measureValue');
     const parsed = parseValue(raw, type, unit);
     if (isRejection(parsed)) return parsed;
     value = parsed;

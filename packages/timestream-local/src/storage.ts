@@ -3,16 +3,10 @@
  * call is answered when the store has a data dir), and reading the identity index back from the
  * rows at start. The decisions of what to store are ingest.ts's; this only stores them.
  */
-import {
-  type DuckDBAppender,
-  type DuckDBConnection,
-  DuckDBDataChunk,
-  DuckDBTimestampNanosecondsValue,
-  type DuckDBValue,
-  type DuckDBVector,
-} from '@duckdb/node-api';
-import { identityOf, valueSignature } from './ingest.js';
-import type { ParsedValue, ValidRecord } from './records.js';
+import { type DuckDBAppender, type DuckDBConnection, DuckDBDataChunk, DuckDBTypeId } from '@duckdb/node-api';
+import duckdb from '@duckdb/node-bindings';
+import { indexStoredRecord } from './ingest.js';
+import type { ValidRecord } from './records.js';
 import {
   DUCKDB_TYPES,
   MEASURE_VALUE_COLUMN,
@@ -47,49 +41,86 @@ export const createTableSql = (physicalName: string): string => {
   return `CREATE TABLE ${quoteIdentifier(physicalName)} (${columns.join(', ')})`;
 };
 
-/** A stored cell as its vector takes it: a measure value converted for its column, or a dimension's text. */
-const vectorValue = (cell: ParsedValue): DuckDBValue => {
-  switch (cell.type) {
-    case 'BIGINT':
-      return BigInt(cell.value as bigint | number | string);
-    case 'TIMESTAMP':
-      return new DuckDBTimestampNanosecondsValue(BigInt(cell.value as bigint | number | string));
-    case 'DOUBLE':
-      return Number(cell.value);
-    case 'BOOLEAN':
-      return Boolean(cell.value);
-    case 'VARCHAR':
-      return String(cell.value);
-  }
-};
-
 /**
  * Rows are written into a data chunk column by column and the chunk is handed to the appender
  * whole (`appendDataChunk`) when it is full or the appender closes. Appending cell by cell cost a
  * native call per cell, and a table of Prometheus label sets has a VARCHAR column per label name,
- * so each row was ~50 `appendNull` calls for its ~5 values: most of the emulator's ingest CPU. A
- * chunk's vectors are plain memory written from JavaScript, and the same chunk is refilled after
- * each append, so a row's cell is written only where it holds a value now or held one before:
- * a column that stays NULL is neither written nor copied to DuckDB again.
+ * so each row was ~50 `appendNull` calls for its ~5 values: most of the emulator's ingest CPU. The
+ * same chunk is refilled after each append, so a row's cell is written only where it holds a
+ * value now or held one before: a column that stays NULL is neither written nor copied to DuckDB
+ * again.
+ *
+ * The chunk is written through DuckDB's C API (`@duckdb/node-bindings`), not node-api's vector
+ * classes: those keep each validity bit in a BigUint64Array and set it with BigInt arithmetic,
+ * several BigInts allocated per cell, ~40 cells a row with the NULLs of the row before, which
+ * with the per-cell bookkeeping around them was a fifth of the emulator's CPU per WriteRecords
+ * call and much of its garbage. Here a column's validity is a plain byte array, its fixed-width
+ * values a typed array, both copied into the vector when it is appended; strings go straight
+ * into the vector, as node-api's flush put them.
  */
 export interface ChunkWriter {
   /** The table layout the chunk's columns follow. */
   readonly layout: ColumnLayout;
   readonly chunk: DuckDBDataChunk;
-  readonly vectors: readonly DuckDBVector[];
+  readonly columns: readonly ChunkColumn[];
   /** Per row of the chunk, the columns its last write gave a value (the others hold NULL). */
   readonly valueColumns: number[][];
-  /** Per column, the number of the last row write that gave it a value (see `writeRow`). */
-  readonly writtenBy: Int32Array;
-  /** Per column, 1 when its vector has changed since it was last copied to DuckDB. */
+  /** Per column, 1 when it has changed since it was last copied to DuckDB. */
   readonly changed: Uint8Array;
   /** Rows of the chunk filled since it was last appended. */
   rows: number;
-  /** Rows of the chunk ever written: in the others every cell is still to be written. */
-  filled: number;
-  /** Row writes so far, numbering them for `writtenBy` (and bounding the chunk's string heap). */
+  /** Row writes so far (bounding the chunk's string heap). */
   writes: number;
 }
+
+/** One column of a chunk: its vector, its validity bits (1 = a value), its fixed-width values. */
+interface ChunkColumn {
+  readonly vector: duckdb.Vector;
+  readonly validity: Uint8Array;
+  readonly write: (column: ChunkColumn, row: number, cell: CellValue) => void;
+  /** The values of a DOUBLE, BIGINT, TIMESTAMP_NS or BOOLEAN column; undefined for VARCHAR. */
+  readonly values: Float64Array | BigInt64Array | Uint8Array | undefined;
+}
+
+type CellValue = string | number | bigint | boolean;
+
+/** As node-api's vectors refuse it: a bigint that does not fit the column is an error, not wrapped. */
+const int64 = (value: bigint): bigint => {
+  if (BigInt.asIntN(64, value) !== value) throw new Error('bigint out of int64 range');
+  return value;
+};
+
+/** How a cell is written into a column of each type, converted as node-api's `setItem` took it. */
+const CELL_WRITERS: Partial<Record<DuckDBTypeId, ChunkColumn['write']>> = {
+  [DuckDBTypeId.VARCHAR]: (column, row, cell) =>
+    duckdb.vector_assign_string_element(column.vector, row, String(cell)),
+  [DuckDBTypeId.DOUBLE]: (column, row, cell) => {
+    (column.values as Float64Array)[row] = Number(cell);
+  },
+  [DuckDBTypeId.BIGINT]: (column, row, cell) => {
+    (column.values as BigInt64Array)[row] = int64(BigInt(cell));
+  },
+  [DuckDBTypeId.TIMESTAMP_NS]: (column, row, cell) => {
+    (column.values as BigInt64Array)[row] = int64(BigInt(cell));
+  },
+  [DuckDBTypeId.BOOLEAN]: (column, row, cell) => {
+    (column.values as Uint8Array)[row] = cell ? 1 : 0;
+  },
+};
+
+const columnValues = (typeId: DuckDBTypeId): ChunkColumn['values'] => {
+  switch (typeId) {
+    case DuckDBTypeId.DOUBLE:
+      return new Float64Array(CHUNK_ROWS);
+    case DuckDBTypeId.BIGINT:
+    case DuckDBTypeId.TIMESTAMP_NS:
+      return new BigInt64Array(CHUNK_ROWS);
+    case DuckDBTypeId.BOOLEAN:
+      return new Uint8Array(CHUNK_ROWS);
+    default:
+      return undefined;
+  }
+};
 
 /**
  * Row writes after which a chunk is not reused: each string longer than 12 bytes written into a
@@ -99,33 +130,64 @@ const CHUNK_REUSE_WRITES = 20_000;
 
 const newChunkWriter = (layout: ColumnLayout): ChunkWriter => {
   const chunk = DuckDBDataChunk.create([...layout.types], CHUNK_ROWS);
+  const columns = layout.types.map((type, index): ChunkColumn => {
+    const write = CELL_WRITERS[type.typeId];
+    if (write === undefined) throw new Error(`no chunk writer for column type ${type.toString()}`);
+    return {
+      vector: duckdb.data_chunk_get_vector(chunk.chunk, index),
+      // Every cell starts NULL, and every column is copied at the first append.
+      validity: new Uint8Array(CHUNK_ROWS / 8),
+      write,
+      values: columnValues(type.typeId),
+    };
+  });
   return {
     layout,
     chunk,
-    vectors: layout.types.map((_, column) => chunk.getColumnVector(column)),
+    columns,
     valueColumns: [],
-    writtenBy: new Int32Array(layout.types.length),
-    changed: new Uint8Array(layout.types.length),
+    changed: new Uint8Array(columns.length).fill(1),
     rows: 0,
-    filled: 0,
     writes: 0,
   };
+};
+
+/** Copies the columns changed since the last append into their vectors. */
+const copyChangedColumns = (writer: ChunkWriter): void => {
+  for (let index = 0; index < writer.columns.length; index++) {
+    if (writer.changed[index] === 0) continue;
+    const { vector, validity, values } = writer.columns[index] as ChunkColumn;
+    if (values !== undefined)
+      duckdb.copy_data_to_vector(
+        vector,
+        0,
+        values.buffer as ArrayBuffer,
+        values.byteOffset,
+        values.byteLength,
+      );
+    duckdb.vector_ensure_validity_writable(vector);
+    duckdb.copy_data_to_vector_validity(
+      vector,
+      0,
+      validity.buffer as ArrayBuffer,
+      validity.byteOffset,
+      validity.byteLength,
+    );
+  }
+  writer.changed.fill(0);
 };
 
 /** Hands the chunk's filled rows to the appender; only with `last` may it be partly filled. */
 const appendChunk = (appender: DuckDBAppender, writer: ChunkWriter, last: boolean): void => {
   if (writer.rows === 0) return;
-  for (const [column, vector] of writer.vectors.entries()) {
-    if (writer.changed[column] === 1) vector.flush();
-  }
-  writer.changed.fill(0);
+  copyChangedColumns(writer);
   // Only an appender's last chunk is cut short: its rows must be all the appender receives.
   if (writer.rows < CHUNK_ROWS) {
     if (!last) throw new Error('a partial chunk is appended only when the appender closes');
     writer.chunk.rowCount = writer.rows;
   }
   appender.appendDataChunk(writer.chunk);
-  // Our vector objects stay valid (the vectors are the chunk's); the next rows fill it whole again.
+  // The chunk's vectors stay ours; the next rows fill it whole again.
   if (writer.rows < CHUNK_ROWS) writer.chunk.rowCount = CHUNK_ROWS;
   writer.rows = 0;
 };
@@ -156,6 +218,16 @@ const columnLayout = async (writer: DuckDBConnection, state: TableState): Promis
   return state.layout;
 };
 
+/** Writes one cell of the chunk's current row and notes that the row has a value there. */
+const putCell = (writer: ChunkWriter, column: number | undefined, row: number, cell: CellValue): void => {
+  if (column === undefined) throw new Error('a stored cell has no column');
+  const target = writer.columns[column] as ChunkColumn;
+  target.write(target, row, cell);
+  (target.validity[row >> 3] as number) |= 1 << (row & 7);
+  writer.changed[column] = 1;
+  (writer.valueColumns[row] as number[]).push(column);
+};
+
 /** Writes one record as the next row of the chunk: its cells, and NULL in every other column. */
 const writeRow = (
   writer: ChunkWriter,
@@ -164,37 +236,29 @@ const writeRow = (
   record: ValidRecord,
 ): void => {
   const row = writer.rows;
-  const write = ++writer.writes;
-  const { vectors, writtenBy, changed } = writer;
-  const withValue: number[] = [];
-  const put = (column: number | undefined, value: DuckDBValue): void => {
-    if (column === undefined) throw new Error('a stored cell has no column');
-    (vectors[column] as DuckDBVector).setItem(row, value);
-    writtenBy[column] = write;
-    changed[column] = 1;
-    withValue.push(column);
-  };
-  const { position } = layout;
-  put(position.get('measure_name'), record.measureName);
-  put(position.get('time'), new DuckDBTimestampNanosecondsValue(record.timeNs));
-  put(position.get('__version'), BigInt(record.version));
-  for (const dimension of record.dimensions)
-    put(position.get(physicalColumn(state, dimension.name)), dimension.value);
-  if (record.value !== undefined)
-    put(position.get(MEASURE_VALUE_COLUMN[record.value.type]), vectorValue(record.value));
-  for (const measure of record.measures)
-    put(position.get(physicalColumn(state, measure.name)), vectorValue(measure.value));
-  const setNull = (column: number): void => {
-    if (writtenBy[column] === write) return;
-    (vectors[column] as DuckDBVector).setItem(row, null);
-    changed[column] = 1;
-  };
-  if (row < writer.filled) for (const column of writer.valueColumns[row] as number[]) setNull(column);
+  writer.writes++;
+  // The cells the row's last write gave a value become NULL, unless written again below.
+  const previous = writer.valueColumns[row];
+  if (previous === undefined) writer.valueColumns[row] = [];
   else {
-    for (let column = 0; column < vectors.length; column++) setNull(column);
-    writer.filled = row + 1;
+    const clear = ~(1 << (row & 7));
+    for (const column of previous) {
+      const validity = (writer.columns[column] as ChunkColumn).validity;
+      (validity[row >> 3] as number) &= clear;
+      writer.changed[column] = 1;
+    }
+    previous.length = 0;
   }
-  writer.valueColumns[row] = withValue;
+  const { position } = layout;
+  putCell(writer, position.get('measure_name'), row, record.measureName);
+  putCell(writer, position.get('time'), row, record.timeNs);
+  putCell(writer, position.get('__version'), row, record.version);
+  for (const dimension of record.dimensions)
+    putCell(writer, position.get(physicalColumn(state, dimension.name)), row, dimension.value);
+  if (record.value !== undefined)
+    putCell(writer, position.get(MEASURE_VALUE_COLUMN[record.value.type]), row, record.value.value);
+  for (const measure of record.measures)
+    putCell(writer, position.get(physicalColumn(state, measure.name)), row, measure.value.value);
   writer.rows++;
 };
 
@@ -317,8 +381,9 @@ const storedValue = (value: unknown, type: ScalarType): string | number | bigint
 
 /** Rebuilds a loaded table's identity index and column set from its rows. */
 export const rebuildIdentities = async (connection: DuckDBConnection, state: TableState): Promise<void> => {
+  // In time order, so that each series' points are appended to the index, not inserted among them.
   const result = await connection.runAndReadAll(
-    `SELECT *, epoch_ns(time) AS "__time_ns" FROM ${quoteIdentifier(state.physicalName)}`,
+    `SELECT *, epoch_ns(time) AS "__time_ns" FROM ${quoteIdentifier(state.physicalName)} ORDER BY time`,
   );
   for (const name of result.columnNames()) state.physicalColumns.add(name);
   for (const row of result.getRowObjects()) {
@@ -344,6 +409,6 @@ export const rebuildIdentities = async (connection: DuckDBConnection, state: Tab
       version: Number(row.__version),
       bytes: 0,
     };
-    state.identities.set(identityOf(record), { version: record.version, value: valueSignature(record) });
+    indexStoredRecord(state, record);
   }
 };

@@ -299,7 +299,7 @@ export class TimestreamStore implements Catalog {
       flushSoon = await stored;
     } catch (error) {
       // Nothing of this call was stored: its identities are taken back.
-      undoIngest(state, plan);
+      undoIngest(plan);
       throw error;
     }
     if (flushSoon) this.scheduleFlush();

@@ -4,6 +4,7 @@
  * case-sensitive names to DuckDB's case-insensitive columns.
  */
 import type { DuckDBAppender, DuckDBType } from '@duckdb/node-api';
+import type { IdentityIndex } from './identities.js';
 import {
   MEASURE_VALUE_COLUMNS,
   type MeasureValueColumn,
@@ -30,11 +31,6 @@ export interface DatabaseState {
   kmsKeyId: string;
 }
 
-export interface IdentityEntry {
-  version: number;
-  value: string;
-}
-
 export interface TableState {
   readonly database: string;
   readonly name: string;
@@ -49,7 +45,7 @@ export interface TableState {
   readonly multiMeasureColumns: Map<string, ScalarType>;
   /** measure_name → its type and the dimensions written with it (SHOW MEASURES). */
   readonly measures: Map<string, { type: string; dimensions: Set<string> }>;
-  readonly identities: Map<string, IdentityEntry>;
+  readonly identities: IdentityIndex;
   /** Dimension and multi-measure columns the DuckDB table has, so writes add only what is missing. */
   readonly physicalColumns: Set<string>;
   /** Each dimension and multi-measure name's DuckDB column (see `allocateColumn`). */

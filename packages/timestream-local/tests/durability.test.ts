@@ -305,4 +305,49 @@ describe('timestream-local with a data dir, when storing a call fails', () => {
       rmSync(dataDir, { recursive: true, force: true });
     }
   });
+
+  it('takes back the identities of new records that fail to be stored, and stores their retry', async () => {
+    // Prepare: one batch stored; then a column added behind the store's back, so that the next
+    // call's appender fails (one column short). Its records are new: a later and an earlier batch,
+    // interleaved with the stored one in time.
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'timestream-local-durability-'));
+    const store = await TimestreamStore.open({ dataDir });
+    try {
+      store.createDatabase('prom', undefined);
+      await store.createTable({ DatabaseName: 'prom', TableName: 'samples' });
+      const now = Date.now();
+      const write = (records: _Record[]) =>
+        store.writeRecords({ DatabaseName: 'prom', TableName: 'samples', Records: records });
+      await write(versionedRecords(1, 1, now));
+      const schema = store.lookup('prom', 'samples');
+      if (typeof schema === 'string') throw new Error(`no table: ${schema}`);
+      const table = `"${schema.physicalName}"`;
+      const rows = async () =>
+        (
+          await (await store.forReading()).runAndReadAll(`SELECT count(*) AS n FROM ${table}`)
+        ).getRowObjectsJson();
+      await (await store.forReading()).run(`ALTER TABLE ${table} ADD COLUMN extra VARCHAR`);
+      const fresh = [
+        ...versionedRecords(0, 1, now).slice(0, 50),
+        ...versionedRecords(2, 1, now).slice(0, 50),
+      ];
+
+      // Act
+      const failure = await thrown(write(fresh));
+      const afterFailure = await rows();
+      await (await store.forReading()).run(`ALTER TABLE ${table} DROP COLUMN extra`);
+      const retry = await write(fresh);
+      const resend = await write(fresh);
+
+      // Assess: the retry was stored, not taken for an identical resend; the resend after it was.
+      expect(failure.message).toMatch(/column/i);
+      expect(afterFailure).toEqual([{ n: '100' }]);
+      expect(retry.ingested).toBe(100);
+      expect(resend.ingested).toBe(100);
+      expect(await rows()).toEqual([{ n: '200' }]);
+    } finally {
+      store.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
 });

@@ -249,6 +249,39 @@ describe('timestream-local write service, through @aws-sdk/client-timestream-wri
       );
     });
 
+    it.each([
+      ['a time', [record(), record({ Time: undefined })], 'records.2.member.time'],
+      ['a measure name', [record({ MeasureName: undefined })], 'records.1.member.measureName'],
+      [
+        'a measure value',
+        [record(), record(), record({ MeasureValue: undefined })],
+        'records.3.member.measureValue',
+      ],
+      [
+        "a dimension's value",
+        [record({ Dimensions: [{ Name: 'job', Value: 'node' }, { Name: 'instance' } as never] })],
+        'records.1.member.dimensions.2.member.value',
+      ],
+      [
+        "a multi-measure value's type",
+        [
+          record({
+            MeasureValueType: 'MULTI',
+            MeasureValue: undefined,
+            MeasureValues: [{ Name: 'user', Value: '1' } as never],
+          }),
+        ],
+        'records.1.member.measureValues.1.member.type',
+      ],
+    ])('refuses a record without %s, naming the field', async (_, records, field) => {
+      const error = await thrown(write(records));
+      expect(error).toBeInstanceOf(ValidationException);
+      expect(error.message).toBe(
+        `1 validation error detected: Value at '${field}' failed to satisfy constraint: Member must not be null`,
+      );
+      expect(await count()).toBe(0);
+    });
+
     const long = (bytes: number) => 'x'.repeat(bytes);
     it.each([
       [
@@ -650,6 +683,85 @@ describe('timestream-local write service, through @aws-sdk/client-timestream-wri
     it('treats records differing only in dimension values as different records', async () => {
       await write([record(), record({ Dimensions: [{ Name: 'job', Value: 'other' }] })]);
       expect(await count()).toBe(2);
+    });
+
+    it('identifies a record by its dimensions in any order', async () => {
+      // Prepare
+      const dimensions = [
+        { Name: 'job', Value: 'node' },
+        { Name: 'instance', Value: 'a:9100' },
+      ];
+      await write([record({ Dimensions: dimensions })]);
+
+      // Act
+      await write([record({ Dimensions: [...dimensions].reverse() })]);
+      const rejected = await rejection([
+        record({ Dimensions: [...dimensions].reverse(), MeasureValue: '2' }),
+      ]);
+
+      // Assess
+      expect(await count()).toBe(1);
+      expect(rejected).toEqual([expect.objectContaining({ RecordIndex: 0, ExistingVersion: 1 })]);
+    });
+
+    it('takes a resend of the same number in other notation as identical, and another type as a change', async () => {
+      // Prepare: a BIGINT and a TIMESTAMP of one number (5 ms is 5,000,000 ns) hold the same integer.
+      await write([
+        record({ MeasureValue: '1' }),
+        record({ MeasureName: 'big', MeasureValue: '5000000', MeasureValueType: 'BIGINT' }),
+      ]);
+
+      // Act
+      await write([record({ MeasureValue: '1.0' })]);
+      const rejected = await rejection([
+        record({ MeasureName: 'big', MeasureValue: '5', MeasureValueType: 'TIMESTAMP' }),
+        record({ MeasureValue: '1', MeasureValueType: 'VARCHAR' }),
+      ]);
+
+      // Assess
+      expect(await count()).toBe(2);
+      expect(rejected.map((r) => [r.RecordIndex, r.ExistingVersion])).toEqual([
+        [0, 1],
+        [1, 1],
+      ]);
+    });
+
+    it("stores the last of a call's records with one identity, once", async () => {
+      // Act
+      await write([
+        record(),
+        record({ MeasureValue: '5', Version: 2 }),
+        record({ MeasureValue: '5', Version: 3 }),
+      ]);
+      const rejected = await rejection([record({ MeasureValue: '6', Version: 3 })]);
+
+      // Assess
+      expect(await count()).toBe(1);
+      expect(await count(`measure_value::double = 5`)).toBe(1);
+      expect(rejected).toEqual([expect.objectContaining({ RecordIndex: 0, ExistingVersion: 3 })]);
+    });
+
+    it('accepts an identical multi-measure resend and refuses a changed one', async () => {
+      // Prepare
+      const multi = (value: string): _Record =>
+        record({
+          MeasureName: 'usage',
+          MeasureValueType: 'MULTI',
+          MeasureValue: undefined,
+          MeasureValues: [
+            { Name: 'user', Value: '1.5', Type: 'DOUBLE' },
+            { Name: 'system', Value: value, Type: 'DOUBLE' },
+          ],
+        });
+      await write([multi('2')]);
+
+      // Act
+      await write([multi('2')]);
+      const rejected = await rejection([multi('3')]);
+
+      // Assess
+      expect(await count()).toBe(1);
+      expect(rejected).toEqual([expect.objectContaining({ RecordIndex: 0, ExistingVersion: 1 })]);
     });
   });
 
