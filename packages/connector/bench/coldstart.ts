@@ -103,7 +103,7 @@ export interface ColdStartFigures {
   /** The minified bundle: index.mjs and its chunks (those behind a dynamic import() load only if used). */
   readonly bundleBytes: number;
   readonly sourceMapBytes: number;
-  /** snappy's JavaScript and the native binding for x86_64. */
+  /** snappy's native binding for x86_64 (the bundle requires it directly, without the snappy package). */
   readonly snappyBytes: number;
   readonly runs: number;
   readonly bareNodeMs: number;

@@ -142,7 +142,7 @@ if (wanted('coldstart')) {
     '| --- | ---: | --- |',
     `| bundle (minified \`index.mjs\` and its chunks) | ${kib(figures.bundleBytes)} | ≤ 1 MiB |`,
     `| source map (not loaded unless an error is logged) | ${kib(figures.sourceMapBytes)} | |`,
-    `| snappy with its native binding | ${kib(figures.snappyBytes)} | |`,
+    `| snappy's native binding | ${kib(figures.snappyBytes)} | |`,
     `| bare \`node -e 0\` | ${ms(figures.bareNodeMs)} | |`,
     `| spawn → shim listening | ${ms(figures.shimListeningMs)} | |`,
     `| spawn → first write answered | ${ms(figures.firstWriteMs)} | |`,

@@ -1,19 +1,16 @@
 /**
  * The Lambda function's code, built locally at synth time (no Docker): the connector's Lambda
- * entry bundled by esbuild into minified ES modules with their source maps, next to the `snappy`
- * package and the native binding built for the function's own architecture — never the build
- * machine's, which is what CDK's local bundling would install (an x86 binary in an ARM_64
- * function crashes it at the first request).
+ * entry bundled by esbuild into minified ES modules with their source maps, next to snappy's
+ * native binding built for the function's own architecture — never the build machine's, which is
+ * what CDK's local bundling would install (an x86 binary in an ARM_64 function crashes it at the
+ * first request).
  */
 import {
   closeSync,
-  copyFileSync,
   cpSync,
   existsSync,
-  mkdirSync,
   mkdtempSync,
   openSync,
-  readFileSync,
   readSync,
   rmSync,
   writeFileSync,
@@ -51,8 +48,16 @@ export const elfMachine = (file: string): number | undefined => {
   return header.readUInt16LE(18);
 };
 
+/** The npm package of snappy's native binding for Linux (glibc, which Lambda runs) on `architecture`. */
+const nativePackageName = (architecture: LambdaArchitecture): string =>
+  `@napi-rs/snappy-linux-${architecture}-gnu`;
+
+/** The binding's file inside its package. */
+const nativeBindingFile = (architecture: LambdaArchitecture): string =>
+  `snappy.linux-${architecture}-gnu.node`;
+
 const nativePackageDir = (snappyDir: string, architecture: LambdaArchitecture): string => {
-  const name = `@napi-rs/snappy-linux-${architecture}-gnu`;
+  const name = nativePackageName(architecture);
   // Fetched for both architectures by scripts/fetch-native-snappy.mjs (and shipped in the package).
   const fetched = join(INFRA_ROOT, 'native', name);
   if (existsSync(join(fetched, 'package.json'))) return fetched;
@@ -88,6 +93,27 @@ const builtinAliases = (dir: string): Record<string, string> => {
 };
 
 /**
+ * An esbuild alias for `snappy`: a CommonJS file of `dir` that requires the binding for
+ * `architecture` itself and exports the two functions the codec calls (codec/src/snappy.ts).
+ * snappy's own entry first probes for musl — it reads /usr/bin/ldd, or else builds a
+ * `process.report` or spawns `ldd --version` — tries the binding's paths in turn, and loads its
+ * stream helpers and `node:stream`: ~7 ms of every cold start, to pick the one binding the asset
+ * ships for the one libc Lambda has.
+ */
+const snappyAlias = (dir: string, architecture: LambdaArchitecture): string => {
+  const file = join(dir, 'snappy.cjs');
+  writeFileSync(
+    file,
+    [
+      `const { compressSync, uncompressSync } = require(${JSON.stringify(`${nativePackageName(architecture)}/${nativeBindingFile(architecture)}`)});`,
+      'module.exports = { compressSync, uncompressSync };',
+      '',
+    ].join('\n'),
+  );
+  return file;
+};
+
+/**
  * The function's code in `dir`: `index.mjs` and the chunks it imports (`chunks/`), each with its
  * source map. What the cold start evaluates is kept small:
  * - `mainFields` prefers the AWS SDK's ES modules (`dist-es`) to its one-file CommonJS builds,
@@ -95,9 +121,10 @@ const builtinAliases = (dir: string): Record<string, string> => {
  * - code behind a dynamic `import()` (the SDK's credential providers beyond the environment's,
  *   STS/SSO clients, the Secrets Manager client the connector loads only for a token secret)
  *   goes to chunks of its own, read only if a request needs it;
- * - built-ins are required, not imported (see `builtinAliases`).
+ * - built-ins are required, not imported (see `builtinAliases`);
+ * - `snappy` is its native binding for `architecture`, required directly (see `snappyAlias`).
  */
-const bundleFunctionCode = (dir: string): void => {
+const bundleFunctionCode = (dir: string, architecture: LambdaArchitecture): void => {
   const aliasDir = mkdtempSync(join(tmpdir(), 'prometheus-timestream-builtins-'));
   try {
     buildSync({
@@ -123,16 +150,21 @@ const bundleFunctionCode = (dir: string): void => {
       format: 'esm',
       target: LAMBDA_NODE_TARGET,
       mainFields: ['module', 'main'],
-      alias: builtinAliases(aliasDir),
+      alias: { ...builtinAliases(aliasDir), snappy: snappyAlias(aliasDir, architecture) },
       minify: true,
       sourcemap: true,
       legalComments: 'none',
       sourcesContent: false,
       logLevel: 'silent',
       // The native binding cannot be bundled; it is installed beside the bundle below.
-      external: ['snappy'],
-      // Bundled CommonJS calls require() (for the modules esbuild leaves outside the bundle).
-      banner: { js: "import{createRequire as __cr}from'node:module';const require=__cr(import.meta.url);" },
+      external: [nativePackageName(architecture)],
+      // Bundled CommonJS calls require() for the modules esbuild leaves outside the bundle (the
+      // binding). The banner goes into every file, and only one of them requires anything, so the
+      // require function is created at its first call: creating one per file cost ~1 ms of each
+      // cold start.
+      banner: {
+        js: "import{createRequire as __cr}from'node:module';let __rq;const require=(id)=>(__rq??=__cr(import.meta.url))(id);",
+      },
     });
   } finally {
     rmSync(aliasDir, { recursive: true, force: true });
@@ -142,7 +174,7 @@ const bundleFunctionCode = (dir: string): void => {
 /**
  * Builds (once per process and architecture) the directory that is the function's code:
  * `index.mjs` exporting `handler` and its `chunks/` (see `bundleFunctionCode`), and
- * `node_modules/snappy` with the binding.
+ * `node_modules/@napi-rs/snappy-linux-<architecture>-gnu`, the binding the bundle requires.
  *
  * @throws Error when the native binding for `architecture` is missing or is not built for it
  */
@@ -158,19 +190,12 @@ export const buildLambdaAsset = (
   const dir = mkdtempSync(join(tmpdir(), `prometheus-timestream-lambda-${architecture}-`));
   // CDK stages a copy of the directory into the cloud assembly; the build itself is scratch.
   if (options.keep !== true) process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
-  bundleFunctionCode(dir);
+  bundleFunctionCode(dir, architecture);
   const codecEntry = require.resolve('@prometheus-timestream/codec');
-  const snappyManifest = createRequire(codecEntry).resolve('snappy/package.json');
-  const snappyDir = dirname(snappyManifest);
-  const snappy = JSON.parse(readFileSync(snappyManifest, 'utf8')) as { files?: string[] };
-  const snappyTarget = join(dir, 'node_modules', 'snappy');
-  mkdirSync(snappyTarget, { recursive: true });
-  for (const file of ['package.json', ...(snappy.files ?? [])])
-    if (existsSync(join(snappyDir, file))) copyFileSync(join(snappyDir, file), join(snappyTarget, file));
-  const nativeName = `@napi-rs/snappy-linux-${architecture}-gnu`;
-  const nativeTarget = join(dir, 'node_modules', nativeName);
+  const snappyDir = dirname(createRequire(codecEntry).resolve('snappy/package.json'));
+  const nativeTarget = join(dir, 'node_modules', nativePackageName(architecture));
   cpSync(nativePackageDir(snappyDir, architecture), nativeTarget, { recursive: true });
-  const binary = join(nativeTarget, `snappy.linux-${architecture}-gnu.node`);
+  const binary = join(nativeTarget, nativeBindingFile(architecture));
   if (!existsSync(binary) || elfMachine(binary) !== ELF_MACHINE[architecture])
     throw new Error(`${binary} is not a Linux ${architecture} binary`);
   built.set(architecture, dir);
