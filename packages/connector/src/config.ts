@@ -343,11 +343,10 @@ export const readFlagValues = (values: readonly FlagValue[], env: Environment): 
 
 /**
  * Memory a request takes per decoded byte, worst case: a 32 MiB body of one-sample series with two
- * short labels, decoded into columns and sent batch by batch, peaks at 4.6 bytes of heap per
- * decoded byte and 12.9–15.8 bytes of RSS above the idle process in three runs (`npm run bench`,
- * section memory; 6.6 bytes of heap before translation held its groups in columns, 23 before
- * batches were built lazily). RSS is what a container's limit counts, and it still comes near 16:
- * the collector's timing, not the live heap, sets most of it.
+ * short labels, decoded into columns and sent batch by batch, peaks at 5.7 bytes of heap per
+ * decoded byte and 16–18 bytes of RSS above the idle process (`npm run bench`, section memory; 23
+ * bytes of heap before batches were built lazily). RSS is what a container's limit counts: the
+ * collector's timing, not the live heap, sets most of it.
  */
 export const WORST_MEMORY_PER_DECODED_BYTE = 16;
 

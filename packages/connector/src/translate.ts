@@ -176,122 +176,25 @@ const seriesProblem = (
   };
 };
 
-/**
- * The request's groups of records: one per label set (its float samples and its staleness markers
- * apart), gathered from every TimeSeries that carries it, numbered in order of creation and held
- * in columns. A request can hold a million groups: an object and a map entry each took ~100 bytes
- * of heap per group, these columns take 13 while the batches are sent (and 8–16 more for the
- * table while grouping).
- */
-interface Groups {
-  count: number;
-  /** The first series (index in the request's) carrying the label set: its labels are the group's. */
-  first: Int32Array;
-  /** A record's metered size with every attribute its own: 8 B time, 8 B double, names and values. */
-  recordBytes: Int32Array;
-  /** 1 when the group's records are its series' staleness markers, not their float samples. */
-  markers: Uint8Array;
-  /** The group's `labelsHash`, and an open-addressing table of group number + 1 (0: free) by it. */
-  hashes: Int32Array;
-  table: Int32Array;
-  /** The series after the first of the groups that have more (rare: Prometheus may repeat one), in request order. */
-  readonly more: Map<number, number[]>;
-}
-
-/** What the groups' batches need once grouping is done (not the hashes and table). */
-interface PackedGroups {
-  /** Group numbers in sending order (see `bySharedAttributes`). */
-  readonly order: Int32Array;
-  readonly first: Int32Array;
-  readonly recordBytes: Int32Array;
-  readonly markers: Uint8Array;
-  readonly more: ReadonlyMap<number, readonly number[]>;
-  readonly series: readonly DecodedWriteSeries[];
-}
-
-/** What a batch reads of a group: made when packing reaches the group, so only groups being packed have one. */
-interface GroupRecords {
+/** The records of one label set, gathered from every TimeSeries of the request that carries it. */
+interface SeriesGroup {
+  /** The series' `job` and `instance` values, the labels its scrape target gives every series. */
+  readonly target: string;
   readonly measureName: string;
+  /** A record's metered size with every attribute its own: 8 B time, 8 B double, names and values. */
   readonly recordBytes: number;
+  /** Its records are the series' staleness markers, not its float samples. */
   readonly markers: boolean;
+  /**
+   * The first decoded series carrying the label set (its labels are the group's); any more (rare:
+   * Prometheus may repeat one) are in the request's `MoreSeries`. Five fields: a request can hold
+   * a million groups.
+   */
+  readonly first: DecodedWriteSeries;
 }
 
-const emptyGroups = (series: number): Groups => {
-  const capacity = Math.max(16, series);
-  let slots = 16;
-  while (slots < 2 * capacity) slots *= 2;
-  return {
-    count: 0,
-    first: new Int32Array(capacity),
-    recordBytes: new Int32Array(capacity),
-    markers: new Uint8Array(capacity),
-    hashes: new Int32Array(capacity),
-    table: new Int32Array(slots),
-    more: new Map(),
-  };
-};
-
-const withCapacity = <T extends Int32Array | Uint8Array>(column: T, capacity: number): T => {
-  const grown = (column instanceof Int32Array ? new Int32Array(capacity) : new Uint8Array(capacity)) as T;
-  grown.set(column);
-  return grown;
-};
-
-/** Room for one more group: the columns double when full, the table when half full (rehashed). */
-const makeRoom = (groups: Groups): void => {
-  if (groups.count === groups.first.length) {
-    const capacity = groups.first.length * 2;
-    groups.first = withCapacity(groups.first, capacity);
-    groups.recordBytes = withCapacity(groups.recordBytes, capacity);
-    groups.markers = withCapacity(groups.markers, capacity);
-    groups.hashes = withCapacity(groups.hashes, capacity);
-  }
-  if (2 * (groups.count + 1) <= groups.table.length) return;
-  const table = new Int32Array(groups.table.length * 2);
-  const mask = table.length - 1;
-  for (let g = 0; g < groups.count; g++) {
-    let slot = (groups.hashes[g] as number) & mask;
-    while (table[slot] !== 0) slot = (slot + 1) & mask;
-    table[slot] = g + 1;
-  }
-  groups.table = table;
-};
-
-/** The group of the series' label set (samples or markers), created if there is none yet; its number. */
-const groupOf = (
-  groups: Groups,
-  series: readonly DecodedWriteSeries[],
-  seriesIndex: number,
-  hash: number,
-  recordBytes: number,
-  markers: 0 | 1,
-): number => {
-  const labels = (series[seriesIndex] as DecodedWriteSeries).labels;
-  const mask = groups.table.length - 1;
-  let slot = hash & mask;
-  for (let entry = groups.table[slot] as number; entry !== 0; entry = groups.table[slot] as number) {
-    const g = entry - 1;
-    if (
-      groups.hashes[g] === hash &&
-      groups.markers[g] === markers &&
-      sameLabels((series[groups.first[g] as number] as DecodedWriteSeries).labels, labels)
-    )
-      return g;
-    slot = (slot + 1) & mask;
-  }
-  makeRoom(groups);
-  const g = groups.count++;
-  groups.first[g] = seriesIndex;
-  groups.recordBytes[g] = recordBytes;
-  groups.markers[g] = markers;
-  groups.hashes[g] = hash;
-  // The table may have grown: find the new group's free slot in it.
-  const grownMask = groups.table.length - 1;
-  slot = hash & grownMask;
-  while (groups.table[slot] !== 0) slot = (slot + 1) & grownMask;
-  groups.table[slot] = g + 1;
-  return g;
-};
+/** The series after the first of the groups that have more, in request order. */
+type MoreSeries = ReadonlyMap<SeriesGroup, readonly DecodedWriteSeries[]>;
 
 const STALE_MARKER_LABEL: Label = { name: STALE_MARKER_DIMENSION, value: STALE_MARKER_VALUE };
 
@@ -331,16 +234,16 @@ const measureNameOf = (labels: readonly Label[]): string =>
   labels.find((label) => label.name === METRIC_NAME_LABEL)?.value as string;
 
 /** A group's dimensions: its labels but `__name__`, then the marker's for markers. Built per batch. */
-const dimensionsOf = (labels: readonly Label[], markers: boolean): Label[] => {
+const dimensionsOf = ({ first, markers }: SeriesGroup): Label[] => {
   const dimensions: Label[] = [];
-  for (const label of labels) if (label.name !== METRIC_NAME_LABEL) dimensions.push(label);
+  for (const label of first.labels) if (label.name !== METRIC_NAME_LABEL) dimensions.push(label);
   if (markers) dimensions.push(STALE_MARKER_LABEL);
   return dimensions;
 };
 
 /** A run of one group's records inside a batch: [start, end) of the pending records. */
 interface Segment {
-  readonly group: GroupRecords;
+  readonly group: SeriesGroup;
   readonly dimensions: readonly Label[];
   start: number;
   end: number;
@@ -442,31 +345,18 @@ const recordsFillingWholeUnits = (segments: readonly Segment[], size: number, sh
  * batches without CommonAttributes (`npm run bench`, figure 6). Stable, so a series' markers stay
  * beside its samples. Sorts in place.
  */
-const bySharedAttributes = (
-  groups: Groups,
-  series: readonly DecodedWriteSeries[],
-  targetKeys: TargetKeys,
-): Int32Array => {
-  // Only while sorting: a string reference each, most of them one string.
-  const targets: string[] = [];
-  const measureNames: string[] = [];
-  const order = new Int32Array(groups.count);
-  for (let g = 0; g < groups.count; g++) {
-    const { labels } = series[groups.first[g] as number] as DecodedWriteSeries;
-    targets.push(targetOf(targetKeys, labels));
-    measureNames.push(measureNameOf(labels));
-    order[g] = g;
-  }
-  return order.sort((a, b) => {
-    const targetA = targets[a] as string;
-    const targetB = targets[b] as string;
-    if (targetA !== targetB) return targetA < targetB ? -1 : 1;
-    const nameA = measureNames[a] as string;
-    const nameB = measureNames[b] as string;
-    if (nameA !== nameB) return nameA < nameB ? -1 : 1;
-    return a - b;
-  });
-};
+const bySharedAttributes = (groups: SeriesGroup[]): SeriesGroup[] =>
+  groups.sort((a, b) =>
+    a.target !== b.target
+      ? a.target < b.target
+        ? -1
+        : 1
+      : a.measureName === b.measureName
+        ? 0
+        : a.measureName < b.measureName
+          ? -1
+          : 1,
+  );
 
 /**
  * The request's scrape-target keys by their `job` and `instance` Label objects: the codec decodes
@@ -564,7 +454,8 @@ const dropFirst = (pending: Pending, count: number): void => {
  * next), and what a batch's records share goes to its CommonAttributes.
  */
 function* packBatches(
-  groups: PackedGroups,
+  groups: readonly SeriesGroup[],
+  more: MoreSeries,
   samples: SampleColumns,
   records: number,
   destination: Destination,
@@ -586,19 +477,11 @@ function* packBatches(
     left -= count;
     return { records: count, recordsAfter: left, body };
   };
-  for (const g of groups.order) {
-    const first = groups.first[g] as number;
-    const { labels } = groups.series[first] as DecodedWriteSeries;
-    const group: GroupRecords = {
-      measureName: measureNameOf(labels),
-      recordBytes: groups.recordBytes[g] as number,
-      markers: groups.markers[g] === 1,
-    };
-    const dimensions = dimensionsOf(labels, group.markers);
-    const others = groups.more.get(g);
+  for (const group of groups) {
+    const dimensions = dimensionsOf(group);
+    const others = more.get(group);
     for (let s = -1; s < (others?.length ?? 0); s++) {
-      const index = s < 0 ? first : (others as readonly number[])[s];
-      const series = groups.series[index as number] as DecodedWriteSeries;
+      const series = s < 0 ? group.first : (others?.[s] as DecodedWriteSeries);
       for (let i = series.sampleStart; i < series.sampleStart + series.sampleCount; i++) {
         const value = values[i] as number;
         if (group.markers ? stale[i] !== 1 : stale[i] === 1 || !Number.isFinite(value)) continue;
@@ -621,12 +504,13 @@ function* packBatches(
 
 /** The batches, packed anew on each iteration (a function of its own: a closure here retains only these). */
 const lazyBatches = (
-  groups: PackedGroups,
+  groups: readonly SeriesGroup[],
+  more: MoreSeries,
   samples: SampleColumns,
   records: number,
   destination: Destination,
 ): Iterable<WriteBatch> => ({
-  [Symbol.iterator]: () => packBatches(groups, samples, records, destination),
+  [Symbol.iterator]: () => packBatches(groups, more, samples, records, destination),
 });
 
 /** A 400 naming the series (with label values; the log line names the labels only). */
@@ -651,9 +535,15 @@ export const toTimestreamBatches = (
   options: TranslateOptions,
   destination: Destination,
 ): TranslatedWrite => {
-  const list = request.series;
-  const groups = emptyGroups(list.length);
+  /** Groups by the hash of their labels (samples and markers apart; an array for a collision), and in order of creation. */
+  const groups = [
+    new Map<number, SeriesGroup | SeriesGroup[]>(),
+    new Map<number, SeriesGroup | SeriesGroup[]>(),
+  ] as const;
+  const created: SeriesGroup[] = [];
+  const more = new Map<SeriesGroup, DecodedWriteSeries[]>();
   const dimensionNames = new Set<string>();
+  const targets: TargetKeys = { byJob: new Map(), size: 0 };
   let namesAdded: readonly Label[] = [];
   const skipped: Partial<Record<SkipReason, number>> = {};
   const skip = (reason: SkipReason, count: number): void => {
@@ -663,28 +553,45 @@ export const toTimestreamBatches = (
   let records = 0;
   let histograms = 0;
   let exemplars = 0;
-  /** Puts the series into the group of its labels, created on its first record. */
-  const joinGroup = (hash: number, seriesIndex: number, recordBytes: number, markers: boolean): void => {
-    const created = groups.count;
-    const g = groupOf(groups, list, seriesIndex, hash, recordBytes, markers ? 1 : 0);
-    if (g === created) {
-      const { labels } = list[seriesIndex] as DecodedWriteSeries;
+  /** Puts `series` into the group of its labels, created on its first record. */
+  const joinGroup = (
+    hash: number,
+    series: DecodedWriteSeries,
+    recordBytes: number,
+    markers: boolean,
+  ): void => {
+    const byHash = groups[markers ? 1 : 0];
+    const found = byHash.get(hash);
+    const alike = (g: SeriesGroup) => sameLabels(g.first.labels, series.labels);
+    let group =
+      found === undefined || Array.isArray(found) ? found?.find(alike) : alike(found) ? found : undefined;
+    if (group === undefined) {
+      group = {
+        target: targetOf(targets, series.labels),
+        measureName: measureNameOf(series.labels),
+        recordBytes,
+        markers,
+        first: series,
+      };
       // Consecutive series mostly have one metric's label names (decoded as one string each):
       // comparing them with the last added costs less than adding them again.
-      if (!sameNames(labels, namesAdded)) {
-        for (const { name } of labels) if (name !== METRIC_NAME_LABEL) dimensionNames.add(name);
-        namesAdded = labels;
+      if (!sameNames(series.labels, namesAdded)) {
+        for (const { name } of series.labels) if (name !== METRIC_NAME_LABEL) dimensionNames.add(name);
+        namesAdded = series.labels;
       }
       if (markers) dimensionNames.add(STALE_MARKER_DIMENSION);
-    } else if (groups.first[g] !== seriesIndex) {
-      const others = groups.more.get(g);
-      if (others === undefined) groups.more.set(g, [seriesIndex]);
-      else if (others[others.length - 1] !== seriesIndex) others.push(seriesIndex);
+      if (found === undefined) byHash.set(hash, group);
+      else if (Array.isArray(found)) found.push(group);
+      else byHash.set(hash, [found, group]);
+      created.push(group);
+    } else if (group.first !== series) {
+      const others = more.get(group);
+      if (others === undefined) more.set(group, [series]);
+      else if (others[others.length - 1] !== series) others.push(series);
     }
   };
   const { timestampsMs, values, stale } = request.samples;
-  for (let seriesIndex = 0; seriesIndex < list.length; seriesIndex++) {
-    const series = list[seriesIndex] as DecodedWriteSeries;
+  for (const series of request.series) {
     histograms += series.histograms.length;
     exemplars += series.exemplars.length;
     if (series.sampleCount === 0) continue;
@@ -713,7 +620,7 @@ export const toTimestreamBatches = (
         // Markers form their own group: their dimension set differs from the samples'.
         if (!inMarkers) {
           hash ??= labelsHash(series.labels);
-          joinGroup(hash, seriesIndex, problem.recordBytes + STALE_MARKER_BYTES, true);
+          joinGroup(hash, series, problem.recordBytes + STALE_MARKER_BYTES, true);
           inMarkers = true;
         }
         records++;
@@ -731,22 +638,15 @@ export const toTimestreamBatches = (
       }
       if (!inGroup) {
         hash ??= labelsHash(series.labels);
-        joinGroup(hash, seriesIndex, problem.recordBytes, false);
+        joinGroup(hash, series, problem.recordBytes, false);
         inGroup = true;
       }
       records++;
     }
   }
-  const packed: PackedGroups = {
-    order: bySharedAttributes(groups, list, { byJob: new Map(), size: 0 }),
-    first: groups.first,
-    recordBytes: groups.recordBytes,
-    markers: groups.markers,
-    more: groups.more,
-    series: list,
-  };
+  const ordered = bySharedAttributes(created);
   return {
-    batches: lazyBatches(packed, request.samples, records, destination),
+    batches: lazyBatches(ordered, more, request.samples, records, destination),
     records,
     skipped,
     histogramsNotStored: histograms,
