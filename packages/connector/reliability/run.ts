@@ -128,7 +128,9 @@ const main = async (): Promise<void> => {
   }
 
   if (wanted('leak')) {
-    const seconds = sizeOption('leak-seconds', long ? 900 : 120);
+    // 4 minutes bounded: over 2, the slope of RSS's second half (six 10 s windows) swung with
+    // the allocator's ±5 MiB (see leak.ts's RSS_WARM_UP_SHARE).
+    const seconds = sizeOption('leak-seconds', long ? 900 : 240);
     log(`leak: ${seconds} s of mixed load`);
     const figures = await runLeak({ seconds, log });
     const { logs: leakLogs, ...shown } = figures;
