@@ -84,9 +84,10 @@ const answerClientError =
       return;
     }
     const status = MALFORMED_ANSWERS[error.code ?? ''] ?? '400 Bad Request';
+    const code = Number(status.slice(0, 3));
     const reason = `malformed HTTP request (${error.code ?? 'no code'}): ${error.message}`;
-    logger.warn('malformed HTTP request answered', { status: Number(status.slice(0, 3)), error: reason });
-    metrics.httpRequest('none', Number(status.slice(0, 3)));
+    logger.warn('malformed HTTP request answered', { status: code, error: reason });
+    metrics.httpRequest('none', code);
     const body = `${reason}\n`;
     socket.end(
       `HTTP/1.1 ${status}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,

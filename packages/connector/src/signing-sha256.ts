@@ -64,7 +64,7 @@ export class SigningSha256 {
   }
 
   private fresh(): Hash | Hmac {
-    return this.secret === undefined || (typeof this.secret === 'string' && this.secret === '')
+    return this.secret === undefined || this.secret === ''
       ? createHash('sha256')
       : createHmac('sha256', hmacKey(this.secret));
   }
